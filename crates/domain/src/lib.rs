@@ -1,2 +1,10 @@
 //! Pure logic of PPE Depot. No I/O, no clock reads, no unseeded randomness:
 //! everything here is deterministic and testable in microseconds.
+
+pub mod text_enum;
+
+pub mod catalogue;
+pub mod gtin;
+pub mod site;
+pub mod stock;
+pub mod validation;

@@ -1,0 +1,57 @@
+//! Field-level validation errors: every refusal names the field it is about, so the
+//! API can answer with a problem document a client can act on.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// JSON path of the offending field, e.g. `lines[2].quantity`.
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Violations(pub Vec<FieldError>);
+
+impl Violations {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Ok when nothing was added.
+    pub fn finish(self) -> Result<(), Violations> {
+        if self.0.is_empty() { Ok(()) } else { Err(self) }
+    }
+
+    pub fn single(field: impl Into<String>, message: impl Into<String>) -> Violations {
+        let mut v = Violations::default();
+        v.add(field, message);
+        v
+    }
+
+    /// Checks a required text field: trimmed, non-empty, at most `max` characters.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) {
+        let t = value.trim();
+        if t.is_empty() {
+            self.add(field, "must not be empty");
+        } else if t.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+        }
+    }
+}
+
+impl fmt::Display for Violations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+impl std::error::Error for Violations {}
