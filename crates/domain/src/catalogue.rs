@@ -69,6 +69,25 @@ pub struct NewItem {
     pub weight_g: Option<f64>,
 }
 
+/// A catalogue entry as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Item {
+    pub id: i64,
+    pub sku: String,
+    pub name: String,
+    pub category: Category,
+    pub base_unit: BaseUnit,
+    pub pack_size: i64,
+    /// Normalised to 14 digits.
+    pub gtin: Option<String>,
+    pub standard: Option<String>,
+    pub shelf_life_days: Option<i32>,
+    pub volume_cm3: Option<f64>,
+    pub weight_g: Option<f64>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
 impl NewItem {
     /// Checks every field and returns the item with trimmed text and a normalised GTIN.
     pub fn validate(mut self) -> Result<NewItem, Violations> {

@@ -4,7 +4,9 @@
 pub mod text_enum;
 
 pub mod catalogue;
+pub mod commands;
 pub mod gtin;
+pub mod ledger;
 pub mod site;
 pub mod stock;
 pub mod validation;

@@ -90,6 +90,25 @@ pub struct NewSite {
     pub lead_time_days: i32,
 }
 
+/// A site as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Site {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: SiteKind,
+    pub unit_type: Option<UnitType>,
+    pub district: Option<String>,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub address: Option<String>,
+    pub opening_hours: Vec<OpeningWindow>,
+    pub priority_tier: i32,
+    pub lead_time_days: i32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
 fn default_priority() -> i32 {
     3
 }

@@ -1,1 +1,17 @@
-//! Persistence of PPE Depot.
+//! Persistence of PPE Depot: rows, schema, migrations and repositories over SQLite
+//! (embedded default) and PostgreSQL (scale-out), one codebase. Business rules live in
+//! `ppe-domain`; this crate turns them into rows and back.
+
+pub mod catalogue;
+pub mod connection;
+pub mod db;
+pub mod error;
+pub mod idempotency;
+pub mod ledger;
+pub mod migrations;
+pub mod reads;
+pub mod schema;
+
+pub use connection::{Backend, DbConnection};
+pub use db::{Db, DbOptions, OpenError};
+pub use error::StoreError;

@@ -1,0 +1,162 @@
+//! One connection type over SQLite and PostgreSQL. The backend is chosen from the URL
+//! scheme here rather than by diesel's trial-and-error `establish`, so a user sees the
+//! real cause ("connection refused", "password authentication failed").
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, SqliteConnection};
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(SqliteConnection),
+    Postgresql(PgConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("DATABASE_URL must start with sqlite:// or postgres://, got `{0}`")]
+    Scheme(String),
+    #[error("cannot open the SQLite database {path}: {source}")]
+    Sqlite {
+        path: String,
+        source: diesel::ConnectionError,
+    },
+    #[error("cannot create the folder for the SQLite database {path}: {source}")]
+    SqliteDir { path: String, source: std::io::Error },
+    #[error("cannot connect to PostgreSQL: {0}")]
+    Postgres(diesel::ConnectionError),
+    #[error("cannot set SQLite pragmas: {0}")]
+    Pragma(diesel::result::Error),
+}
+
+/// Where a database URL points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A file path (created if missing).
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl Target {
+    pub fn parse(url: &str) -> Result<Target, ConnectError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            Ok(Target::Sqlite(path.to_owned()))
+        } else if let Some(path) = url.strip_prefix("sqlite:") {
+            Ok(Target::Sqlite(path.to_owned()))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Target::Postgres(url.to_owned()))
+        } else {
+            Err(ConnectError::Scheme(redact(url)))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Target::Sqlite(_) => Backend::Sqlite,
+            Target::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub fn connect(&self) -> Result<DbConnection, ConnectError> {
+        match self {
+            Target::Sqlite(path) => {
+                if let Some(dir) = std::path::Path::new(path).parent() {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir).map_err(|source| ConnectError::SqliteDir {
+                            path: path.clone(),
+                            source,
+                        })?;
+                    }
+                }
+                let mut c = SqliteConnection::establish(path).map_err(|source| {
+                    ConnectError::Sqlite {
+                        path: path.clone(),
+                        source,
+                    }
+                })?;
+                // busy_timeout first: the others may need the lock. WAL lets readers run
+                // beside the writer; NORMAL sync is durable across process crashes in WAL.
+                c.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(ConnectError::Pragma)?;
+                Ok(DbConnection::Sqlite(c))
+            }
+            Target::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgresql)
+                .map_err(ConnectError::Postgres),
+        }
+    }
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}://{}:***{}", &url[..s], &creds[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// r2d2 manager over `Target`.
+#[derive(Debug, Clone)]
+pub struct Manager(pub Target);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectError> {
+        self.0.connect()
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
+        conn.batch_execute("SELECT 1").map_err(ConnectError::Pragma)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_picks_backend_and_password_is_redacted() {
+        assert_eq!(
+            Target::parse("sqlite://data/ppe.db").unwrap(),
+            Target::Sqlite("data/ppe.db".into())
+        );
+        assert_eq!(
+            Target::parse("postgres://u:pw@h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert!(matches!(
+            Target::parse("mysql://x"),
+            Err(ConnectError::Scheme(_))
+        ));
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+    }
+}

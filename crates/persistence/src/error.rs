@@ -1,0 +1,84 @@
+//! Storage errors. They name what went wrong in domain words and know nothing of HTTP;
+//! the API maps each kind to a status.
+
+use ppe_domain::validation::Violations;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A referenced thing does not exist; `field` is where the reference was.
+    #[error("{field}: no {what} `{key}`")]
+    NotFound {
+        field: String,
+        what: &'static str,
+        key: String,
+    },
+    /// A unique value is already taken.
+    #[error("{field}: `{value}` is already taken")]
+    Duplicate { field: String, value: String },
+    /// The request breaks a rule (field-level).
+    #[error("{0}")]
+    Invalid(Violations),
+    /// Taking the quantity would make a balance negative.
+    #[error(
+        "site {site} holds {balance} of {item}{}, fewer than the {requested} requested",
+        lot.as_ref().map(|l| format!(" (lot {l})")).unwrap_or_default()
+    )]
+    InsufficientStock {
+        site: String,
+        item: String,
+        lot: Option<String>,
+        balance: i64,
+        requested: i64,
+    },
+    /// A state transition that cannot happen (e.g. receiving a transfer twice).
+    #[error("{0}")]
+    Conflict(String),
+    /// The same idempotency key came with a different request.
+    #[error("this Idempotency-Key was used for a different request")]
+    IdempotencyMismatch,
+    /// The database could not be reached in time.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+}
+
+impl From<r2d2::Error> for StoreError {
+    fn from(e: r2d2::Error) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+impl From<Violations> for StoreError {
+    fn from(v: Violations) -> Self {
+        StoreError::Invalid(v)
+    }
+}
+
+impl StoreError {
+    pub fn not_found(field: impl Into<String>, what: &'static str, key: impl Into<String>) -> Self {
+        StoreError::NotFound {
+            field: field.into(),
+            what,
+            key: key.into(),
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        StoreError::Invalid(Violations::single(field, message))
+    }
+
+    /// Concurrency losers worth running again: serialization failures, deadlocks and
+    /// unique races on rows two transactions both tried to create.
+    pub(crate) fn is_retryable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
+        match self {
+            StoreError::Database(E::DatabaseError(K::SerializationFailure | K::UniqueViolation, _)) => true,
+            StoreError::Database(E::DatabaseError(_, info)) => {
+                let m = info.message();
+                m.contains("deadlock") || m.contains("database is locked")
+            }
+            _ => false,
+        }
+    }
+}

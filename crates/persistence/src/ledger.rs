@@ -1,0 +1,379 @@
+//! Recording movements. Each command loads (and, on PostgreSQL, row-locks) the balances
+//! it touches, lets the domain's `StockBook` decide the movements, then writes the
+//! movements and the new balances in the caller's transaction, so a balance always
+//! equals the sum of its movements.
+
+use crate::catalogue::{item_id, site_ref};
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::reads::transfer_by_id;
+use crate::schema::{balances, movements, transfer_lines, transfers};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use ppe_domain::commands::{Discard, Dispatch, IssueReport, Receipt, ReceiveTransfer, StockReport};
+use ppe_domain::ledger::{Movement, Recorded, TransferStatus};
+use ppe_domain::site::SiteKind;
+use ppe_domain::stock::{Entry, LotBalance, MovementKind, StockBook, StockError, StockKey};
+use std::collections::{BTreeSet, HashMap};
+
+/// Codes of the sites and items a command names, by id, for the answer.
+#[derive(Default)]
+struct Names {
+    sites: HashMap<i64, String>,
+    items: HashMap<i64, String>,
+}
+
+impl Names {
+    fn site(&mut self, conn: &mut DbConnection, field: &str, code: &str) -> Result<(i64, SiteKind), StoreError> {
+        let (id, kind) = site_ref(conn, field, code)?;
+        self.sites.insert(id, code.to_owned());
+        Ok((id, kind))
+    }
+
+    fn item(&mut self, conn: &mut DbConnection, field: &str, sku: &str) -> Result<i64, StoreError> {
+        if let Some((id, _)) = self.items.iter().find(|(_, s)| s.as_str() == sku) {
+            return Ok(*id);
+        }
+        let id = item_id(conn, field, sku)?;
+        self.items.insert(id, sku.to_owned());
+        Ok(id)
+    }
+
+    fn shortage(&self, e: StockError) -> StoreError {
+        match e {
+            StockError::Insufficient {
+                key,
+                lot,
+                balance,
+                requested,
+            } => StoreError::InsufficientStock {
+                site: self.sites.get(&key.site).cloned().unwrap_or_default(),
+                item: self.items.get(&key.item).cloned().unwrap_or_default(),
+                lot,
+                balance,
+                requested,
+            },
+        }
+    }
+}
+
+#[derive(Queryable)]
+struct BalanceRow {
+    site_id: i64,
+    item_id: i64,
+    lot: String,
+    expires_on: Option<NaiveDate>,
+    quantity: i64,
+}
+
+/// Loads the balances of `keys`, locking their rows first (in key order, so two
+/// writers never wait on each other in a cycle). On SQLite the single writer
+/// connection already serialises writes and the no-op update is cheap.
+fn load_book(conn: &mut DbConnection, keys: &BTreeSet<StockKey>) -> Result<(StockBook, BTreeSet<(StockKey, String)>), StoreError> {
+    let mut rows = Vec::new();
+    for k in keys {
+        let filter = balances::site_id.eq(k.site).and(balances::item_id.eq(k.item));
+        diesel::update(balances::table.filter(filter))
+            .set(balances::quantity.eq(balances::quantity))
+            .execute(conn)?;
+        rows.extend(
+            balances::table
+                .filter(filter)
+                .select((
+                    balances::site_id,
+                    balances::item_id,
+                    balances::lot,
+                    balances::expires_on,
+                    balances::quantity,
+                ))
+                .load::<BalanceRow>(conn)?,
+        );
+    }
+    let existing = rows
+        .iter()
+        .map(|r| (StockKey { site: r.site_id, item: r.item_id }, r.lot.clone()))
+        .collect();
+    let book = StockBook::new(rows.into_iter().map(|r| {
+        (
+            StockKey { site: r.site_id, item: r.item_id },
+            LotBalance {
+                lot: r.lot,
+                expires_on: r.expires_on,
+                quantity: r.quantity,
+            },
+        )
+    }));
+    Ok((book, existing))
+}
+
+/// Writes back every lot balance of the book: update the rows that existed, insert the rest.
+fn save_book(conn: &mut DbConnection, book: &StockBook, existing: &BTreeSet<(StockKey, String)>, now: NaiveDateTime) -> Result<(), StoreError> {
+    for (k, b) in book.balances() {
+        if existing.contains(&(k, b.lot.clone())) {
+            diesel::update(balances::table.find((k.site, k.item, &b.lot)))
+                .set((
+                    balances::quantity.eq(b.quantity),
+                    balances::expires_on.eq(b.expires_on),
+                    balances::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        } else {
+            diesel::insert_into(balances::table)
+                .values((
+                    balances::site_id.eq(k.site),
+                    balances::item_id.eq(k.item),
+                    balances::lot.eq(&b.lot),
+                    balances::expires_on.eq(b.expires_on),
+                    balances::quantity.eq(b.quantity),
+                    balances::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// The parts every movement of one command shares.
+struct Header<'a> {
+    reported_by: &'a str,
+    occurred_at: DateTime<Utc>,
+    recorded_at: DateTime<Utc>,
+    reason: Option<&'a str>,
+    transfer_id: Option<i64>,
+}
+
+fn insert_entries(conn: &mut DbConnection, names: &Names, h: &Header<'_>, entries: &[Entry]) -> Result<Vec<Movement>, StoreError> {
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let id = diesel::insert_into(movements::table)
+            .values((
+                movements::kind.eq(e.kind.as_str()),
+                movements::site_id.eq(e.key.site),
+                movements::item_id.eq(e.key.item),
+                movements::lot.eq(&e.lot),
+                movements::expires_on.eq(e.expires_on),
+                movements::quantity.eq(e.delta),
+                movements::counted.eq(e.counted),
+                movements::reason.eq(h.reason),
+                movements::transfer_id.eq(h.transfer_id),
+                movements::reported_by.eq(h.reported_by),
+                movements::occurred_at.eq(h.occurred_at.naive_utc()),
+                movements::recorded_at.eq(h.recorded_at.naive_utc()),
+            ))
+            .returning(movements::id)
+            .get_result::<i64>(conn)?;
+        out.push(Movement {
+            id,
+            kind: e.kind,
+            site: names.sites.get(&e.key.site).cloned().unwrap_or_default(),
+            item: names.items.get(&e.key.item).cloned().unwrap_or_default(),
+            lot: e.lot.clone(),
+            expires_on: e.expires_on,
+            quantity: e.delta,
+            counted: e.counted,
+            reason: h.reason.map(str::to_owned),
+            transfer_id: h.transfer_id,
+            reported_by: h.reported_by.to_owned(),
+            occurred_at: h.occurred_at,
+            recorded_at: h.recorded_at,
+        });
+    }
+    Ok(out)
+}
+
+fn lot(l: &Option<String>) -> Option<&str> {
+    l.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Resolves the lines' items, loads the book for them at `site` and runs `apply` per line.
+fn with_lines<L>(
+    conn: &mut DbConnection,
+    names: &mut Names,
+    site: i64,
+    lines: &[L],
+    sku: impl Fn(&L) -> &str,
+    mut apply: impl FnMut(&mut StockBook, StockKey, &L) -> Result<Vec<Entry>, StockError>,
+) -> Result<(StockBook, BTreeSet<(StockKey, String)>, Vec<Entry>), StoreError> {
+    let mut keyed = Vec::with_capacity(lines.len());
+    for (i, l) in lines.iter().enumerate() {
+        let item = names.item(conn, &format!("lines[{i}].item"), sku(l))?;
+        keyed.push(StockKey { site, item });
+    }
+    let (mut book, existing) = load_book(conn, &keyed.iter().copied().collect())?;
+    let mut entries = Vec::new();
+    for (k, l) in keyed.into_iter().zip(lines) {
+        entries.extend(apply(&mut book, k, l).map_err(|e| names.shortage(e))?);
+    }
+    Ok((book, existing, entries))
+}
+
+pub fn record_report(conn: &mut DbConnection, cmd: &StockReport, now: DateTime<Utc>) -> Result<Recorded, StoreError> {
+    let mut names = Names::default();
+    let (site, _) = names.site(conn, "site", cmd.site.trim())?;
+    let (book, existing, entries) = with_lines(conn, &mut names, site, &cmd.lines, |l| l.item.trim(), |b, k, l| {
+        Ok(b.count(k, lot(&l.lot), l.counted))
+    })?;
+    finish(conn, &names, &book, &existing, &entries, header(&cmd.reported_by, cmd.occurred_at, now, None, None))
+}
+
+pub fn record_receipt(conn: &mut DbConnection, cmd: &Receipt, now: DateTime<Utc>) -> Result<Recorded, StoreError> {
+    let mut names = Names::default();
+    let (site, kind) = names.site(conn, "site", cmd.site.trim())?;
+    if kind != SiteKind::Warehouse {
+        return Err(StoreError::invalid("site", "receipts go into a warehouse; units receive transfers"));
+    }
+    let (book, existing, entries) = with_lines(conn, &mut names, site, &cmd.lines, |l| l.item.trim(), |b, k, l| {
+        Ok(b.put(k, MovementKind::Receipt, lot(&l.lot), l.expires_on, l.quantity))
+    })?;
+    let h = header(&cmd.reported_by, cmd.occurred_at, now, cmd.reference.as_deref(), None);
+    finish(conn, &names, &book, &existing, &entries, h)
+}
+
+pub fn record_issue(conn: &mut DbConnection, cmd: &IssueReport, now: DateTime<Utc>) -> Result<Recorded, StoreError> {
+    let mut names = Names::default();
+    let (site, _) = names.site(conn, "site", cmd.site.trim())?;
+    let (book, existing, entries) = with_lines(conn, &mut names, site, &cmd.lines, |l| l.item.trim(), |b, k, l| {
+        b.take(k, MovementKind::Issue, lot(&l.lot), l.quantity)
+    })?;
+    finish(conn, &names, &book, &existing, &entries, header(&cmd.reported_by, cmd.occurred_at, now, None, None))
+}
+
+pub fn record_discard(conn: &mut DbConnection, cmd: &Discard, now: DateTime<Utc>) -> Result<Recorded, StoreError> {
+    let mut names = Names::default();
+    let (site, _) = names.site(conn, "site", cmd.site.trim())?;
+    let (book, existing, entries) = with_lines(conn, &mut names, site, &cmd.lines, |l| l.item.trim(), |b, k, l| {
+        b.take(k, MovementKind::Discard, lot(&l.lot), l.quantity)
+    })?;
+    let h = header(&cmd.reported_by, cmd.occurred_at, now, Some(cmd.reason.as_str()), None);
+    finish(conn, &names, &book, &existing, &entries, h)
+}
+
+fn header<'a>(
+    reported_by: &'a str,
+    occurred_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    reason: Option<&'a str>,
+    transfer_id: Option<i64>,
+) -> Header<'a> {
+    Header {
+        reported_by: reported_by.trim(),
+        occurred_at: occurred_at.unwrap_or(now),
+        recorded_at: now,
+        reason,
+        transfer_id,
+    }
+}
+
+fn finish(
+    conn: &mut DbConnection,
+    names: &Names,
+    book: &StockBook,
+    existing: &BTreeSet<(StockKey, String)>,
+    entries: &[Entry],
+    h: Header<'_>,
+) -> Result<Recorded, StoreError> {
+    let movements = insert_entries(conn, names, &h, entries)?;
+    save_book(conn, book, existing, h.recorded_at.naive_utc())?;
+    Ok(Recorded {
+        movements,
+        transfer: None,
+    })
+}
+
+/// Takes stock out of a warehouse onto a transfer; it is in transit until received.
+pub fn dispatch_transfer(conn: &mut DbConnection, cmd: &Dispatch, now: DateTime<Utc>) -> Result<Recorded, StoreError> {
+    let mut names = Names::default();
+    let (from, from_kind) = names.site(conn, "from_site", cmd.from_site.trim())?;
+    let (to, _) = names.site(conn, "to_site", cmd.to_site.trim())?;
+    if from_kind != SiteKind::Warehouse {
+        return Err(StoreError::invalid("from_site", "transfers leave from a warehouse"));
+    }
+    let (book, existing, entries) = with_lines(conn, &mut names, from, &cmd.lines, |l| l.item.trim(), |b, k, l| {
+        b.take(k, MovementKind::TransferOut, lot(&l.lot), l.quantity)
+    })?;
+    let h = header(&cmd.reported_by, cmd.occurred_at, now, None, None);
+    let transfer_id = diesel::insert_into(transfers::table)
+        .values((
+            transfers::from_site_id.eq(from),
+            transfers::to_site_id.eq(to),
+            transfers::status.eq(TransferStatus::Dispatched.as_str()),
+            transfers::dispatched_at.eq(h.occurred_at.naive_utc()),
+            transfers::dispatched_by.eq(h.reported_by),
+        ))
+        .returning(transfers::id)
+        .get_result::<i64>(conn)?;
+    // The lines are what actually left, lot by lot, so the receipt puts back the same lots.
+    for (n, e) in entries.iter().enumerate() {
+        diesel::insert_into(transfer_lines::table)
+            .values((
+                transfer_lines::transfer_id.eq(transfer_id),
+                transfer_lines::line_no.eq(n as i32),
+                transfer_lines::item_id.eq(e.key.item),
+                transfer_lines::lot.eq(&e.lot),
+                transfer_lines::expires_on.eq(e.expires_on),
+                transfer_lines::quantity.eq(-e.delta),
+            ))
+            .execute(conn)?;
+    }
+    let h = Header {
+        transfer_id: Some(transfer_id),
+        ..h
+    };
+    let mut rec = finish(conn, &names, &book, &existing, &entries, h)?;
+    rec.transfer = Some(transfer_by_id(conn, transfer_id)?.ok_or_else(|| StoreError::not_found("id", "transfer", transfer_id.to_string()))?);
+    Ok(rec)
+}
+
+/// Proof of delivery: the unit receives everything the transfer carried.
+pub fn receive_transfer(conn: &mut DbConnection, id: i64, cmd: &ReceiveTransfer, now: DateTime<Utc>) -> Result<Recorded, StoreError> {
+    let (to, status) = transfers::table
+        .find(id)
+        .select((transfers::to_site_id, transfers::status))
+        .first::<(i64, String)>(conn)
+        .optional()?
+        .ok_or_else(|| StoreError::not_found("id", "transfer", id.to_string()))?;
+    // Claim the transfer first: the conditional update lets exactly one receiver win.
+    let h = header(&cmd.reported_by, cmd.occurred_at, now, None, Some(id));
+    let claimed = diesel::update(
+        transfers::table
+            .find(id)
+            .filter(transfers::status.eq(TransferStatus::Dispatched.as_str())),
+    )
+    .set((
+        transfers::status.eq(TransferStatus::Received.as_str()),
+        transfers::received_at.eq(Some(h.occurred_at.naive_utc())),
+        transfers::received_by.eq(Some(h.reported_by)),
+    ))
+    .execute(conn)?;
+    if claimed == 0 {
+        return Err(StoreError::Conflict(format!("transfer {id} is already {status}")));
+    }
+    let lines = transfer_lines::table
+        .filter(transfer_lines::transfer_id.eq(id))
+        .order(transfer_lines::line_no)
+        .select((transfer_lines::item_id, transfer_lines::lot, transfer_lines::expires_on, transfer_lines::quantity))
+        .load::<(i64, String, Option<NaiveDate>, i64)>(conn)?;
+    let mut names = Names::default();
+    let code = crate::schema::sites::table
+        .find(to)
+        .select(crate::schema::sites::code)
+        .first::<String>(conn)?;
+    names.sites.insert(to, code);
+    for (item, ..) in &lines {
+        let sku = crate::schema::items::table
+            .find(item)
+            .select(crate::schema::items::sku)
+            .first::<String>(conn)?;
+        names.items.insert(*item, sku);
+    }
+    let keys = lines.iter().map(|(item, ..)| StockKey { site: to, item: *item }).collect();
+    let (mut book, existing) = load_book(conn, &keys)?;
+    let mut entries = Vec::new();
+    for (item, lot, expires_on, qty) in &lines {
+        let lot = Some(lot.as_str()).filter(|l| !l.is_empty());
+        entries.extend(book.put(StockKey { site: to, item: *item }, MovementKind::TransferIn, lot, *expires_on, *qty));
+    }
+    let mut rec = finish(conn, &names, &book, &existing, &entries, h)?;
+    rec.transfer = transfer_by_id(conn, id)?;
+    Ok(rec)
+}

@@ -1,0 +1,239 @@
+//! Read models: balances, the movement ledger with cursor pagination, transfers.
+
+use crate::catalogue::{parse_text, utc};
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::schema::{balances, items, movements, sites, transfer_lines, transfers};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use ppe_domain::ledger::{Balance, Movement, Transfer, TransferLine, TransferStatus};
+use ppe_domain::stock::MovementKind;
+
+type BalanceTuple = (String, String, String, Option<NaiveDate>, i64, NaiveDateTime);
+
+fn balance((site, item, lot, expires_on, quantity, updated_at): BalanceTuple) -> Balance {
+    Balance {
+        site,
+        item,
+        lot,
+        expires_on,
+        quantity,
+        updated_at: utc(updated_at),
+    }
+}
+
+/// Every lot balance of one site, by item SKU; NotFound when the site does not exist.
+pub fn balances_of_site(conn: &mut DbConnection, code: &str) -> Result<Vec<Balance>, StoreError> {
+    let (site_id, _) = crate::catalogue::site_ref(conn, "site", code)?;
+    Ok(balances::table
+        .inner_join(sites::table)
+        .inner_join(items::table)
+        .filter(balances::site_id.eq(site_id))
+        .order((items::sku, balances::lot))
+        .select((sites::code, items::sku, balances::lot, balances::expires_on, balances::quantity, balances::updated_at))
+        .load::<BalanceTuple>(conn)?
+        .into_iter()
+        .map(balance)
+        .collect())
+}
+
+/// Every lot balance of one item across sites, by site code.
+pub fn balances_of_item(conn: &mut DbConnection, sku: &str) -> Result<Vec<Balance>, StoreError> {
+    let item_id = crate::catalogue::item_id(conn, "item", sku)?;
+    Ok(balances::table
+        .inner_join(sites::table)
+        .inner_join(items::table)
+        .filter(balances::item_id.eq(item_id))
+        .order((sites::code, balances::lot))
+        .select((sites::code, items::sku, balances::lot, balances::expires_on, balances::quantity, balances::updated_at))
+        .load::<BalanceTuple>(conn)?
+        .into_iter()
+        .map(balance)
+        .collect())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MovementFilter {
+    pub site: Option<String>,
+    pub item: Option<String>,
+    pub kind: Option<MovementKind>,
+    /// `occurred_at` at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// `occurred_at` before.
+    pub to: Option<DateTime<Utc>>,
+    /// Only movements with a larger id (the cursor).
+    pub after_id: Option<i64>,
+    pub limit: i64,
+}
+
+type MovementTuple = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<NaiveDate>,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    String,
+    NaiveDateTime,
+    NaiveDateTime,
+);
+
+/// One page of the ledger in recording order, and whether more follow.
+pub fn movements_page(conn: &mut DbConnection, f: &MovementFilter) -> Result<(Vec<Movement>, bool), StoreError> {
+    let mut q = movements::table
+        .inner_join(sites::table)
+        .inner_join(items::table)
+        .into_boxed();
+    if let Some(code) = &f.site {
+        let (id, _) = crate::catalogue::site_ref(conn, "site", code)?;
+        q = q.filter(movements::site_id.eq(id));
+    }
+    if let Some(sku) = &f.item {
+        let id = crate::catalogue::item_id(conn, "item", sku)?;
+        q = q.filter(movements::item_id.eq(id));
+    }
+    if let Some(k) = f.kind {
+        q = q.filter(movements::kind.eq(k.as_str()));
+    }
+    if let Some(t) = f.from {
+        q = q.filter(movements::occurred_at.ge(t.naive_utc()));
+    }
+    if let Some(t) = f.to {
+        q = q.filter(movements::occurred_at.lt(t.naive_utc()));
+    }
+    if let Some(id) = f.after_id {
+        q = q.filter(movements::id.gt(id));
+    }
+    let rows = q
+        .order(movements::id)
+        .limit(f.limit + 1)
+        .select((
+            movements::id,
+            movements::kind,
+            sites::code,
+            items::sku,
+            movements::lot,
+            movements::expires_on,
+            movements::quantity,
+            movements::counted,
+            movements::reason,
+            movements::transfer_id,
+            movements::reported_by,
+            movements::occurred_at,
+            movements::recorded_at,
+        ))
+        .load::<MovementTuple>(conn)?;
+    let more = rows.len() as i64 > f.limit;
+    let page = rows
+        .into_iter()
+        .take(f.limit as usize)
+        .map(|r| {
+            Ok(Movement {
+                id: r.0,
+                kind: parse_text(&r.1)?,
+                site: r.2,
+                item: r.3,
+                lot: r.4,
+                expires_on: r.5,
+                quantity: r.6,
+                counted: r.7,
+                reason: r.8,
+                transfer_id: r.9,
+                reported_by: r.10,
+                occurred_at: utc(r.11),
+                recorded_at: utc(r.12),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok((page, more))
+}
+
+type TransferTuple = (i64, i64, i64, String, NaiveDateTime, String, Option<NaiveDateTime>, Option<String>);
+
+fn site_code(conn: &mut DbConnection, id: i64) -> Result<String, StoreError> {
+    Ok(sites::table.find(id).select(sites::code).first(conn)?)
+}
+
+fn transfer(conn: &mut DbConnection, t: TransferTuple) -> Result<Transfer, StoreError> {
+    let lines = transfer_lines::table
+        .inner_join(items::table)
+        .filter(transfer_lines::transfer_id.eq(t.0))
+        .order(transfer_lines::line_no)
+        .select((items::sku, transfer_lines::lot, transfer_lines::expires_on, transfer_lines::quantity))
+        .load::<(String, String, Option<NaiveDate>, i64)>(conn)?
+        .into_iter()
+        .map(|(item, lot, expires_on, quantity)| TransferLine {
+            item,
+            lot,
+            expires_on,
+            quantity,
+        })
+        .collect();
+    Ok(Transfer {
+        id: t.0,
+        from_site: site_code(conn, t.1)?,
+        to_site: site_code(conn, t.2)?,
+        status: parse_text(&t.3)?,
+        dispatched_at: utc(t.4),
+        dispatched_by: t.5,
+        received_at: t.6.map(utc),
+        received_by: t.7,
+        lines,
+    })
+}
+
+const TRANSFER_COLUMNS: (
+    transfers::id,
+    transfers::from_site_id,
+    transfers::to_site_id,
+    transfers::status,
+    transfers::dispatched_at,
+    transfers::dispatched_by,
+    transfers::received_at,
+    transfers::received_by,
+) = (
+    transfers::id,
+    transfers::from_site_id,
+    transfers::to_site_id,
+    transfers::status,
+    transfers::dispatched_at,
+    transfers::dispatched_by,
+    transfers::received_at,
+    transfers::received_by,
+);
+
+pub fn transfer_by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Transfer>, StoreError> {
+    let row = transfers::table
+        .find(id)
+        .select(TRANSFER_COLUMNS)
+        .first::<TransferTuple>(conn)
+        .optional()?;
+    row.map(|t| transfer(conn, t)).transpose()
+}
+
+/// Transfers, newest first, optionally of one status and touching one site.
+pub fn list_transfers(
+    conn: &mut DbConnection,
+    status: Option<TransferStatus>,
+    site: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Transfer>, StoreError> {
+    let mut q = transfers::table.into_boxed();
+    if let Some(s) = status {
+        q = q.filter(transfers::status.eq(s.as_str()));
+    }
+    if let Some(code) = site {
+        let (id, _) = crate::catalogue::site_ref(conn, "site", code)?;
+        q = q.filter(transfers::from_site_id.eq(id).or(transfers::to_site_id.eq(id)));
+    }
+    let rows = q
+        .order(transfers::id.desc())
+        .limit(limit)
+        .select(TRANSFER_COLUMNS)
+        .load::<TransferTuple>(conn)?;
+    rows.into_iter().map(|t| transfer(conn, t)).collect()
+}
