@@ -1,1 +1,11 @@
-//! HTTP API of PPE Depot.
+//! HTTP API, CLI and demo data of PPE Depot.
+
+pub mod app;
+pub mod cli;
+pub mod demo;
+pub mod extract;
+pub mod handlers;
+pub mod openapi;
+pub mod problem;
+pub mod request_context;
+pub mod state;

@@ -25,7 +25,7 @@ impl fmt::Display for GtinError {
 
 /// The GS1 check digit of a digit string without its check digit: weights 3,1,3,…
 /// counted from the right.
-fn check_digit(body: &[u8]) -> u8 {
+pub fn check_digit(body: &[u8]) -> u8 {
     let sum: u32 = body
         .iter()
         .rev()

@@ -4,6 +4,7 @@
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// JSON path of the offending field, e.g. `lines[2].quantity`.
     pub field: String,

@@ -39,6 +39,9 @@ pub enum StoreError {
     /// The database could not be reached in time.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// An answer could not be encoded (a bug, never the client's fault).
+    #[error("encoding an answer: {0}")]
+    Encode(String),
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
 }

@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod migrations;
 pub mod reads;
 pub mod schema;
+pub mod testing;
 
 pub use connection::{Backend, DbConnection};
 pub use db::{Db, DbOptions, OpenError};

@@ -1,0 +1,75 @@
+//! The HTTP application: routes, middleware, API document and Swagger UI.
+
+use crate::handlers::{catalogue, health, ledger, movements, transfers};
+use crate::openapi::ApiDoc;
+use crate::request_context::request_context;
+use crate::state::AppState;
+use actix_web::middleware::from_fn;
+use actix_web::{HttpResponse, web};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+async fn not_found() -> HttpResponse {
+    // Rewritten into a problem document by the request context.
+    HttpResponse::NotFound().finish()
+}
+
+/// Registers everything on an app; the caller owns the server and the state.
+pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(state);
+        crate::extract::configure(cfg);
+        cfg.route("/healthz", web::get().to(health::healthz))
+            .route("/readyz", web::get().to(health::readyz))
+            .service(
+                SwaggerUi::new("/swagger-ui/{_:.*}")
+                    .url("/api-docs/openapi.json", ApiDoc::openapi())
+                    .config(Config::default().validator_url("none")),
+            )
+            .service(
+                web::scope("/api/v1")
+                    .service(
+                        web::resource("/items")
+                            .route(web::get().to(catalogue::list_items))
+                            .route(web::post().to(catalogue::create_item)),
+                    )
+                    .route("/items/{sku}", web::get().to(catalogue::get_item))
+                    .route("/items/{sku}/balances", web::get().to(catalogue::item_balances))
+                    .service(
+                        web::resource("/sites")
+                            .route(web::get().to(catalogue::list_sites))
+                            .route(web::post().to(catalogue::create_site)),
+                    )
+                    .route("/sites/{code}", web::get().to(catalogue::get_site))
+                    .route("/sites/{code}/balances", web::get().to(catalogue::site_balances))
+                    .route("/stock-reports", web::post().to(ledger::post_stock_report))
+                    .route("/receipts", web::post().to(ledger::post_receipt))
+                    .route("/issues", web::post().to(ledger::post_issue))
+                    .route("/discards", web::post().to(ledger::post_discard))
+                    .service(
+                        web::resource("/transfers")
+                            .route(web::get().to(transfers::list))
+                            .route(web::post().to(transfers::dispatch)),
+                    )
+                    .route("/transfers/{id}", web::get().to(transfers::get))
+                    .route("/transfers/{id}/receive", web::post().to(transfers::receive))
+                    .route("/movements", web::get().to(movements::list_movements)),
+            )
+            .default_service(web::to(not_found));
+    }
+}
+
+/// Wraps the app in the request context (request id, logging, problem rewrite).
+pub fn build(state: web::Data<AppState>) -> actix_web::App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    actix_web::App::new()
+        .wrap(from_fn(request_context))
+        .configure(configure(state))
+}

@@ -1,0 +1,63 @@
+//! HTTP handlers, thin: parse, validate, call domain + persistence, map errors.
+
+pub mod catalogue;
+pub mod health;
+pub mod ledger;
+pub mod movements;
+pub mod transfers;
+
+use crate::extract::{IdempotencyKeyHeader, JsonBody};
+use crate::problem::Problem;
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use ppe_persistence::idempotency::{self, IdempotencyKey};
+use ppe_persistence::{DbConnection, StoreError};
+use serde::Serialize;
+
+/// Runs a blocking storage call off the async workers.
+pub async fn blocking<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    f: impl FnOnce(&ppe_persistence::Db) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Problem> {
+    let db = state.db.clone();
+    Ok(web::block(move || f(&db)).await??)
+}
+
+/// A write that records movements: one transaction, at most once per Idempotency-Key.
+/// A replay answers with the stored body and `Idempotent-Replayed: true`.
+pub async fn write_once<B, R>(
+    state: &web::Data<AppState>,
+    key: IdempotencyKeyHeader,
+    body: JsonBody<B>,
+    status: StatusCode,
+    write: impl Fn(&mut DbConnection, &B, chrono::DateTime<chrono::Utc>) -> Result<R, StoreError> + Send + 'static,
+) -> Result<HttpResponse, Problem>
+where
+    B: Send + 'static,
+    R: Serialize,
+{
+    let now = chrono::Utc::now();
+    let key = key.0.map(|k| IdempotencyKey {
+        key: k,
+        request_hash: body.fingerprint.clone(),
+    });
+    let cmd = body.value;
+    let answer = blocking(state, move |db| {
+        db.write(|c| {
+            idempotency::run_once(c, key.as_ref(), now, |c| {
+                let recorded = write(c, &cmd, now)?;
+                let json = serde_json::to_string(&recorded)
+                    .map_err(|e| StoreError::Encode(e.to_string()))?;
+                Ok((status.as_u16(), json))
+            })
+        })
+    })
+    .await?;
+    let mut res = HttpResponse::build(StatusCode::from_u16(answer.status).unwrap_or(status));
+    res.content_type("application/json");
+    if answer.replayed {
+        res.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(res.body(answer.body))
+}

@@ -1,0 +1,94 @@
+//! Transfers from the warehouse to units: dispatch, then proof of delivery.
+
+use super::{blocking, write_once};
+use crate::extract::{IdempotencyKeyHeader, JsonBody};
+use crate::handlers::catalogue::not_found_in_path;
+use crate::problem::Problem;
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use ppe_domain::commands::{Dispatch, ReceiveTransfer};
+use ppe_domain::ledger::{Recorded, Transfer, TransferStatus};
+use ppe_persistence::{ledger, reads};
+use serde::Deserialize;
+
+/// Dispatch stock from a warehouse to a unit; it is in transit until received.
+#[utoipa::path(post, path = "/api/v1/transfers", tag = "transfers", request_body = Dispatch,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key for safe retries")),
+    responses(
+        (status = 201, body = Recorded),
+        (status = 409, description = "More than the warehouse holds", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field, unknown site or item", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn dispatch(
+    state: web::Data<AppState>,
+    key: IdempotencyKeyHeader,
+    body: JsonBody<Dispatch>,
+) -> Result<HttpResponse, Problem> {
+    body.value.validate(chrono::Utc::now())?;
+    write_once(&state, key, body, StatusCode::CREATED, ledger::dispatch_transfer).await
+}
+
+/// Proof of delivery: the unit received everything the transfer carried.
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/receive", tag = "transfers", request_body = ReceiveTransfer,
+    params(("id" = i64, Path, description = "Transfer id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key for safe retries")),
+    responses(
+        (status = 200, body = Recorded),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already received", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn receive(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    key: IdempotencyKeyHeader,
+    body: JsonBody<ReceiveTransfer>,
+) -> Result<HttpResponse, Problem> {
+    body.value.validate(chrono::Utc::now())?;
+    let id = id.into_inner();
+    write_once(&state, key, body, StatusCode::OK, move |c, cmd, now| {
+        ledger::receive_transfer(c, id, cmd, now)
+    })
+    .await
+    .map_err(|p| if p.status == 422 && p.errors.iter().any(|e| e.field == "id") { not_found_in_path(p) } else { p })
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TransferQuery {
+    pub status: Option<TransferStatus>,
+    /// Site code (either end).
+    pub site: Option<String>,
+    /// At most this many, newest first (1–500, default 100).
+    pub limit: Option<i64>,
+}
+
+/// Transfers, newest first.
+#[utoipa::path(get, path = "/api/v1/transfers", tag = "transfers", params(TransferQuery), responses(
+    (status = 200, body = Vec<Transfer>),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn list(state: web::Data<AppState>, q: web::Query<TransferQuery>) -> Result<HttpResponse, Problem> {
+    let q = q.into_inner();
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(Problem::field(StatusCode::BAD_REQUEST, "bad-query", "Bad query string", "limit", "must be between 1 and 500"));
+    }
+    let rows = blocking(&state, move |db| {
+        db.read(|c| reads::list_transfers(c, q.status, q.site.as_deref(), limit))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// One transfer.
+#[utoipa::path(get, path = "/api/v1/transfers/{id}", tag = "transfers",
+    params(("id" = i64, Path, description = "Transfer id")),
+    responses((status = 200, body = Transfer), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, Problem> {
+    let id = id.into_inner();
+    let t = blocking(&state, move |db| db.read(|c| reads::transfer_by_id(c, id))).await?;
+    t.map(|t| HttpResponse::Ok().json(t))
+        .ok_or_else(|| Problem::not_found("transfer", &id.to_string()))
+}
