@@ -1,1 +1,218 @@
-//! Helpers for black-box tests.
+//! Black-box test support: start the real `ppe` binary on a throw-away database
+//! (SQLite, or PostgreSQL with `PPE_TEST_BACKEND=postgres`) and talk to it over HTTP.
+
+use ppe_persistence::testing::TestDatabase;
+use reqwest::blocking::{Client, Response};
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+/// The binary under test: `PPE_BIN`, or `ppe` next to the test executable's folder
+/// (cargo puts test executables in `target/<profile>/deps`).
+pub fn binary() -> PathBuf {
+    if let Ok(p) = std::env::var("PPE_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let bin = dir.join("ppe");
+    assert!(
+        bin.exists(),
+        "{} not built: run the tests with `cargo nextest run --workspace`",
+        bin.display()
+    );
+    bin
+}
+
+pub struct Server {
+    pub base: String,
+    pub client: Client,
+    child: Child,
+    pub db: TestDatabase,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// Starts `ppe serve` with extra arguments on a fresh database.
+    pub fn start_with(args: &[&str]) -> Server {
+        let db = TestDatabase::new();
+        Server::start_on(db, args)
+    }
+
+    pub fn start_on(db: TestDatabase, args: &[&str]) -> Server {
+        let mut child = Command::new(binary())
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--workers",
+                "2",
+                "--database-url",
+                &db.url,
+            ])
+            .args(args)
+            .env(
+                "RUST_LOG",
+                std::env::var("PPE_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start ppe");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = loop {
+            match lines.next() {
+                Some(Ok(l)) => {
+                    if let Some(url) = l.strip_prefix("listening on ") {
+                        break url.trim().to_owned();
+                    }
+                }
+                _ => panic!("ppe exited before listening: {:?}", child.wait()),
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let client = Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .expect("client");
+        Server {
+            base,
+            client,
+            child,
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().expect("GET")
+    }
+
+    pub fn get_json(&self, path: &str) -> Value {
+        let r = self.get(path);
+        assert!(r.status().is_success(), "GET {path}: {}", r.status());
+        r.json().expect("json")
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .expect("POST")
+    }
+
+    pub fn post_with_key(&self, path: &str, key: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .expect("POST")
+    }
+
+    /// POSTs and asserts a 2xx answer.
+    pub fn create(&self, path: &str, body: Value) -> Value {
+        let r = self.post(path, &body);
+        let status = r.status();
+        let text = r.text().unwrap_or_default();
+        assert!(status.is_success(), "POST {path}: {status} {text}");
+        serde_json::from_str(&text).expect("json")
+    }
+
+    /// Every movement of the ledger, following cursors.
+    pub fn all_movements(&self, query: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/api/v1/movements?limit=1000{query}");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page = self.get_json(&path);
+            out.extend(page["items"].as_array().cloned().unwrap_or_default());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return out,
+            }
+        }
+    }
+
+    /// A small world: warehouse WH with 1000 FFP2 and 500 gloves, unit NH-01.
+    pub fn seed_small(&self) {
+        self.create("/api/v1/items", serde_json::json!({
+            "sku": "FFP2", "name": "FFP2 respirator", "category": "respirator",
+            "base_unit": "piece", "pack_size": 20, "gtin": "4006381333931", "standard": "EN 149 FFP2"
+        }));
+        self.create(
+            "/api/v1/items",
+            serde_json::json!({
+                "sku": "GLOVE-M", "name": "Nitrile gloves M", "category": "gloves",
+                "base_unit": "piece", "pack_size": 200
+            }),
+        );
+        self.create("/api/v1/sites", serde_json::json!({
+            "code": "WH", "name": "Warehouse", "kind": "warehouse", "latitude": 59.73, "longitude": 10.22
+        }));
+        self.create("/api/v1/sites", serde_json::json!({
+            "code": "NH-01", "name": "Lia nursing home", "kind": "unit", "unit_type": "nursing_home",
+            "district": "Bragernes", "latitude": 59.745, "longitude": 10.20
+        }));
+        self.create("/api/v1/receipts", serde_json::json!({
+            "site": "WH", "reported_by": "goods-in",
+            "lines": [{"item": "FFP2", "quantity": 1000, "lot": "A1", "expires_on": "2029-01-01"},
+                      {"item": "GLOVE-M", "quantity": 500}]
+        }));
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Asserts a problem+json answer with `status` and returns its body.
+pub fn assert_problem(r: Response, status: u16) -> Value {
+    let got = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body: Value = r.json().unwrap_or(Value::Null);
+    assert_eq!(got, status, "body: {body}");
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content-type {ct}, body {body}"
+    );
+    assert_eq!(body["status"].as_u64(), Some(u64::from(status)), "{body}");
+    assert!(
+        body["type"].is_string() && body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    body
+}
+
+/// The field names a problem lists.
+pub fn problem_fields(p: &Value) -> Vec<String> {
+    p["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

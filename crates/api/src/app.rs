@@ -34,14 +34,20 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                             .route(web::post().to(catalogue::create_item)),
                     )
                     .route("/items/{sku}", web::get().to(catalogue::get_item))
-                    .route("/items/{sku}/balances", web::get().to(catalogue::item_balances))
+                    .route(
+                        "/items/{sku}/balances",
+                        web::get().to(catalogue::item_balances),
+                    )
                     .service(
                         web::resource("/sites")
                             .route(web::get().to(catalogue::list_sites))
                             .route(web::post().to(catalogue::create_site)),
                     )
                     .route("/sites/{code}", web::get().to(catalogue::get_site))
-                    .route("/sites/{code}/balances", web::get().to(catalogue::site_balances))
+                    .route(
+                        "/sites/{code}/balances",
+                        web::get().to(catalogue::site_balances),
+                    )
                     .route("/stock-reports", web::post().to(ledger::post_stock_report))
                     .route("/receipts", web::post().to(ledger::post_receipt))
                     .route("/issues", web::post().to(ledger::post_issue))
@@ -52,7 +58,10 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                             .route(web::post().to(transfers::dispatch)),
                     )
                     .route("/transfers/{id}", web::get().to(transfers::get))
-                    .route("/transfers/{id}/receive", web::post().to(transfers::receive))
+                    .route(
+                        "/transfers/{id}/receive",
+                        web::post().to(transfers::receive),
+                    )
                     .route("/movements", web::get().to(movements::list_movements)),
             )
             .default_service(web::to(not_found));
@@ -60,7 +69,9 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
 }
 
 /// Wraps the app in the request context (request id, logging, problem rewrite).
-pub fn build(state: web::Data<AppState>) -> actix_web::App<
+pub fn build(
+    state: web::Data<AppState>,
+) -> actix_web::App<
     impl actix_web::dev::ServiceFactory<
         actix_web::dev::ServiceRequest,
         Config = (),

@@ -10,7 +10,11 @@ use std::process::ExitCode;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/ppe.db";
 
 #[derive(Parser)]
-#[command(name = "ppe", version, about = "PPE Depot: protective-equipment inventory and logistics")]
+#[command(
+    name = "ppe",
+    version,
+    about = "PPE Depot: protective-equipment inventory and logistics"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -82,7 +86,8 @@ fn serve(bind: &str, url: &str, demo: bool, workers: Option<usize>) -> Result<()
     let db = open(url)?;
     log::info!("database {} ({}) ready", redact(url), db.backend().name());
     if demo {
-        let summary = crate::demo::seed(&db, chrono::Utc::now()).map_err(|e| format!("demo data: {e}"))?;
+        let summary =
+            crate::demo::seed(&db, chrono::Utc::now()).map_err(|e| format!("demo data: {e}"))?;
         log::info!("{summary}");
     }
     let state = web::Data::new(AppState { db });

@@ -6,7 +6,10 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use ppe_domain::catalogue::{BaseUnit, Category, NewItem};
-use ppe_domain::commands::{CountLine, Dispatch, IssueReport, QuantityLine, Receipt, ReceiptLine, ReceiveTransfer, StockReport};
+use ppe_domain::commands::{
+    CountLine, Dispatch, IssueReport, QuantityLine, Receipt, ReceiptLine, ReceiveTransfer,
+    StockReport,
+};
 use ppe_domain::site::{NewSite, OpeningWindow, SiteKind, UnitType};
 use ppe_persistence::{Db, StoreError, catalogue, ledger};
 use rand::{Rng, SeedableRng};
@@ -30,18 +33,138 @@ struct ItemSpec {
 }
 
 const ITEMS: &[ItemSpec] = &[
-    ItemSpec { sku: "MASK-IIR", name: "Surgical mask type IIR", category: Category::Mask, unit: BaseUnit::Piece, pack: 50, standard: "EN 14683 IIR", volume_cm3: 20.0, weight_g: 3.0, nursing_home_use: 60.0 },
-    ItemSpec { sku: "FFP2", name: "FFP2 respirator", category: Category::Respirator, unit: BaseUnit::Piece, pack: 20, standard: "EN 149 FFP2", volume_cm3: 60.0, weight_g: 10.0, nursing_home_use: 8.0 },
-    ItemSpec { sku: "FFP3", name: "FFP3 respirator with valve", category: Category::Respirator, unit: BaseUnit::Piece, pack: 10, standard: "EN 149 FFP3", volume_cm3: 120.0, weight_g: 18.0, nursing_home_use: 2.0 },
-    ItemSpec { sku: "GLOVE-NIT-S", name: "Nitrile examination gloves, S", category: Category::Gloves, unit: BaseUnit::Piece, pack: 200, standard: "EN 455 / EN 374", volume_cm3: 4.0, weight_g: 3.0, nursing_home_use: 80.0 },
-    ItemSpec { sku: "GLOVE-NIT-M", name: "Nitrile examination gloves, M", category: Category::Gloves, unit: BaseUnit::Piece, pack: 200, standard: "EN 455 / EN 374", volume_cm3: 4.0, weight_g: 3.5, nursing_home_use: 140.0 },
-    ItemSpec { sku: "GLOVE-NIT-L", name: "Nitrile examination gloves, L", category: Category::Gloves, unit: BaseUnit::Piece, pack: 200, standard: "EN 455 / EN 374", volume_cm3: 4.5, weight_g: 4.0, nursing_home_use: 70.0 },
-    ItemSpec { sku: "GOWN-LS", name: "Long-sleeved isolation gown", category: Category::Gown, unit: BaseUnit::Piece, pack: 10, standard: "EN 13795", volume_cm3: 400.0, weight_g: 60.0, nursing_home_use: 10.0 },
-    ItemSpec { sku: "APRON-PE", name: "Plastic apron", category: Category::Apron, unit: BaseUnit::Piece, pack: 100, standard: "EN 14126", volume_cm3: 30.0, weight_g: 8.0, nursing_home_use: 25.0 },
-    ItemSpec { sku: "VISOR", name: "Face shield, single use", category: Category::EyeProtection, unit: BaseUnit::Piece, pack: 25, standard: "EN 166", volume_cm3: 250.0, weight_g: 30.0, nursing_home_use: 3.0 },
-    ItemSpec { sku: "GOGGLES", name: "Protective goggles, reusable", category: Category::EyeProtection, unit: BaseUnit::Piece, pack: 10, standard: "EN 166", volume_cm3: 500.0, weight_g: 60.0, nursing_home_use: 0.2 },
-    ItemSpec { sku: "SANITISER", name: "Hand sanitiser 85 % ethanol", category: Category::HandHygiene, unit: BaseUnit::Ml, pack: 1000, standard: "EN 1500", volume_cm3: 1.1, weight_g: 0.9, nursing_home_use: 400.0 },
-    ItemSpec { sku: "DISINFECT", name: "Surface disinfectant", category: Category::Disinfectant, unit: BaseUnit::Ml, pack: 5000, standard: "EN 16615", volume_cm3: 1.1, weight_g: 1.0, nursing_home_use: 300.0 },
+    ItemSpec {
+        sku: "MASK-IIR",
+        name: "Surgical mask type IIR",
+        category: Category::Mask,
+        unit: BaseUnit::Piece,
+        pack: 50,
+        standard: "EN 14683 IIR",
+        volume_cm3: 20.0,
+        weight_g: 3.0,
+        nursing_home_use: 60.0,
+    },
+    ItemSpec {
+        sku: "FFP2",
+        name: "FFP2 respirator",
+        category: Category::Respirator,
+        unit: BaseUnit::Piece,
+        pack: 20,
+        standard: "EN 149 FFP2",
+        volume_cm3: 60.0,
+        weight_g: 10.0,
+        nursing_home_use: 8.0,
+    },
+    ItemSpec {
+        sku: "FFP3",
+        name: "FFP3 respirator with valve",
+        category: Category::Respirator,
+        unit: BaseUnit::Piece,
+        pack: 10,
+        standard: "EN 149 FFP3",
+        volume_cm3: 120.0,
+        weight_g: 18.0,
+        nursing_home_use: 2.0,
+    },
+    ItemSpec {
+        sku: "GLOVE-NIT-S",
+        name: "Nitrile examination gloves, S",
+        category: Category::Gloves,
+        unit: BaseUnit::Piece,
+        pack: 200,
+        standard: "EN 455 / EN 374",
+        volume_cm3: 4.0,
+        weight_g: 3.0,
+        nursing_home_use: 80.0,
+    },
+    ItemSpec {
+        sku: "GLOVE-NIT-M",
+        name: "Nitrile examination gloves, M",
+        category: Category::Gloves,
+        unit: BaseUnit::Piece,
+        pack: 200,
+        standard: "EN 455 / EN 374",
+        volume_cm3: 4.0,
+        weight_g: 3.5,
+        nursing_home_use: 140.0,
+    },
+    ItemSpec {
+        sku: "GLOVE-NIT-L",
+        name: "Nitrile examination gloves, L",
+        category: Category::Gloves,
+        unit: BaseUnit::Piece,
+        pack: 200,
+        standard: "EN 455 / EN 374",
+        volume_cm3: 4.5,
+        weight_g: 4.0,
+        nursing_home_use: 70.0,
+    },
+    ItemSpec {
+        sku: "GOWN-LS",
+        name: "Long-sleeved isolation gown",
+        category: Category::Gown,
+        unit: BaseUnit::Piece,
+        pack: 10,
+        standard: "EN 13795",
+        volume_cm3: 400.0,
+        weight_g: 60.0,
+        nursing_home_use: 10.0,
+    },
+    ItemSpec {
+        sku: "APRON-PE",
+        name: "Plastic apron",
+        category: Category::Apron,
+        unit: BaseUnit::Piece,
+        pack: 100,
+        standard: "EN 14126",
+        volume_cm3: 30.0,
+        weight_g: 8.0,
+        nursing_home_use: 25.0,
+    },
+    ItemSpec {
+        sku: "VISOR",
+        name: "Face shield, single use",
+        category: Category::EyeProtection,
+        unit: BaseUnit::Piece,
+        pack: 25,
+        standard: "EN 166",
+        volume_cm3: 250.0,
+        weight_g: 30.0,
+        nursing_home_use: 3.0,
+    },
+    ItemSpec {
+        sku: "GOGGLES",
+        name: "Protective goggles, reusable",
+        category: Category::EyeProtection,
+        unit: BaseUnit::Piece,
+        pack: 10,
+        standard: "EN 166",
+        volume_cm3: 500.0,
+        weight_g: 60.0,
+        nursing_home_use: 0.2,
+    },
+    ItemSpec {
+        sku: "SANITISER",
+        name: "Hand sanitiser 85 % ethanol",
+        category: Category::HandHygiene,
+        unit: BaseUnit::Ml,
+        pack: 1000,
+        standard: "EN 1500",
+        volume_cm3: 1.1,
+        weight_g: 0.9,
+        nursing_home_use: 400.0,
+    },
+    ItemSpec {
+        sku: "DISINFECT",
+        name: "Surface disinfectant",
+        category: Category::Disinfectant,
+        unit: BaseUnit::Ml,
+        pack: 5000,
+        standard: "EN 16615",
+        volume_cm3: 1.1,
+        weight_g: 1.0,
+        nursing_home_use: 300.0,
+    },
 ];
 
 /// Unit types, how many, their priority tier and their use relative to a nursing home.
@@ -98,7 +221,11 @@ fn draw(rng: &mut ChaCha8Rng, mean: f64) -> i64 {
     }
     let whole = mean.floor();
     let noise = rng.random_range(-0.35..0.35) * mean;
-    let frac = if rng.random::<f64>() < mean - whole { 1.0 } else { 0.0 };
+    let frac = if rng.random::<f64>() < mean - whole {
+        1.0
+    } else {
+        0.0
+    };
     (whole + frac + noise).round().max(0.0) as i64
 }
 
@@ -129,20 +256,29 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
             .validate()?;
             catalogue::create_item(c, &item, noon(start, 6))?;
         }
-        let weekdays = |d: &[u8], o: &str, cl: &str| OpeningWindow { weekdays: d.to_vec(), opens: o.into(), closes: cl.into() };
-        catalogue::create_site(c, &NewSite {
-            code: "WH-DRAMMEN".into(),
-            name: "Central PPE warehouse".into(),
-            kind: SiteKind::Warehouse,
-            unit_type: None,
-            district: Some("Strømsø".into()),
-            latitude: 59.7355,
-            longitude: 10.2210,
-            address: Some("Lagerveien 1, 3036 Drammen".into()),
-            opening_hours: vec![weekdays(&[1, 2, 3, 4, 5], "07:00", "17:00")],
-            priority_tier: 1,
-            lead_time_days: 7,
-        }.validate()?, noon(start, 6))?;
+        let weekdays = |d: &[u8], o: &str, cl: &str| OpeningWindow {
+            weekdays: d.to_vec(),
+            opens: o.into(),
+            closes: cl.into(),
+        };
+        catalogue::create_site(
+            c,
+            &NewSite {
+                code: "WH-DRAMMEN".into(),
+                name: "Central PPE warehouse".into(),
+                kind: SiteKind::Warehouse,
+                unit_type: None,
+                district: Some("Strømsø".into()),
+                latitude: 59.7355,
+                longitude: 10.2210,
+                address: Some("Lagerveien 1, 3036 Drammen".into()),
+                opening_hours: vec![weekdays(&[1, 2, 3, 4, 5], "07:00", "17:00")],
+                priority_tier: 1,
+                lead_time_days: 7,
+            }
+            .validate()?,
+            noon(start, 6),
+        )?;
         let mut units = Vec::new();
         let mut n = 0usize;
         for &(kind, prefix, count, tier, factor) in UNIT_MIX {
@@ -151,26 +287,41 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
                 n += 1;
                 let code = format!("{prefix}-{k:02}");
                 let hours = match kind {
-                    UnitType::NursingHome | UnitType::EmergencyWard | UnitType::DisabilityHousing => {
+                    UnitType::NursingHome
+                    | UnitType::EmergencyWard
+                    | UnitType::DisabilityHousing => {
                         vec![weekdays(&[1, 2, 3, 4, 5, 6, 7], "08:00", "20:00")]
                     }
-                    UnitType::School | UnitType::Kindergarten => vec![weekdays(&[1, 2, 3, 4, 5], "07:30", "15:00")],
-                    _ => vec![weekdays(&[1, 2, 3, 4, 5], "08:00", "15:30"), weekdays(&[6], "10:00", "13:00")],
+                    UnitType::School | UnitType::Kindergarten => {
+                        vec![weekdays(&[1, 2, 3, 4, 5], "07:30", "15:00")]
+                    }
+                    _ => vec![
+                        weekdays(&[1, 2, 3, 4, 5], "08:00", "15:30"),
+                        weekdays(&[6], "10:00", "13:00"),
+                    ],
                 };
-                catalogue::create_site(c, &NewSite {
-                    code: code.clone(),
-                    name: format!("{} {district} {k}", kind_name(kind)),
-                    kind: SiteKind::Unit,
-                    unit_type: Some(kind),
-                    district: Some(district.into()),
-                    latitude: lat + rng.random_range(-0.012..0.012),
-                    longitude: lon + rng.random_range(-0.02..0.02),
-                    address: Some(format!("{district}gata {}, Drammen", 1 + n * 3)),
-                    opening_hours: hours,
-                    priority_tier: tier,
-                    lead_time_days: 2,
-                }.validate()?, noon(start, 6))?;
-                let closed_weekends = matches!(kind, UnitType::School | UnitType::Kindergarten | UnitType::GpOffice);
+                catalogue::create_site(
+                    c,
+                    &NewSite {
+                        code: code.clone(),
+                        name: format!("{} {district} {k}", kind_name(kind)),
+                        kind: SiteKind::Unit,
+                        unit_type: Some(kind),
+                        district: Some(district.into()),
+                        latitude: lat + rng.random_range(-0.012..0.012),
+                        longitude: lon + rng.random_range(-0.02..0.02),
+                        address: Some(format!("{district}gata {}, Drammen", 1 + n * 3)),
+                        opening_hours: hours,
+                        priority_tier: tier,
+                        lead_time_days: 2,
+                    }
+                    .validate()?,
+                    noon(start, 6),
+                )?;
+                let closed_weekends = matches!(
+                    kind,
+                    UnitType::School | UnitType::Kindergarten | UnitType::GpOffice
+                );
                 units.push(Unit {
                     code,
                     use_factor: factor * rng.random_range(0.6..1.4),
@@ -182,7 +333,13 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
                         _ => None,
                     },
                     reports_use: kind == UnitType::HomeCare,
-                    delivery_weekday: [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri][n % 5],
+                    delivery_weekday: [
+                        Weekday::Mon,
+                        Weekday::Tue,
+                        Weekday::Wed,
+                        Weekday::Thu,
+                        Weekday::Fri,
+                    ][n % 5],
                     next_count: rng.random_range(1..4),
                     stock: vec![0; ITEMS.len()],
                 });
@@ -190,7 +347,12 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
         }
         let total_daily: Vec<f64> = ITEMS
             .iter()
-            .map(|it| units.iter().map(|u| u.use_factor * it.nursing_home_use).sum())
+            .map(|it| {
+                units
+                    .iter()
+                    .map(|u| u.use_factor * it.nursing_home_use)
+                    .sum()
+            })
             .collect();
         let mut warehouse = vec![0i64; ITEMS.len()];
         for day in 0..DAYS {
@@ -208,17 +370,29 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
                             item: it.sku.into(),
                             quantity: q,
                             lot: Some(format!("L{}-{:03}", date.format("%y%m%d"), i)),
-                            expires_on: Some(date + Duration::days(if it.unit == BaseUnit::Ml { 1000 } else { 1700 })),
+                            expires_on: Some(
+                                date + Duration::days(if it.unit == BaseUnit::Ml {
+                                    1000
+                                } else {
+                                    1700
+                                }),
+                            ),
                         }
                     })
                     .collect();
-                movements += ledger::record_receipt(c, &Receipt {
-                    site: "WH-DRAMMEN".into(),
-                    occurred_at: Some(noon(date, 8)),
-                    reported_by: "Warehouse goods-in".into(),
-                    reference: Some(format!("PO-{}", date.format("%Y%m%d"))),
-                    lines,
-                }, noon(date, 9))?.movements.len();
+                movements += ledger::record_receipt(
+                    c,
+                    &Receipt {
+                        site: "WH-DRAMMEN".into(),
+                        occurred_at: Some(noon(date, 8)),
+                        reported_by: "Warehouse goods-in".into(),
+                        reference: Some(format!("PO-{}", date.format("%Y%m%d"))),
+                        lines,
+                    },
+                    noon(date, 9),
+                )?
+                .movements
+                .len();
             }
             let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
             for u in units.iter_mut() {
@@ -228,34 +402,57 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
                     let target_days = if wave > 1.5 { 16.0 } else { 10.0 };
                     let mut lines = Vec::new();
                     for (i, it) in ITEMS.iter().enumerate() {
-                        let want = (u.use_factor * it.nursing_home_use * target_days * wave.min(2.5)) as i64 - u.stock[i];
+                        let want =
+                            (u.use_factor * it.nursing_home_use * target_days * wave.min(2.5))
+                                as i64
+                                - u.stock[i];
                         let packs = (want.max(0) + it.pack - 1) / it.pack;
                         let q = (packs * it.pack).min(warehouse[i] / it.pack * it.pack);
                         if q > 0 {
                             warehouse[i] -= q;
-                            lines.push(QuantityLine { item: it.sku.into(), quantity: q, lot: None });
+                            lines.push(QuantityLine {
+                                item: it.sku.into(),
+                                quantity: q,
+                                lot: None,
+                            });
                         }
                     }
                     if !lines.is_empty() {
                         let sent: Vec<(usize, i64)> = lines
                             .iter()
-                            .map(|l| (ITEMS.iter().position(|it| it.sku == l.item).unwrap_or(0), l.quantity))
+                            .map(|l| {
+                                (
+                                    ITEMS.iter().position(|it| it.sku == l.item).unwrap_or(0),
+                                    l.quantity,
+                                )
+                            })
                             .collect();
-                        let rec = ledger::dispatch_transfer(c, &Dispatch {
-                            from_site: "WH-DRAMMEN".into(),
-                            to_site: u.code.clone(),
-                            occurred_at: Some(noon(date, 7)),
-                            reported_by: "Logistics".into(),
-                            lines,
-                        }, noon(date, 7))?;
+                        let rec = ledger::dispatch_transfer(
+                            c,
+                            &Dispatch {
+                                from_site: "WH-DRAMMEN".into(),
+                                to_site: u.code.clone(),
+                                occurred_at: Some(noon(date, 7)),
+                                reported_by: "Logistics".into(),
+                                lines,
+                            },
+                            noon(date, 7),
+                        )?;
                         movements += rec.movements.len();
                         // The last week's deliveries are still on the road.
                         if day < DAYS - 2 {
                             if let Some(t) = rec.transfer {
-                                movements += ledger::receive_transfer(c, t.id, &ReceiveTransfer {
-                                    occurred_at: Some(noon(date, 11)),
-                                    reported_by: format!("{} staff", u.code),
-                                }, noon(date, 11))?.movements.len();
+                                movements += ledger::receive_transfer(
+                                    c,
+                                    t.id,
+                                    &ReceiveTransfer {
+                                        occurred_at: Some(noon(date, 11)),
+                                        reported_by: format!("{} staff", u.code),
+                                    },
+                                    noon(date, 11),
+                                )?
+                                .movements
+                                .len();
                                 for (i, q) in sent {
                                     u.stock[i] += q;
                                 }
@@ -265,36 +462,58 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
                 }
                 // The day's use: what was needed, capped by what was there (stockouts).
                 let mut used = Vec::new();
-                let base = u.use_factor * wave_factor(u.outbreak_peak, day) * if weekend { u.weekend_factor } else { 1.0 };
+                let base = u.use_factor
+                    * wave_factor(u.outbreak_peak, day)
+                    * if weekend { u.weekend_factor } else { 1.0 };
                 for (i, it) in ITEMS.iter().enumerate() {
                     let need = draw(&mut rng, base * it.nursing_home_use);
                     let q = need.min(u.stock[i]);
                     u.stock[i] -= q;
                     if q > 0 {
-                        used.push(QuantityLine { item: it.sku.into(), quantity: q, lot: None });
+                        used.push(QuantityLine {
+                            item: it.sku.into(),
+                            quantity: q,
+                            lot: None,
+                        });
                     }
                 }
                 if u.reports_use && !used.is_empty() {
-                    movements += ledger::record_issue(c, &IssueReport {
-                        site: u.code.clone(),
-                        occurred_at: Some(noon(date, 20)),
-                        reported_by: format!("{} evening shift", u.code),
-                        lines: used,
-                    }, noon(date, 20) + Duration::minutes(rng.random_range(0..600)))?.movements.len();
+                    movements += ledger::record_issue(
+                        c,
+                        &IssueReport {
+                            site: u.code.clone(),
+                            occurred_at: Some(noon(date, 20)),
+                            reported_by: format!("{} evening shift", u.code),
+                            lines: used,
+                        },
+                        noon(date, 20) + Duration::minutes(rng.random_range(0..600)),
+                    )?
+                    .movements
+                    .len();
                 }
                 // Counts on irregular days, in the evening.
                 if day == u.next_count || day == DAYS - 1 {
                     let lines = ITEMS
                         .iter()
                         .enumerate()
-                        .map(|(i, it)| CountLine { item: it.sku.into(), counted: u.stock[i], lot: None })
+                        .map(|(i, it)| CountLine {
+                            item: it.sku.into(),
+                            counted: u.stock[i],
+                            lot: None,
+                        })
                         .collect();
-                    movements += ledger::record_report(c, &StockReport {
-                        site: u.code.clone(),
-                        occurred_at: Some(noon(date, 19)),
-                        reported_by: format!("{} nurse in charge", u.code),
-                        lines,
-                    }, noon(date, 19) + Duration::minutes(rng.random_range(0..300)))?.movements.len();
+                    movements += ledger::record_report(
+                        c,
+                        &StockReport {
+                            site: u.code.clone(),
+                            occurred_at: Some(noon(date, 19)),
+                            reported_by: format!("{} nurse in charge", u.code),
+                            lines,
+                        },
+                        noon(date, 19) + Duration::minutes(rng.random_range(0..300)),
+                    )?
+                    .movements
+                    .len();
                     u.next_count = day + rng.random_range(2..7);
                 }
             }
@@ -335,7 +554,10 @@ fn kind_name(kind: UnitType) -> &'static str {
 mod tests {
     #[test]
     fn unit_mix_adds_up_to_the_documented_count() {
-        assert_eq!(super::UNIT_MIX.iter().map(|m| m.2).sum::<usize>(), super::UNITS);
+        assert_eq!(
+            super::UNIT_MIX.iter().map(|m| m.2).sum::<usize>(),
+            super::UNITS
+        );
         assert_eq!(super::ITEMS.len(), 12);
     }
 

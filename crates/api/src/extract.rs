@@ -28,7 +28,12 @@ fn check_content_type(req: &HttpRequest) -> Result<(), Problem> {
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json")) {
         Ok(())
     } else {
@@ -63,7 +68,12 @@ async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<Vec<u8>, 
     let mut body = Vec::with_capacity(declared.unwrap_or(1024).min(BODY_LIMIT));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
-            Problem::new(StatusCode::BAD_REQUEST, "bad-body", "Unreadable body", e.to_string())
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "bad-body",
+                "Unreadable body",
+                e.to_string(),
+            )
         })?;
         if body.len() + chunk.len() > BODY_LIMIT {
             return Err(too_large());
@@ -76,9 +86,14 @@ async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<Vec<u8>, 
 /// Parses bytes to `T`: syntax errors are 400, shape errors 422 naming the JSON path.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, String), Problem> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-        Problem::new(StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON", e.to_string())
-            .with("line", e.line())
-            .with("column", e.column())
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            "Malformed JSON",
+            e.to_string(),
+        )
+        .with("line", e.line())
+        .with("column", e.column())
     })?;
     let canonical = value.to_string();
     let t = serde_path_to_error::deserialize(value).map_err(|e| {
@@ -89,11 +104,23 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, String), Prob
         let field = match message.strip_prefix("unknown field `") {
             Some(rest) => {
                 let name = rest.split('`').next().unwrap_or("");
-                if field == "body" { name.to_owned() } else { format!("{field}.{name}") }
+                if field == "body" {
+                    name.to_owned()
+                } else if field.ends_with(name) {
+                    field
+                } else {
+                    format!("{field}.{name}")
+                }
             }
             None => field,
         };
-        Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "invalid-body", "The body does not fit the schema", &field, message)
+        Problem::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-body",
+            "The body does not fit the schema",
+            &field,
+            message,
+        )
     })?;
     Ok((t, canonical))
 }
@@ -132,12 +159,22 @@ impl FromRequest for IdempotencyKeyHeader {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let bad = |m: &str| {
-            Problem::field(StatusCode::BAD_REQUEST, "bad-idempotency-key", "Bad Idempotency-Key", "Idempotency-Key", m)
+            Problem::field(
+                StatusCode::BAD_REQUEST,
+                "bad-idempotency-key",
+                "Bad Idempotency-Key",
+                "Idempotency-Key",
+                m,
+            )
         };
         let out = match req.headers().get("Idempotency-Key") {
             None => Ok(IdempotencyKeyHeader(None)),
             Some(v) => match v.to_str() {
-                Ok(s) if !s.is_empty() && s.len() <= 200 && s.bytes().all(|b| b.is_ascii_graphic()) => {
+                Ok(s)
+                    if !s.is_empty()
+                        && s.len() <= 200
+                        && s.bytes().all(|b| b.is_ascii_graphic()) =>
+                {
                     Ok(IdempotencyKeyHeader(Some(s.to_owned())))
                 }
                 _ => Err(bad("must be 1 to 200 visible ASCII characters")),
@@ -149,12 +186,24 @@ impl FromRequest for IdempotencyKeyHeader {
 
 /// Query strings answered as problems naming the parameter.
 pub fn query_error(e: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    Problem::new(StatusCode::BAD_REQUEST, "bad-query", "Bad query string", e.to_string()).into()
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "bad-query",
+        "Bad query string",
+        e.to_string(),
+    )
+    .into()
 }
 
 /// Path parameters that do not parse name no resource: 404.
 pub fn path_error(e: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
-    Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", format!("{}: {e}", req.path())).into()
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        "Not found",
+        format!("{}: {e}", req.path()),
+    )
+    .into()
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -44,7 +44,13 @@ impl Problem {
         }
     }
 
-    pub fn field(status: StatusCode, slug: &str, title: &str, field: &str, message: impl Into<String>) -> Problem {
+    pub fn field(
+        status: StatusCode,
+        slug: &str,
+        title: &str,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Problem {
         let message = message.into();
         let mut p = Problem::new(status, slug, title, format!("{field}: {message}"));
         p.errors.push(FieldError {
@@ -66,7 +72,12 @@ impl Problem {
     }
 
     pub fn not_found(what: &str, key: &str) -> Problem {
-        Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", format!("no {what} `{key}`"))
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            format!("no {what} `{key}`"),
+        )
     }
 
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Problem {
@@ -144,14 +155,21 @@ impl From<StoreError> for Problem {
                 requested,
             } => {
                 let detail = e.to_string();
-                Problem::new(StatusCode::CONFLICT, "insufficient-stock", "Not enough stock", detail)
-                    .with("site", site.clone())
-                    .with("item", item.clone())
-                    .with("lot", lot.clone())
-                    .with("balance", balance)
-                    .with("requested", requested)
+                Problem::new(
+                    StatusCode::CONFLICT,
+                    "insufficient-stock",
+                    "Not enough stock",
+                    detail,
+                )
+                .with("site", site.clone())
+                .with("item", item.clone())
+                .with("lot", lot.clone())
+                .with("balance", balance)
+                .with("requested", requested)
             }
-            StoreError::Conflict(m) => Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", m),
+            StoreError::Conflict(m) => {
+                Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", m)
+            }
             StoreError::IdempotencyMismatch => Problem::field(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency-key-reused",

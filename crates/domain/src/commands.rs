@@ -154,7 +154,12 @@ pub struct ReceiveTransfer {
     pub reported_by: String,
 }
 
-fn check_header(v: &mut Violations, reported_by: &str, occurred_at: Option<DateTime<Utc>>, now: DateTime<Utc>) {
+fn check_header(
+    v: &mut Violations,
+    reported_by: &str,
+    occurred_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) {
     v.text("reported_by", reported_by, 100);
     if let Some(t) = occurred_at {
         if t > now + Duration::minutes(MAX_CLOCK_SKEW_MINUTES) {
@@ -208,7 +213,10 @@ impl StockReport {
         });
         // Two counts of the same stock in one report contradict each other.
         for (i, l) in self.lines.iter().enumerate() {
-            if self.lines[..i].iter().any(|p| p.item == l.item && p.lot == l.lot) {
+            if self.lines[..i]
+                .iter()
+                .any(|p| p.item == l.item && p.lot == l.lot)
+            {
                 v.add(format!("lines[{i}]"), "counts the same item and lot twice");
             }
         }
@@ -292,11 +300,25 @@ mod tests {
             occurred_at: Some("2026-03-13T18:00:00Z".parse().unwrap()),
             reported_by: "Kari".into(),
             lines: vec![
-                CountLine { item: "FFP2".into(), counted: -1, lot: None },
-                CountLine { item: "FFP2".into(), counted: 3, lot: None },
+                CountLine {
+                    item: "FFP2".into(),
+                    counted: -1,
+                    lot: None,
+                },
+                CountLine {
+                    item: "FFP2".into(),
+                    counted: 3,
+                    lot: None,
+                },
             ],
         };
-        let fields: Vec<String> = r.validate(now()).unwrap_err().0.into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> = r
+            .validate(now())
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(fields, ["occurred_at", "lines[0].counted", "lines[1]"]);
     }
 
@@ -309,8 +331,15 @@ mod tests {
             lines: vec![],
         };
         assert_eq!(i.validate(now()).unwrap_err().0[0].field, "lines");
-        i.lines.push(QuantityLine { item: "FFP2".into(), quantity: 0, lot: None });
-        assert_eq!(i.validate(now()).unwrap_err().0[0].field, "lines[0].quantity");
+        i.lines.push(QuantityLine {
+            item: "FFP2".into(),
+            quantity: 0,
+            lot: None,
+        });
+        assert_eq!(
+            i.validate(now()).unwrap_err().0[0].field,
+            "lines[0].quantity"
+        );
         i.lines[0].quantity = 5;
         assert!(i.validate(now()).is_ok());
     }

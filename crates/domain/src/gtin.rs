@@ -8,7 +8,10 @@ pub enum GtinError {
     /// Not 8, 12, 13 or 14 ASCII digits.
     Length(usize),
     NotDigits,
-    CheckDigit { expected: u8, found: u8 },
+    CheckDigit {
+        expected: u8,
+        found: u8,
+    },
 }
 
 impl fmt::Display for GtinError {
@@ -17,7 +20,10 @@ impl fmt::Display for GtinError {
             GtinError::Length(n) => write!(f, "a GTIN has 8, 12, 13 or 14 digits, not {n}"),
             GtinError::NotDigits => write!(f, "a GTIN holds digits only"),
             GtinError::CheckDigit { expected, found } => {
-                write!(f, "check digit is {found}, the digits before it give {expected}")
+                write!(
+                    f,
+                    "check digit is {found}, the digits before it give {expected}"
+                )
             }
         }
     }

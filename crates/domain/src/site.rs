@@ -202,10 +202,20 @@ mod tests {
         s.latitude = 200.0;
         s.opening_hours[0].closes = "07:00".into();
         s.opening_hours[0].weekdays = vec![8];
-        let fields: Vec<String> = s.validate().unwrap_err().0.into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> = s
+            .validate()
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(
             fields,
-            ["latitude", "opening_hours[0].weekdays", "opening_hours[0].closes"]
+            [
+                "latitude",
+                "opening_hours[0].weekdays",
+                "opening_hours[0].closes"
+            ]
         );
     }
 }

@@ -94,15 +94,24 @@ impl StockBook {
 
     /// Total on hand of one item at one site, over its lots.
     pub fn on_hand(&self, key: StockKey) -> i64 {
-        self.lots.get(&key).map_or(0, |l| l.iter().map(|b| b.quantity).sum())
+        self.lots
+            .get(&key)
+            .map_or(0, |l| l.iter().map(|b| b.quantity).sum())
     }
 
     /// Every lot balance held (touched or loaded), for writing back.
     pub fn balances(&self) -> impl Iterator<Item = (StockKey, &LotBalance)> {
-        self.lots.iter().flat_map(|(k, v)| v.iter().map(move |b| (*k, b)))
+        self.lots
+            .iter()
+            .flat_map(|(k, v)| v.iter().map(move |b| (*k, b)))
     }
 
-    fn lot_mut(&mut self, key: StockKey, lot: &str, expires_on: Option<NaiveDate>) -> &mut LotBalance {
+    fn lot_mut(
+        &mut self,
+        key: StockKey,
+        lot: &str,
+        expires_on: Option<NaiveDate>,
+    ) -> &mut LotBalance {
         let lots = self.lots.entry(key).or_default();
         let i = match lots.iter().position(|b| b.lot == lot) {
             Some(i) => i,

@@ -23,9 +23,16 @@ pub(crate) fn parse_text<T: std::str::FromStr<Err = String>>(s: &str) -> Result<
 fn duplicate_as(field: &str, value: &str) -> impl FnOnce(diesel::result::Error) -> StoreError {
     let (field, value) = (field.to_owned(), value.to_owned());
     move |e| match e {
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, ref info) => {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            ref info,
+        ) => {
             // The GTIN is the other unique column of items.
-            let field = if info.message().contains("gtin") { "gtin".to_owned() } else { field };
+            let field = if info.message().contains("gtin") {
+                "gtin".to_owned()
+            } else {
+                field
+            };
             StoreError::Duplicate { field, value }
         }
         other => StoreError::Database(other),
@@ -69,7 +76,11 @@ impl ItemRow {
 }
 
 /// Stores a validated item.
-pub fn create_item(conn: &mut DbConnection, item: &NewItem, now: DateTime<Utc>) -> Result<Item, StoreError> {
+pub fn create_item(
+    conn: &mut DbConnection,
+    item: &NewItem,
+    now: DateTime<Utc>,
+) -> Result<Item, StoreError> {
     let gtin_or_sku = item.gtin.clone().unwrap_or_else(|| item.sku.clone());
     diesel::insert_into(items::table)
         .values((
@@ -170,7 +181,11 @@ impl SiteRow {
     }
 }
 
-pub fn create_site(conn: &mut DbConnection, site: &NewSite, now: DateTime<Utc>) -> Result<Site, StoreError> {
+pub fn create_site(
+    conn: &mut DbConnection,
+    site: &NewSite,
+    now: DateTime<Utc>,
+) -> Result<Site, StoreError> {
     let hours = serde_json::to_string(&site.opening_hours)
         .map_err(|e| StoreError::invalid("opening_hours", e.to_string()))?;
     diesel::insert_into(sites::table)
@@ -215,7 +230,11 @@ pub fn site_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<Site>,
 }
 
 /// Id and kind of a site, or NotFound naming `field`.
-pub fn site_ref(conn: &mut DbConnection, field: &str, code: &str) -> Result<(i64, SiteKind), StoreError> {
+pub fn site_ref(
+    conn: &mut DbConnection,
+    field: &str,
+    code: &str,
+) -> Result<(i64, SiteKind), StoreError> {
     let (id, kind) = sites::table
         .filter(sites::code.eq(code))
         .select((sites::id, sites::kind))

@@ -36,7 +36,10 @@ pub enum ConnectError {
         source: diesel::ConnectionError,
     },
     #[error("cannot create the folder for the SQLite database {path}: {source}")]
-    SqliteDir { path: String, source: std::io::Error },
+    SqliteDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot connect to PostgreSQL: {0}")]
     Postgres(diesel::ConnectionError),
     #[error("cannot set SQLite pragmas: {0}")]
@@ -82,12 +85,11 @@ impl Target {
                         })?;
                     }
                 }
-                let mut c = SqliteConnection::establish(path).map_err(|source| {
-                    ConnectError::Sqlite {
+                let mut c =
+                    SqliteConnection::establish(path).map_err(|source| ConnectError::Sqlite {
                         path: path.clone(),
                         source,
-                    }
-                })?;
+                    })?;
                 // busy_timeout first: the others may need the lock. WAL lets readers run
                 // beside the writer; NORMAL sync is durable across process crashes in WAL.
                 c.batch_execute(
@@ -157,6 +159,9 @@ mod tests {
             Target::parse("mysql://x"),
             Err(ConnectError::Scheme(_))
         ));
-        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
     }
 }

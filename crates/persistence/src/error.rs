@@ -76,7 +76,10 @@ impl StoreError {
     pub(crate) fn is_retryable(&self) -> bool {
         use diesel::result::{DatabaseErrorKind as K, Error as E};
         match self {
-            StoreError::Database(E::DatabaseError(K::SerializationFailure | K::UniqueViolation, _)) => true,
+            StoreError::Database(E::DatabaseError(
+                K::SerializationFailure | K::UniqueViolation,
+                _,
+            )) => true,
             StoreError::Database(E::DatabaseError(_, info)) => {
                 let m = info.message();
                 m.contains("deadlock") || m.contains("database is locked")

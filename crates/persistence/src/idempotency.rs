@@ -36,7 +36,11 @@ pub fn run_once(
     if let Some(k) = key {
         let seen = idempotency_keys::table
             .find(&k.key)
-            .select((idempotency_keys::request_hash, idempotency_keys::status, idempotency_keys::response))
+            .select((
+                idempotency_keys::request_hash,
+                idempotency_keys::status,
+                idempotency_keys::response,
+            ))
             .first::<(String, i32, String)>(conn)
             .optional()?;
         if let Some((hash, status, body)) = seen {

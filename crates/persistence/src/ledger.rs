@@ -24,7 +24,12 @@ struct Names {
 }
 
 impl Names {
-    fn site(&mut self, conn: &mut DbConnection, field: &str, code: &str) -> Result<(i64, SiteKind), StoreError> {
+    fn site(
+        &mut self,
+        conn: &mut DbConnection,
+        field: &str,
+        code: &str,
+    ) -> Result<(i64, SiteKind), StoreError> {
         let (id, kind) = site_ref(conn, field, code)?;
         self.sites.insert(id, code.to_owned());
         Ok((id, kind))
@@ -69,10 +74,15 @@ struct BalanceRow {
 /// Loads the balances of `keys`, locking their rows first (in key order, so two
 /// writers never wait on each other in a cycle). On SQLite the single writer
 /// connection already serialises writes and the no-op update is cheap.
-fn load_book(conn: &mut DbConnection, keys: &BTreeSet<StockKey>) -> Result<(StockBook, BTreeSet<(StockKey, String)>), StoreError> {
+fn load_book(
+    conn: &mut DbConnection,
+    keys: &BTreeSet<StockKey>,
+) -> Result<(StockBook, BTreeSet<(StockKey, String)>), StoreError> {
     let mut rows = Vec::new();
     for k in keys {
-        let filter = balances::site_id.eq(k.site).and(balances::item_id.eq(k.item));
+        let filter = balances::site_id
+            .eq(k.site)
+            .and(balances::item_id.eq(k.item));
         diesel::update(balances::table.filter(filter))
             .set(balances::quantity.eq(balances::quantity))
             .execute(conn)?;
@@ -91,11 +101,22 @@ fn load_book(conn: &mut DbConnection, keys: &BTreeSet<StockKey>) -> Result<(Stoc
     }
     let existing = rows
         .iter()
-        .map(|r| (StockKey { site: r.site_id, item: r.item_id }, r.lot.clone()))
+        .map(|r| {
+            (
+                StockKey {
+                    site: r.site_id,
+                    item: r.item_id,
+                },
+                r.lot.clone(),
+            )
+        })
         .collect();
     let book = StockBook::new(rows.into_iter().map(|r| {
         (
-            StockKey { site: r.site_id, item: r.item_id },
+            StockKey {
+                site: r.site_id,
+                item: r.item_id,
+            },
             LotBalance {
                 lot: r.lot,
                 expires_on: r.expires_on,
@@ -107,7 +128,12 @@ fn load_book(conn: &mut DbConnection, keys: &BTreeSet<StockKey>) -> Result<(Stoc
 }
 
 /// Writes back every lot balance of the book: update the rows that existed, insert the rest.
-fn save_book(conn: &mut DbConnection, book: &StockBook, existing: &BTreeSet<(StockKey, String)>, now: NaiveDateTime) -> Result<(), StoreError> {
+fn save_book(
+    conn: &mut DbConnection,
+    book: &StockBook,
+    existing: &BTreeSet<(StockKey, String)>,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
     for (k, b) in book.balances() {
         if existing.contains(&(k, b.lot.clone())) {
             diesel::update(balances::table.find((k.site, k.item, &b.lot)))
@@ -142,7 +168,12 @@ struct Header<'a> {
     transfer_id: Option<i64>,
 }
 
-fn insert_entries(conn: &mut DbConnection, names: &Names, h: &Header<'_>, entries: &[Entry]) -> Result<Vec<Movement>, StoreError> {
+fn insert_entries(
+    conn: &mut DbConnection,
+    names: &Names,
+    h: &Header<'_>,
+    entries: &[Entry],
+) -> Result<Vec<Movement>, StoreError> {
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
         let id = diesel::insert_into(movements::table)
@@ -207,44 +238,117 @@ fn with_lines<L>(
     Ok((book, existing, entries))
 }
 
-pub fn record_report(conn: &mut DbConnection, cmd: &StockReport, now: DateTime<Utc>) -> Result<Recorded, StoreError> {
+pub fn record_report(
+    conn: &mut DbConnection,
+    cmd: &StockReport,
+    now: DateTime<Utc>,
+) -> Result<Recorded, StoreError> {
     let mut names = Names::default();
     let (site, _) = names.site(conn, "site", cmd.site.trim())?;
-    let (book, existing, entries) = with_lines(conn, &mut names, site, &cmd.lines, |l| l.item.trim(), |b, k, l| {
-        Ok(b.count(k, lot(&l.lot), l.counted))
-    })?;
-    finish(conn, &names, &book, &existing, &entries, header(&cmd.reported_by, cmd.occurred_at, now, None, None))
+    let (book, existing, entries) = with_lines(
+        conn,
+        &mut names,
+        site,
+        &cmd.lines,
+        |l| l.item.trim(),
+        |b, k, l| Ok(b.count(k, lot(&l.lot), l.counted)),
+    )?;
+    finish(
+        conn,
+        &names,
+        &book,
+        &existing,
+        &entries,
+        header(&cmd.reported_by, cmd.occurred_at, now, None, None),
+    )
 }
 
-pub fn record_receipt(conn: &mut DbConnection, cmd: &Receipt, now: DateTime<Utc>) -> Result<Recorded, StoreError> {
+pub fn record_receipt(
+    conn: &mut DbConnection,
+    cmd: &Receipt,
+    now: DateTime<Utc>,
+) -> Result<Recorded, StoreError> {
     let mut names = Names::default();
     let (site, kind) = names.site(conn, "site", cmd.site.trim())?;
     if kind != SiteKind::Warehouse {
-        return Err(StoreError::invalid("site", "receipts go into a warehouse; units receive transfers"));
+        return Err(StoreError::invalid(
+            "site",
+            "receipts go into a warehouse; units receive transfers",
+        ));
     }
-    let (book, existing, entries) = with_lines(conn, &mut names, site, &cmd.lines, |l| l.item.trim(), |b, k, l| {
-        Ok(b.put(k, MovementKind::Receipt, lot(&l.lot), l.expires_on, l.quantity))
-    })?;
-    let h = header(&cmd.reported_by, cmd.occurred_at, now, cmd.reference.as_deref(), None);
+    let (book, existing, entries) = with_lines(
+        conn,
+        &mut names,
+        site,
+        &cmd.lines,
+        |l| l.item.trim(),
+        |b, k, l| {
+            Ok(b.put(
+                k,
+                MovementKind::Receipt,
+                lot(&l.lot),
+                l.expires_on,
+                l.quantity,
+            ))
+        },
+    )?;
+    let h = header(
+        &cmd.reported_by,
+        cmd.occurred_at,
+        now,
+        cmd.reference.as_deref(),
+        None,
+    );
     finish(conn, &names, &book, &existing, &entries, h)
 }
 
-pub fn record_issue(conn: &mut DbConnection, cmd: &IssueReport, now: DateTime<Utc>) -> Result<Recorded, StoreError> {
+pub fn record_issue(
+    conn: &mut DbConnection,
+    cmd: &IssueReport,
+    now: DateTime<Utc>,
+) -> Result<Recorded, StoreError> {
     let mut names = Names::default();
     let (site, _) = names.site(conn, "site", cmd.site.trim())?;
-    let (book, existing, entries) = with_lines(conn, &mut names, site, &cmd.lines, |l| l.item.trim(), |b, k, l| {
-        b.take(k, MovementKind::Issue, lot(&l.lot), l.quantity)
-    })?;
-    finish(conn, &names, &book, &existing, &entries, header(&cmd.reported_by, cmd.occurred_at, now, None, None))
+    let (book, existing, entries) = with_lines(
+        conn,
+        &mut names,
+        site,
+        &cmd.lines,
+        |l| l.item.trim(),
+        |b, k, l| b.take(k, MovementKind::Issue, lot(&l.lot), l.quantity),
+    )?;
+    finish(
+        conn,
+        &names,
+        &book,
+        &existing,
+        &entries,
+        header(&cmd.reported_by, cmd.occurred_at, now, None, None),
+    )
 }
 
-pub fn record_discard(conn: &mut DbConnection, cmd: &Discard, now: DateTime<Utc>) -> Result<Recorded, StoreError> {
+pub fn record_discard(
+    conn: &mut DbConnection,
+    cmd: &Discard,
+    now: DateTime<Utc>,
+) -> Result<Recorded, StoreError> {
     let mut names = Names::default();
     let (site, _) = names.site(conn, "site", cmd.site.trim())?;
-    let (book, existing, entries) = with_lines(conn, &mut names, site, &cmd.lines, |l| l.item.trim(), |b, k, l| {
-        b.take(k, MovementKind::Discard, lot(&l.lot), l.quantity)
-    })?;
-    let h = header(&cmd.reported_by, cmd.occurred_at, now, Some(cmd.reason.as_str()), None);
+    let (book, existing, entries) = with_lines(
+        conn,
+        &mut names,
+        site,
+        &cmd.lines,
+        |l| l.item.trim(),
+        |b, k, l| b.take(k, MovementKind::Discard, lot(&l.lot), l.quantity),
+    )?;
+    let h = header(
+        &cmd.reported_by,
+        cmd.occurred_at,
+        now,
+        Some(cmd.reason.as_str()),
+        None,
+    );
     finish(conn, &names, &book, &existing, &entries, h)
 }
 
@@ -281,16 +385,28 @@ fn finish(
 }
 
 /// Takes stock out of a warehouse onto a transfer; it is in transit until received.
-pub fn dispatch_transfer(conn: &mut DbConnection, cmd: &Dispatch, now: DateTime<Utc>) -> Result<Recorded, StoreError> {
+pub fn dispatch_transfer(
+    conn: &mut DbConnection,
+    cmd: &Dispatch,
+    now: DateTime<Utc>,
+) -> Result<Recorded, StoreError> {
     let mut names = Names::default();
     let (from, from_kind) = names.site(conn, "from_site", cmd.from_site.trim())?;
     let (to, _) = names.site(conn, "to_site", cmd.to_site.trim())?;
     if from_kind != SiteKind::Warehouse {
-        return Err(StoreError::invalid("from_site", "transfers leave from a warehouse"));
+        return Err(StoreError::invalid(
+            "from_site",
+            "transfers leave from a warehouse",
+        ));
     }
-    let (book, existing, entries) = with_lines(conn, &mut names, from, &cmd.lines, |l| l.item.trim(), |b, k, l| {
-        b.take(k, MovementKind::TransferOut, lot(&l.lot), l.quantity)
-    })?;
+    let (book, existing, entries) = with_lines(
+        conn,
+        &mut names,
+        from,
+        &cmd.lines,
+        |l| l.item.trim(),
+        |b, k, l| b.take(k, MovementKind::TransferOut, lot(&l.lot), l.quantity),
+    )?;
     let h = header(&cmd.reported_by, cmd.occurred_at, now, None, None);
     let transfer_id = diesel::insert_into(transfers::table)
         .values((
@@ -320,12 +436,20 @@ pub fn dispatch_transfer(conn: &mut DbConnection, cmd: &Dispatch, now: DateTime<
         ..h
     };
     let mut rec = finish(conn, &names, &book, &existing, &entries, h)?;
-    rec.transfer = Some(transfer_by_id(conn, transfer_id)?.ok_or_else(|| StoreError::not_found("id", "transfer", transfer_id.to_string()))?);
+    rec.transfer = Some(
+        transfer_by_id(conn, transfer_id)?
+            .ok_or_else(|| StoreError::not_found("id", "transfer", transfer_id.to_string()))?,
+    );
     Ok(rec)
 }
 
 /// Proof of delivery: the unit receives everything the transfer carried.
-pub fn receive_transfer(conn: &mut DbConnection, id: i64, cmd: &ReceiveTransfer, now: DateTime<Utc>) -> Result<Recorded, StoreError> {
+pub fn receive_transfer(
+    conn: &mut DbConnection,
+    id: i64,
+    cmd: &ReceiveTransfer,
+    now: DateTime<Utc>,
+) -> Result<Recorded, StoreError> {
     let (to, status) = transfers::table
         .find(id)
         .select((transfers::to_site_id, transfers::status))
@@ -346,12 +470,19 @@ pub fn receive_transfer(conn: &mut DbConnection, id: i64, cmd: &ReceiveTransfer,
     ))
     .execute(conn)?;
     if claimed == 0 {
-        return Err(StoreError::Conflict(format!("transfer {id} is already {status}")));
+        return Err(StoreError::Conflict(format!(
+            "transfer {id} is already {status}"
+        )));
     }
     let lines = transfer_lines::table
         .filter(transfer_lines::transfer_id.eq(id))
         .order(transfer_lines::line_no)
-        .select((transfer_lines::item_id, transfer_lines::lot, transfer_lines::expires_on, transfer_lines::quantity))
+        .select((
+            transfer_lines::item_id,
+            transfer_lines::lot,
+            transfer_lines::expires_on,
+            transfer_lines::quantity,
+        ))
         .load::<(i64, String, Option<NaiveDate>, i64)>(conn)?;
     let mut names = Names::default();
     let code = crate::schema::sites::table
@@ -366,12 +497,27 @@ pub fn receive_transfer(conn: &mut DbConnection, id: i64, cmd: &ReceiveTransfer,
             .first::<String>(conn)?;
         names.items.insert(*item, sku);
     }
-    let keys = lines.iter().map(|(item, ..)| StockKey { site: to, item: *item }).collect();
+    let keys = lines
+        .iter()
+        .map(|(item, ..)| StockKey {
+            site: to,
+            item: *item,
+        })
+        .collect();
     let (mut book, existing) = load_book(conn, &keys)?;
     let mut entries = Vec::new();
     for (item, lot, expires_on, qty) in &lines {
         let lot = Some(lot.as_str()).filter(|l| !l.is_empty());
-        entries.extend(book.put(StockKey { site: to, item: *item }, MovementKind::TransferIn, lot, *expires_on, *qty));
+        entries.extend(book.put(
+            StockKey {
+                site: to,
+                item: *item,
+            },
+            MovementKind::TransferIn,
+            lot,
+            *expires_on,
+            *qty,
+        ));
     }
     let mut rec = finish(conn, &names, &book, &existing, &entries, h)?;
     rec.transfer = transfer_by_id(conn, id)?;

@@ -9,7 +9,14 @@ use diesel::prelude::*;
 use ppe_domain::ledger::{Balance, Movement, Transfer, TransferLine, TransferStatus};
 use ppe_domain::stock::MovementKind;
 
-type BalanceTuple = (String, String, String, Option<NaiveDate>, i64, NaiveDateTime);
+type BalanceTuple = (
+    String,
+    String,
+    String,
+    Option<NaiveDate>,
+    i64,
+    NaiveDateTime,
+);
 
 fn balance((site, item, lot, expires_on, quantity, updated_at): BalanceTuple) -> Balance {
     Balance {
@@ -30,7 +37,14 @@ pub fn balances_of_site(conn: &mut DbConnection, code: &str) -> Result<Vec<Balan
         .inner_join(items::table)
         .filter(balances::site_id.eq(site_id))
         .order((items::sku, balances::lot))
-        .select((sites::code, items::sku, balances::lot, balances::expires_on, balances::quantity, balances::updated_at))
+        .select((
+            sites::code,
+            items::sku,
+            balances::lot,
+            balances::expires_on,
+            balances::quantity,
+            balances::updated_at,
+        ))
         .load::<BalanceTuple>(conn)?
         .into_iter()
         .map(balance)
@@ -45,7 +59,14 @@ pub fn balances_of_item(conn: &mut DbConnection, sku: &str) -> Result<Vec<Balanc
         .inner_join(items::table)
         .filter(balances::item_id.eq(item_id))
         .order((sites::code, balances::lot))
-        .select((sites::code, items::sku, balances::lot, balances::expires_on, balances::quantity, balances::updated_at))
+        .select((
+            sites::code,
+            items::sku,
+            balances::lot,
+            balances::expires_on,
+            balances::quantity,
+            balances::updated_at,
+        ))
         .load::<BalanceTuple>(conn)?
         .into_iter()
         .map(balance)
@@ -83,7 +104,10 @@ type MovementTuple = (
 );
 
 /// One page of the ledger in recording order, and whether more follow.
-pub fn movements_page(conn: &mut DbConnection, f: &MovementFilter) -> Result<(Vec<Movement>, bool), StoreError> {
+pub fn movements_page(
+    conn: &mut DbConnection,
+    f: &MovementFilter,
+) -> Result<(Vec<Movement>, bool), StoreError> {
     let mut q = movements::table
         .inner_join(sites::table)
         .inner_join(items::table)
@@ -152,7 +176,16 @@ pub fn movements_page(conn: &mut DbConnection, f: &MovementFilter) -> Result<(Ve
     Ok((page, more))
 }
 
-type TransferTuple = (i64, i64, i64, String, NaiveDateTime, String, Option<NaiveDateTime>, Option<String>);
+type TransferTuple = (
+    i64,
+    i64,
+    i64,
+    String,
+    NaiveDateTime,
+    String,
+    Option<NaiveDateTime>,
+    Option<String>,
+);
 
 fn site_code(conn: &mut DbConnection, id: i64) -> Result<String, StoreError> {
     Ok(sites::table.find(id).select(sites::code).first(conn)?)
@@ -163,7 +196,12 @@ fn transfer(conn: &mut DbConnection, t: TransferTuple) -> Result<Transfer, Store
         .inner_join(items::table)
         .filter(transfer_lines::transfer_id.eq(t.0))
         .order(transfer_lines::line_no)
-        .select((items::sku, transfer_lines::lot, transfer_lines::expires_on, transfer_lines::quantity))
+        .select((
+            items::sku,
+            transfer_lines::lot,
+            transfer_lines::expires_on,
+            transfer_lines::quantity,
+        ))
         .load::<(String, String, Option<NaiveDate>, i64)>(conn)?
         .into_iter()
         .map(|(item, lot, expires_on, quantity)| TransferLine {
@@ -228,7 +266,11 @@ pub fn list_transfers(
     }
     if let Some(code) = site {
         let (id, _) = crate::catalogue::site_ref(conn, "site", code)?;
-        q = q.filter(transfers::from_site_id.eq(id).or(transfers::to_site_id.eq(id)));
+        q = q.filter(
+            transfers::from_site_id
+                .eq(id)
+                .or(transfers::to_site_id.eq(id)),
+        );
     }
     let rows = q
         .order(transfers::id.desc())

@@ -27,10 +27,12 @@ pub fn backend() -> &'static str {
 impl TestDatabase {
     pub fn new() -> TestDatabase {
         if backend() == "postgres" {
-            let admin = std::env::var("PPE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+            let admin = std::env::var("PPE_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
             let name = format!("ppe_test_{:016x}", rand::rng().random::<u64>());
-            let mut conn = PgConnection::establish(&admin)
-                .unwrap_or_else(|e| panic!("PPE_TEST_BACKEND=postgres but {admin} is unreachable: {e}"));
+            let mut conn = PgConnection::establish(&admin).unwrap_or_else(|e| {
+                panic!("PPE_TEST_BACKEND=postgres but {admin} is unreachable: {e}")
+            });
             conn.batch_execute(&format!("CREATE DATABASE {name}"))
                 .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
             let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);

@@ -3,7 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use ppe_domain::catalogue::{BaseUnit, Category, NewItem};
-use ppe_domain::commands::{CountLine, Dispatch, IssueReport, QuantityLine, Receipt, ReceiptLine, ReceiveTransfer, StockReport};
+use ppe_domain::commands::{
+    CountLine, Dispatch, IssueReport, QuantityLine, Receipt, ReceiptLine, ReceiveTransfer,
+    StockReport,
+};
 use ppe_domain::site::{NewSite, SiteKind, UnitType};
 use ppe_domain::stock::MovementKind;
 use ppe_persistence::idempotency::{self, IdempotencyKey};
@@ -55,37 +58,67 @@ fn stocked() -> (TestDatabase, Db) {
         catalogue::create_item(c, &item("FFP2"), now())?;
         catalogue::create_site(c, &site("WH", SiteKind::Warehouse), now())?;
         catalogue::create_site(c, &site("NH", SiteKind::Unit), now())?;
-        ledger::record_receipt(c, &Receipt {
-            site: "WH".into(),
-            occurred_at: None,
-            reported_by: "test".into(),
-            reference: None,
-            lines: vec![
-                ReceiptLine { item: "FFP2".into(), quantity: 50, lot: Some("B".into()), expires_on: Some("2028-01-01".parse().unwrap()) },
-                ReceiptLine { item: "FFP2".into(), quantity: 100, lot: Some("A".into()), expires_on: Some("2027-01-01".parse().unwrap()) },
-            ],
-        }, now())
+        ledger::record_receipt(
+            c,
+            &Receipt {
+                site: "WH".into(),
+                occurred_at: None,
+                reported_by: "test".into(),
+                reference: None,
+                lines: vec![
+                    ReceiptLine {
+                        item: "FFP2".into(),
+                        quantity: 50,
+                        lot: Some("B".into()),
+                        expires_on: Some("2028-01-01".parse().unwrap()),
+                    },
+                    ReceiptLine {
+                        item: "FFP2".into(),
+                        quantity: 100,
+                        lot: Some("A".into()),
+                        expires_on: Some("2027-01-01".parse().unwrap()),
+                    },
+                ],
+            },
+            now(),
+        )
     })
     .unwrap();
     (t, db)
 }
 
 fn on_hand(db: &Db, site: &str) -> i64 {
-    db.read(|c| reads::balances_of_site(c, site)).unwrap().iter().map(|b| b.quantity).sum()
+    db.read(|c| reads::balances_of_site(c, site))
+        .unwrap()
+        .iter()
+        .map(|b| b.quantity)
+        .sum()
 }
 
 fn ledger_sum(db: &Db, site: &str) -> i64 {
-    let f = MovementFilter { site: Some(site.into()), limit: 1000, ..Default::default() };
-    db.read(|c| reads::movements_page(c, &f)).unwrap().0.iter().map(|m| m.quantity).sum()
+    let f = MovementFilter {
+        site: Some(site.into()),
+        limit: 1000,
+        ..Default::default()
+    };
+    db.read(|c| reads::movements_page(c, &f))
+        .unwrap()
+        .0
+        .iter()
+        .map(|m| m.quantity)
+        .sum()
 }
 
 #[test]
 fn migration_folders_hold_the_same_versions() {
     let versions = |dir: &str| -> BTreeSet<String> {
-        std::fs::read_dir(format!("{}/../../migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect()
+        std::fs::read_dir(format!(
+            "{}/../../migrations/{dir}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
     };
     let (s, p) = (versions("sqlite"), versions("postgres"));
     assert!(!s.is_empty());
@@ -106,15 +139,21 @@ fn migrations_run_up_down_and_up_again() {
     // And the schema works after the round trip.
     drop(c);
     let db = Db::open(&t.url, &DbOptions::default()).unwrap();
-    db.write(|c| catalogue::create_item(c, &item("X"), now())).unwrap();
+    db.write(|c| catalogue::create_item(c, &item("X"), now()))
+        .unwrap();
 }
 
 #[test]
 fn unreachable_database_names_the_cause() {
-    let err = Db::open("postgres://nobody@127.0.0.1:1/none", &DbOptions::default()).err().unwrap();
+    let err = Db::open("postgres://nobody@127.0.0.1:1/none", &DbOptions::default())
+        .err()
+        .unwrap();
     let msg = err.to_string();
     assert!(msg.contains("cannot connect to PostgreSQL"), "{msg}");
-    assert!(msg.to_lowercase().contains("refused") || msg.contains("connect"), "{msg}");
+    assert!(
+        msg.to_lowercase().contains("refused") || msg.contains("connect"),
+        "{msg}"
+    );
     let err = Db::open("mysql://x", &DbOptions::default()).err().unwrap();
     assert!(err.to_string().contains("sqlite:// or postgres://"));
 }
@@ -122,8 +161,13 @@ fn unreachable_database_names_the_cause() {
 #[test]
 fn duplicate_sku_is_refused_by_name() {
     let (_t, db) = stocked();
-    let err = db.write(|c| catalogue::create_item(c, &item("FFP2"), now())).unwrap_err();
-    assert!(matches!(err, StoreError::Duplicate { ref field, .. } if field == "sku"), "{err:?}");
+    let err = db
+        .write(|c| catalogue::create_item(c, &item("FFP2"), now()))
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Duplicate { ref field, .. } if field == "sku"),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -132,20 +176,41 @@ fn issue_above_balance_is_refused_and_writes_nothing() {
     let before = ledger_sum(&db, "WH");
     let err = db
         .write(|c| {
-            ledger::record_issue(c, &IssueReport {
-                site: "WH".into(),
-                occurred_at: None,
-                reported_by: "t".into(),
-                lines: vec![
-                    QuantityLine { item: "FFP2".into(), quantity: 100, lot: None },
-                    QuantityLine { item: "FFP2".into(), quantity: 51, lot: None },
-                ],
-            }, now())
+            ledger::record_issue(
+                c,
+                &IssueReport {
+                    site: "WH".into(),
+                    occurred_at: None,
+                    reported_by: "t".into(),
+                    lines: vec![
+                        QuantityLine {
+                            item: "FFP2".into(),
+                            quantity: 100,
+                            lot: None,
+                        },
+                        QuantityLine {
+                            item: "FFP2".into(),
+                            quantity: 51,
+                            lot: None,
+                        },
+                    ],
+                },
+                now(),
+            )
         })
         .unwrap_err();
     match err {
-        StoreError::InsufficientStock { site, item, balance, requested, .. } => {
-            assert_eq!((site.as_str(), item.as_str(), balance, requested), ("WH", "FFP2", 50, 51));
+        StoreError::InsufficientStock {
+            site,
+            item,
+            balance,
+            requested,
+            ..
+        } => {
+            assert_eq!(
+                (site.as_str(), item.as_str(), balance, requested),
+                ("WH", "FFP2", 50, 51)
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -159,23 +224,55 @@ fn transfer_moves_lots_first_expiry_first_and_balances_follow_the_ledger() {
     let (_t, db) = stocked();
     let rec = db
         .write(|c| {
-            ledger::dispatch_transfer(c, &Dispatch {
-                from_site: "WH".into(),
-                to_site: "NH".into(),
-                occurred_at: None,
-                reported_by: "t".into(),
-                lines: vec![QuantityLine { item: "FFP2".into(), quantity: 120, lot: None }],
-            }, now())
+            ledger::dispatch_transfer(
+                c,
+                &Dispatch {
+                    from_site: "WH".into(),
+                    to_site: "NH".into(),
+                    occurred_at: None,
+                    reported_by: "t".into(),
+                    lines: vec![QuantityLine {
+                        item: "FFP2".into(),
+                        quantity: 120,
+                        lot: None,
+                    }],
+                },
+                now(),
+            )
         })
         .unwrap();
     let t = rec.transfer.unwrap();
-    let lots: Vec<(&str, i64)> = t.lines.iter().map(|l| (l.lot.as_str(), l.quantity)).collect();
+    let lots: Vec<(&str, i64)> = t
+        .lines
+        .iter()
+        .map(|l| (l.lot.as_str(), l.quantity))
+        .collect();
     assert_eq!(lots, [("A", 100), ("B", 20)]);
     assert_eq!(on_hand(&db, "NH"), 0, "in transit until received");
-    db.write(|c| ledger::receive_transfer(c, t.id, &ReceiveTransfer { occurred_at: None, reported_by: "nh".into() }, now()))
-        .unwrap();
+    db.write(|c| {
+        ledger::receive_transfer(
+            c,
+            t.id,
+            &ReceiveTransfer {
+                occurred_at: None,
+                reported_by: "nh".into(),
+            },
+            now(),
+        )
+    })
+    .unwrap();
     assert_eq!(on_hand(&db, "NH"), 120);
-    let again = db.write(|c| ledger::receive_transfer(c, t.id, &ReceiveTransfer { occurred_at: None, reported_by: "nh".into() }, now()));
+    let again = db.write(|c| {
+        ledger::receive_transfer(
+            c,
+            t.id,
+            &ReceiveTransfer {
+                occurred_at: None,
+                reported_by: "nh".into(),
+            },
+            now(),
+        )
+    });
     assert!(matches!(again, Err(StoreError::Conflict(_))));
     for s in ["WH", "NH"] {
         assert_eq!(on_hand(&db, s), ledger_sum(&db, s), "site {s}");
@@ -187,17 +284,28 @@ fn count_records_the_difference_as_an_adjustment() {
     let (_t, db) = stocked();
     let rec = db
         .write(|c| {
-            ledger::record_report(c, &StockReport {
-                site: "WH".into(),
-                occurred_at: None,
-                reported_by: "t".into(),
-                lines: vec![CountLine { item: "FFP2".into(), counted: 140, lot: None }],
-            }, now())
+            ledger::record_report(
+                c,
+                &StockReport {
+                    site: "WH".into(),
+                    occurred_at: None,
+                    reported_by: "t".into(),
+                    lines: vec![CountLine {
+                        item: "FFP2".into(),
+                        counted: 140,
+                        lot: None,
+                    }],
+                },
+                now(),
+            )
         })
         .unwrap();
     assert_eq!(rec.movements.len(), 1);
     assert_eq!(rec.movements[0].kind, MovementKind::CountAdjustment);
-    assert_eq!((rec.movements[0].quantity, rec.movements[0].counted), (-10, Some(140)));
+    assert_eq!(
+        (rec.movements[0].quantity, rec.movements[0].counted),
+        (-10, Some(140))
+    );
     assert_eq!(rec.movements[0].lot, "A");
     assert_eq!(on_hand(&db, "WH"), 140);
 }
@@ -207,32 +315,54 @@ fn unknown_references_name_their_field() {
     let (_t, db) = stocked();
     let err = db
         .write(|c| {
-            ledger::record_issue(c, &IssueReport {
-                site: "WH".into(),
-                occurred_at: None,
-                reported_by: "t".into(),
-                lines: vec![QuantityLine { item: "NOPE".into(), quantity: 1, lot: None }],
-            }, now())
+            ledger::record_issue(
+                c,
+                &IssueReport {
+                    site: "WH".into(),
+                    occurred_at: None,
+                    reported_by: "t".into(),
+                    lines: vec![QuantityLine {
+                        item: "NOPE".into(),
+                        quantity: 1,
+                        lot: None,
+                    }],
+                },
+                now(),
+            )
         })
         .unwrap_err();
-    assert!(matches!(err, StoreError::NotFound { ref field, .. } if field == "lines[0].item"), "{err:?}");
+    assert!(
+        matches!(err, StoreError::NotFound { ref field, .. } if field == "lines[0].item"),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn idempotent_write_runs_once_and_refuses_a_different_body() {
     let (_t, db) = stocked();
-    let key = IdempotencyKey { key: "k1".into(), request_hash: "h1".into() };
+    let key = IdempotencyKey {
+        key: "k1".into(),
+        request_hash: "h1".into(),
+    };
     let mut runs = 0;
     let mut write = || {
         db.write(|c| {
             idempotency::run_once(c, Some(&key), now(), |c| {
                 runs += 1;
-                ledger::record_issue(c, &IssueReport {
-                    site: "WH".into(),
-                    occurred_at: None,
-                    reported_by: "t".into(),
-                    lines: vec![QuantityLine { item: "FFP2".into(), quantity: 5, lot: None }],
-                }, now())?;
+                ledger::record_issue(
+                    c,
+                    &IssueReport {
+                        site: "WH".into(),
+                        occurred_at: None,
+                        reported_by: "t".into(),
+                        lines: vec![QuantityLine {
+                            item: "FFP2".into(),
+                            quantity: 5,
+                            lot: None,
+                        }],
+                    },
+                    now(),
+                )?;
                 Ok((201, "{\"ok\":1}".into()))
             })
         })
@@ -242,8 +372,13 @@ fn idempotent_write_runs_once_and_refuses_a_different_body() {
     assert!(!first.replayed && second.replayed);
     assert_eq!(first.body, second.body);
     assert_eq!(on_hand(&db, "WH"), 145);
-    let other = IdempotencyKey { key: "k1".into(), request_hash: "h2".into() };
-    let err = db.write(|c| idempotency::run_once(c, Some(&other), now(), |_| Ok((201, String::new())))).unwrap_err();
+    let other = IdempotencyKey {
+        key: "k1".into(),
+        request_hash: "h2".into(),
+    };
+    let err = db
+        .write(|c| idempotency::run_once(c, Some(&other), now(), |_| Ok((201, String::new()))))
+        .unwrap_err();
     assert!(matches!(err, StoreError::IdempotencyMismatch));
 }
 
@@ -252,16 +387,28 @@ fn ledger_pages_by_cursor_and_filters_by_kind() {
     let (_t, db) = stocked();
     for _ in 0..5 {
         db.write(|c| {
-            ledger::record_issue(c, &IssueReport {
-                site: "WH".into(),
-                occurred_at: None,
-                reported_by: "t".into(),
-                lines: vec![QuantityLine { item: "FFP2".into(), quantity: 1, lot: None }],
-            }, now())
+            ledger::record_issue(
+                c,
+                &IssueReport {
+                    site: "WH".into(),
+                    occurred_at: None,
+                    reported_by: "t".into(),
+                    lines: vec![QuantityLine {
+                        item: "FFP2".into(),
+                        quantity: 1,
+                        lot: None,
+                    }],
+                },
+                now(),
+            )
         })
         .unwrap();
     }
-    let mut f = MovementFilter { kind: Some(MovementKind::Issue), limit: 2, ..Default::default() };
+    let mut f = MovementFilter {
+        kind: Some(MovementKind::Issue),
+        limit: 2,
+        ..Default::default()
+    };
     let mut seen = Vec::new();
     loop {
         let (page, more) = db.read(|c| reads::movements_page(c, &f)).unwrap();

@@ -16,10 +16,16 @@ use ppe_persistence::{catalogue, reads};
     (status = 409, description = "SKU or GTIN taken", body = Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
 ))]
-pub async fn create_item(state: web::Data<AppState>, body: JsonBody<NewItem>) -> Result<HttpResponse, Problem> {
+pub async fn create_item(
+    state: web::Data<AppState>,
+    body: JsonBody<NewItem>,
+) -> Result<HttpResponse, Problem> {
     let item = body.value.validate()?;
     let now = chrono::Utc::now();
-    let stored = blocking(&state, move |db| db.write(|c| catalogue::create_item(c, &item, now))).await?;
+    let stored = blocking(&state, move |db| {
+        db.write(|c| catalogue::create_item(c, &item, now))
+    })
+    .await?;
     Ok(HttpResponse::Created().json(stored))
 }
 
@@ -34,22 +40,34 @@ pub async fn list_items(state: web::Data<AppState>) -> Result<HttpResponse, Prob
 #[utoipa::path(get, path = "/api/v1/items/{sku}", tag = "catalogue",
     params(("sku" = String, Path, description = "Item SKU")),
     responses((status = 200, body = Item), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_item(state: web::Data<AppState>, sku: web::Path<String>) -> Result<HttpResponse, Problem> {
+pub async fn get_item(
+    state: web::Data<AppState>,
+    sku: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
     let sku = sku.into_inner();
     let key = sku.clone();
-    let item = blocking(&state, move |db| db.read(|c| catalogue::item_by_sku(c, &key))).await?;
-    item.map(|i| HttpResponse::Ok().json(i)).ok_or_else(|| Problem::not_found("item", &sku))
+    let item = blocking(&state, move |db| {
+        db.read(|c| catalogue::item_by_sku(c, &key))
+    })
+    .await?;
+    item.map(|i| HttpResponse::Ok().json(i))
+        .ok_or_else(|| Problem::not_found("item", &sku))
 }
 
 /// Balances of one item at every site that holds or held it.
 #[utoipa::path(get, path = "/api/v1/items/{sku}/balances", tag = "stock",
     params(("sku" = String, Path, description = "Item SKU")),
     responses((status = 200, body = Vec<Balance>), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn item_balances(state: web::Data<AppState>, sku: web::Path<String>) -> Result<HttpResponse, Problem> {
+pub async fn item_balances(
+    state: web::Data<AppState>,
+    sku: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
     let sku = sku.into_inner();
-    let rows = blocking(&state, move |db| db.read(|c| reads::balances_of_item(c, &sku)))
-        .await
-        .map_err(not_found_in_path)?;
+    let rows = blocking(&state, move |db| {
+        db.read(|c| reads::balances_of_item(c, &sku))
+    })
+    .await
+    .map_err(not_found_in_path)?;
     Ok(HttpResponse::Ok().json(rows))
 }
 
@@ -57,7 +75,12 @@ pub async fn item_balances(state: web::Data<AppState>, sku: web::Path<String>) -
 /// bad request body (422).
 pub(crate) fn not_found_in_path(p: Problem) -> Problem {
     if p.kind == "/problems/unknown-reference" {
-        let mut nf = Problem::new(actix_web::http::StatusCode::NOT_FOUND, "not-found", "Not found", p.detail);
+        let mut nf = Problem::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            p.detail,
+        );
         nf.errors = p.errors;
         nf
     } else {
@@ -71,10 +94,16 @@ pub(crate) fn not_found_in_path(p: Problem) -> Problem {
     (status = 409, description = "Code taken", body = Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
 ))]
-pub async fn create_site(state: web::Data<AppState>, body: JsonBody<NewSite>) -> Result<HttpResponse, Problem> {
+pub async fn create_site(
+    state: web::Data<AppState>,
+    body: JsonBody<NewSite>,
+) -> Result<HttpResponse, Problem> {
     let site = body.value.validate()?;
     let now = chrono::Utc::now();
-    let stored = blocking(&state, move |db| db.write(|c| catalogue::create_site(c, &site, now))).await?;
+    let stored = blocking(&state, move |db| {
+        db.write(|c| catalogue::create_site(c, &site, now))
+    })
+    .await?;
     Ok(HttpResponse::Created().json(stored))
 }
 
@@ -89,21 +118,33 @@ pub async fn list_sites(state: web::Data<AppState>) -> Result<HttpResponse, Prob
 #[utoipa::path(get, path = "/api/v1/sites/{code}", tag = "sites",
     params(("code" = String, Path, description = "Site code")),
     responses((status = 200, body = Site), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_site(state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse, Problem> {
+pub async fn get_site(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
     let code = code.into_inner();
     let key = code.clone();
-    let site = blocking(&state, move |db| db.read(|c| catalogue::site_by_code(c, &key))).await?;
-    site.map(|s| HttpResponse::Ok().json(s)).ok_or_else(|| Problem::not_found("site", &code))
+    let site = blocking(&state, move |db| {
+        db.read(|c| catalogue::site_by_code(c, &key))
+    })
+    .await?;
+    site.map(|s| HttpResponse::Ok().json(s))
+        .ok_or_else(|| Problem::not_found("site", &code))
 }
 
 /// Balances of one site, per item and lot.
 #[utoipa::path(get, path = "/api/v1/sites/{code}/balances", tag = "stock",
     params(("code" = String, Path, description = "Site code")),
     responses((status = 200, body = Vec<Balance>), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn site_balances(state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse, Problem> {
+pub async fn site_balances(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
     let code = code.into_inner();
-    let rows = blocking(&state, move |db| db.read(|c| reads::balances_of_site(c, &code)))
-        .await
-        .map_err(not_found_in_path)?;
+    let rows = blocking(&state, move |db| {
+        db.read(|c| reads::balances_of_site(c, &code))
+    })
+    .await
+    .map_err(not_found_in_path)?;
     Ok(HttpResponse::Ok().json(rows))
 }

@@ -31,7 +31,12 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
     let backend = state.db.backend().name();
     super::blocking(&state, |db| db.ping()).await.map_err(|p| {
-        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "not-ready", "Not ready", p.detail)
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not-ready",
+            "Not ready",
+            p.detail,
+        )
     })?;
     Ok(HttpResponse::Ok().json(Health {
         status: "ready",

@@ -28,7 +28,14 @@ pub async fn post_stock_report(
     body: JsonBody<StockReport>,
 ) -> Result<HttpResponse, Problem> {
     body.value.validate(chrono::Utc::now())?;
-    write_once(&state, key, body, StatusCode::CREATED, ledger::record_report).await
+    write_once(
+        &state,
+        key,
+        body,
+        StatusCode::CREATED,
+        ledger::record_report,
+    )
+    .await
 }
 
 /// Stock arriving at a warehouse (optional lot and expiry).
@@ -44,7 +51,14 @@ pub async fn post_receipt(
     body: JsonBody<Receipt>,
 ) -> Result<HttpResponse, Problem> {
     body.value.validate(chrono::Utc::now())?;
-    write_once(&state, key, body, StatusCode::CREATED, ledger::record_receipt).await
+    write_once(
+        &state,
+        key,
+        body,
+        StatusCode::CREATED,
+        ledger::record_receipt,
+    )
+    .await
 }
 
 /// Stock used at a site. Refused when it exceeds the balance.
@@ -78,5 +92,12 @@ pub async fn post_discard(
     body: JsonBody<Discard>,
 ) -> Result<HttpResponse, Problem> {
     body.value.validate(chrono::Utc::now())?;
-    write_once(&state, key, body, StatusCode::CREATED, ledger::record_discard).await
+    write_once(
+        &state,
+        key,
+        body,
+        StatusCode::CREATED,
+        ledger::record_discard,
+    )
+    .await
 }

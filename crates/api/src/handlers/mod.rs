@@ -31,7 +31,9 @@ pub async fn write_once<B, R>(
     key: IdempotencyKeyHeader,
     body: JsonBody<B>,
     status: StatusCode,
-    write: impl Fn(&mut DbConnection, &B, chrono::DateTime<chrono::Utc>) -> Result<R, StoreError> + Send + 'static,
+    write: impl Fn(&mut DbConnection, &B, chrono::DateTime<chrono::Utc>) -> Result<R, StoreError>
+    + Send
+    + 'static,
 ) -> Result<HttpResponse, Problem>
 where
     B: Send + 'static,

@@ -42,7 +42,13 @@ pub struct MovementPage {
 }
 
 fn bad(field: &str, message: &str) -> Problem {
-    Problem::field(StatusCode::BAD_REQUEST, "bad-query", "Bad query string", field, message)
+    Problem::field(
+        StatusCode::BAD_REQUEST,
+        "bad-query",
+        "Bad query string",
+        field,
+        message,
+    )
 }
 
 /// The ledger in recording order.
@@ -51,7 +57,10 @@ fn bad(field: &str, message: &str) -> Problem {
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 422, description = "Unknown site or item", body = Problem, content_type = "application/problem+json"),
 ))]
-pub async fn list_movements(state: web::Data<AppState>, q: web::Query<MovementQuery>) -> Result<HttpResponse, Problem> {
+pub async fn list_movements(
+    state: web::Data<AppState>,
+    q: web::Query<MovementQuery>,
+) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
@@ -60,7 +69,10 @@ pub async fn list_movements(state: web::Data<AppState>, q: web::Query<MovementQu
     // The cursor is the id of the last movement seen; opaque to clients.
     let after_id = match q.cursor.as_deref() {
         None => None,
-        Some(c) => Some(c.parse::<i64>().map_err(|_| bad("cursor", "is not a cursor this server gave"))?),
+        Some(c) => Some(
+            c.parse::<i64>()
+                .map_err(|_| bad("cursor", "is not a cursor this server gave"))?,
+        ),
     };
     let filter = MovementFilter {
         site: q.site,
@@ -71,7 +83,14 @@ pub async fn list_movements(state: web::Data<AppState>, q: web::Query<MovementQu
         after_id,
         limit,
     };
-    let (items, more) = blocking(&state, move |db| db.read(|c| reads::movements_page(c, &filter))).await?;
-    let next_cursor = if more { items.last().map(|m| m.id.to_string()) } else { None };
+    let (items, more) = blocking(&state, move |db| {
+        db.read(|c| reads::movements_page(c, &filter))
+    })
+    .await?;
+    let next_cursor = if more {
+        items.last().map(|m| m.id.to_string())
+    } else {
+        None
+    };
     Ok(HttpResponse::Ok().json(MovementPage { items, next_cursor }))
 }

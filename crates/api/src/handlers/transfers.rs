@@ -26,7 +26,14 @@ pub async fn dispatch(
     body: JsonBody<Dispatch>,
 ) -> Result<HttpResponse, Problem> {
     body.value.validate(chrono::Utc::now())?;
-    write_once(&state, key, body, StatusCode::CREATED, ledger::dispatch_transfer).await
+    write_once(
+        &state,
+        key,
+        body,
+        StatusCode::CREATED,
+        ledger::dispatch_transfer,
+    )
+    .await
 }
 
 /// Proof of delivery: the unit received everything the transfer carried.
@@ -50,7 +57,13 @@ pub async fn receive(
         ledger::receive_transfer(c, id, cmd, now)
     })
     .await
-    .map_err(|p| if p.status == 422 && p.errors.iter().any(|e| e.field == "id") { not_found_in_path(p) } else { p })
+    .map_err(|p| {
+        if p.status == 422 && p.errors.iter().any(|e| e.field == "id") {
+            not_found_in_path(p)
+        } else {
+            p
+        }
+    })
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -69,11 +82,20 @@ pub struct TransferQuery {
     (status = 200, body = Vec<Transfer>),
     (status = 400, body = Problem, content_type = "application/problem+json"),
 ))]
-pub async fn list(state: web::Data<AppState>, q: web::Query<TransferQuery>) -> Result<HttpResponse, Problem> {
+pub async fn list(
+    state: web::Data<AppState>,
+    q: web::Query<TransferQuery>,
+) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(Problem::field(StatusCode::BAD_REQUEST, "bad-query", "Bad query string", "limit", "must be between 1 and 500"));
+        return Err(Problem::field(
+            StatusCode::BAD_REQUEST,
+            "bad-query",
+            "Bad query string",
+            "limit",
+            "must be between 1 and 500",
+        ));
     }
     let rows = blocking(&state, move |db| {
         db.read(|c| reads::list_transfers(c, q.status, q.site.as_deref(), limit))
