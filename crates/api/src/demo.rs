@@ -15,7 +15,7 @@ use ppe_persistence::{Db, StoreError, catalogue, ledger};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-const SEED: u64 = 2020_03_12;
+const SEED: u64 = 20_200_312;
 const DAYS: i64 = 180;
 const UNITS: usize = 40;
 
@@ -440,22 +440,22 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
                         )?;
                         movements += rec.movements.len();
                         // The last week's deliveries are still on the road.
-                        if day < DAYS - 2 {
-                            if let Some(t) = rec.transfer {
-                                movements += ledger::receive_transfer(
-                                    c,
-                                    t.id,
-                                    &ReceiveTransfer {
-                                        occurred_at: Some(noon(date, 11)),
-                                        reported_by: format!("{} staff", u.code),
-                                    },
-                                    noon(date, 11),
-                                )?
-                                .movements
-                                .len();
-                                for (i, q) in sent {
-                                    u.stock[i] += q;
-                                }
+                        if day < DAYS - 2
+                            && let Some(t) = rec.transfer
+                        {
+                            movements += ledger::receive_transfer(
+                                c,
+                                t.id,
+                                &ReceiveTransfer {
+                                    occurred_at: Some(noon(date, 11)),
+                                    reported_by: format!("{} staff", u.code),
+                                },
+                                noon(date, 11),
+                            )?
+                            .movements
+                            .len();
+                            for (i, q) in sent {
+                                u.stock[i] += q;
                             }
                         }
                     }

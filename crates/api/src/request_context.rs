@@ -39,10 +39,10 @@ pub async fn request_context(
     let path = req.path().to_owned();
     let res = next.call(req).await?;
     let status = res.status();
-    if status.is_server_error() {
-        if let Some(e) = res.response().error() {
-            log::error!("rid={rid} {method} {path}: {e}");
-        }
+    if status.is_server_error()
+        && let Some(e) = res.response().error()
+    {
+        log::error!("rid={rid} {method} {path}: {e}");
     }
     let is_problem = res
         .headers()

@@ -109,16 +109,16 @@ impl NewItem {
         if let Some(s) = &self.standard {
             v.text("standard", s, 100);
         }
-        if let Some(d) = self.shelf_life_days {
-            if !(1..=36_500).contains(&d) {
-                v.add("shelf_life_days", "must be between 1 and 36500");
-            }
+        if let Some(d) = self.shelf_life_days
+            && !(1..=36_500).contains(&d)
+        {
+            v.add("shelf_life_days", "must be between 1 and 36500");
         }
         for (field, value) in [("volume_cm3", self.volume_cm3), ("weight_g", self.weight_g)] {
-            if let Some(x) = value {
-                if !x.is_finite() || x <= 0.0 || x > 1e6 {
-                    v.add(field, "must be a positive number of at most 1000000");
-                }
+            if let Some(x) = value
+                && (!x.is_finite() || x <= 0.0 || x > 1e6)
+            {
+                v.add(field, "must be a positive number of at most 1000000");
             }
         }
         v.finish()?;

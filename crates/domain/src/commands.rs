@@ -161,10 +161,10 @@ fn check_header(
     now: DateTime<Utc>,
 ) {
     v.text("reported_by", reported_by, 100);
-    if let Some(t) = occurred_at {
-        if t > now + Duration::minutes(MAX_CLOCK_SKEW_MINUTES) {
-            v.add("occurred_at", "lies in the future");
-        }
+    if let Some(t) = occurred_at
+        && t > now + Duration::minutes(MAX_CLOCK_SKEW_MINUTES)
+    {
+        v.add("occurred_at", "lies in the future");
     }
 }
 

@@ -77,13 +77,13 @@ impl Target {
     pub fn connect(&self) -> Result<DbConnection, ConnectError> {
         match self {
             Target::Sqlite(path) => {
-                if let Some(dir) = std::path::Path::new(path).parent() {
-                    if !dir.as_os_str().is_empty() {
-                        std::fs::create_dir_all(dir).map_err(|source| ConnectError::SqliteDir {
-                            path: path.clone(),
-                            source,
-                        })?;
-                    }
+                if let Some(dir) = std::path::Path::new(path).parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(dir).map_err(|source| ConnectError::SqliteDir {
+                        path: path.clone(),
+                        source,
+                    })?;
                 }
                 let mut c =
                     SqliteConnection::establish(path).map_err(|source| ConnectError::Sqlite {

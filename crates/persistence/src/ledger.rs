@@ -71,13 +71,16 @@ struct BalanceRow {
     quantity: i64,
 }
 
+/// The balances a command touches, and which lot rows already existed.
+struct Loaded {
+    book: StockBook,
+    existing: BTreeSet<(StockKey, String)>,
+}
+
 /// Loads the balances of `keys`, locking their rows first (in key order, so two
 /// writers never wait on each other in a cycle). On SQLite the single writer
 /// connection already serialises writes and the no-op update is cheap.
-fn load_book(
-    conn: &mut DbConnection,
-    keys: &BTreeSet<StockKey>,
-) -> Result<(StockBook, BTreeSet<(StockKey, String)>), StoreError> {
+fn load_book(conn: &mut DbConnection, keys: &BTreeSet<StockKey>) -> Result<Loaded, StoreError> {
     let mut rows = Vec::new();
     for k in keys {
         let filter = balances::site_id
@@ -124,7 +127,7 @@ fn load_book(
             },
         )
     }));
-    Ok((book, existing))
+    Ok(Loaded { book, existing })
 }
 
 /// Writes back every lot balance of the book: update the rows that existed, insert the rest.
@@ -224,18 +227,18 @@ fn with_lines<L>(
     lines: &[L],
     sku: impl Fn(&L) -> &str,
     mut apply: impl FnMut(&mut StockBook, StockKey, &L) -> Result<Vec<Entry>, StockError>,
-) -> Result<(StockBook, BTreeSet<(StockKey, String)>, Vec<Entry>), StoreError> {
+) -> Result<(Loaded, Vec<Entry>), StoreError> {
     let mut keyed = Vec::with_capacity(lines.len());
     for (i, l) in lines.iter().enumerate() {
         let item = names.item(conn, &format!("lines[{i}].item"), sku(l))?;
         keyed.push(StockKey { site, item });
     }
-    let (mut book, existing) = load_book(conn, &keyed.iter().copied().collect())?;
+    let mut loaded = load_book(conn, &keyed.iter().copied().collect())?;
     let mut entries = Vec::new();
     for (k, l) in keyed.into_iter().zip(lines) {
-        entries.extend(apply(&mut book, k, l).map_err(|e| names.shortage(e))?);
+        entries.extend(apply(&mut loaded.book, k, l).map_err(|e| names.shortage(e))?);
     }
-    Ok((book, existing, entries))
+    Ok((loaded, entries))
 }
 
 pub fn record_report(
@@ -245,7 +248,7 @@ pub fn record_report(
 ) -> Result<Recorded, StoreError> {
     let mut names = Names::default();
     let (site, _) = names.site(conn, "site", cmd.site.trim())?;
-    let (book, existing, entries) = with_lines(
+    let (loaded, entries) = with_lines(
         conn,
         &mut names,
         site,
@@ -256,8 +259,7 @@ pub fn record_report(
     finish(
         conn,
         &names,
-        &book,
-        &existing,
+        &loaded,
         &entries,
         header(&cmd.reported_by, cmd.occurred_at, now, None, None),
     )
@@ -276,7 +278,7 @@ pub fn record_receipt(
             "receipts go into a warehouse; units receive transfers",
         ));
     }
-    let (book, existing, entries) = with_lines(
+    let (loaded, entries) = with_lines(
         conn,
         &mut names,
         site,
@@ -299,7 +301,7 @@ pub fn record_receipt(
         cmd.reference.as_deref(),
         None,
     );
-    finish(conn, &names, &book, &existing, &entries, h)
+    finish(conn, &names, &loaded, &entries, h)
 }
 
 pub fn record_issue(
@@ -309,7 +311,7 @@ pub fn record_issue(
 ) -> Result<Recorded, StoreError> {
     let mut names = Names::default();
     let (site, _) = names.site(conn, "site", cmd.site.trim())?;
-    let (book, existing, entries) = with_lines(
+    let (loaded, entries) = with_lines(
         conn,
         &mut names,
         site,
@@ -320,8 +322,7 @@ pub fn record_issue(
     finish(
         conn,
         &names,
-        &book,
-        &existing,
+        &loaded,
         &entries,
         header(&cmd.reported_by, cmd.occurred_at, now, None, None),
     )
@@ -334,7 +335,7 @@ pub fn record_discard(
 ) -> Result<Recorded, StoreError> {
     let mut names = Names::default();
     let (site, _) = names.site(conn, "site", cmd.site.trim())?;
-    let (book, existing, entries) = with_lines(
+    let (loaded, entries) = with_lines(
         conn,
         &mut names,
         site,
@@ -349,7 +350,7 @@ pub fn record_discard(
         Some(cmd.reason.as_str()),
         None,
     );
-    finish(conn, &names, &book, &existing, &entries, h)
+    finish(conn, &names, &loaded, &entries, h)
 }
 
 fn header<'a>(
@@ -371,13 +372,17 @@ fn header<'a>(
 fn finish(
     conn: &mut DbConnection,
     names: &Names,
-    book: &StockBook,
-    existing: &BTreeSet<(StockKey, String)>,
+    loaded: &Loaded,
     entries: &[Entry],
     h: Header<'_>,
 ) -> Result<Recorded, StoreError> {
     let movements = insert_entries(conn, names, &h, entries)?;
-    save_book(conn, book, existing, h.recorded_at.naive_utc())?;
+    save_book(
+        conn,
+        &loaded.book,
+        &loaded.existing,
+        h.recorded_at.naive_utc(),
+    )?;
     Ok(Recorded {
         movements,
         transfer: None,
@@ -399,7 +404,7 @@ pub fn dispatch_transfer(
             "transfers leave from a warehouse",
         ));
     }
-    let (book, existing, entries) = with_lines(
+    let (loaded, entries) = with_lines(
         conn,
         &mut names,
         from,
@@ -435,7 +440,7 @@ pub fn dispatch_transfer(
         transfer_id: Some(transfer_id),
         ..h
     };
-    let mut rec = finish(conn, &names, &book, &existing, &entries, h)?;
+    let mut rec = finish(conn, &names, &loaded, &entries, h)?;
     rec.transfer = Some(
         transfer_by_id(conn, transfer_id)?
             .ok_or_else(|| StoreError::not_found("id", "transfer", transfer_id.to_string()))?,
@@ -504,11 +509,11 @@ pub fn receive_transfer(
             item: *item,
         })
         .collect();
-    let (mut book, existing) = load_book(conn, &keys)?;
+    let mut loaded = load_book(conn, &keys)?;
     let mut entries = Vec::new();
     for (item, lot, expires_on, qty) in &lines {
         let lot = Some(lot.as_str()).filter(|l| !l.is_empty());
-        entries.extend(book.put(
+        entries.extend(loaded.book.put(
             StockKey {
                 site: to,
                 item: *item,
@@ -519,7 +524,7 @@ pub fn receive_transfer(
             *qty,
         ));
     }
-    let mut rec = finish(conn, &names, &book, &existing, &entries, h)?;
+    let mut rec = finish(conn, &names, &loaded, &entries, h)?;
     rec.transfer = transfer_by_id(conn, id)?;
     Ok(rec)
 }

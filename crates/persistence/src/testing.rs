@@ -61,10 +61,10 @@ impl Default for TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Some((admin, name)) = &self.pg {
-            if let Ok(mut c) = PgConnection::establish(admin) {
-                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
+        if let Some((admin, name)) = &self.pg
+            && let Ok(mut c) = PgConnection::establish(admin)
+        {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
     }
 }
