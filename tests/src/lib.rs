@@ -29,7 +29,7 @@ pub struct Server {
     pub base: String,
     pub client: Client,
     child: Child,
-    pub db: TestDatabase,
+    db: Option<TestDatabase>,
 }
 
 impl Server {
@@ -85,8 +85,15 @@ impl Server {
             base,
             client,
             child,
-            db,
+            db: Some(db),
         }
+    }
+
+    /// Stops the server and hands back its database, to start another on it.
+    pub fn stop(mut self) -> TestDatabase {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.db.take().expect("database")
     }
 
     pub fn url(&self, path: &str) -> String {

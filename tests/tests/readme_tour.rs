@@ -1,0 +1,112 @@
+//! The README's curl tour, word for word, against a demo server.
+
+use ppe_tests::Server;
+
+/// The shell commands between the tour markers, joined across continuation lines.
+fn tour_commands() -> Vec<String> {
+    let readme = include_str!("../../README.md");
+    let start = readme.find("<!-- tour -->").expect("tour start marker");
+    let end = readme.find("<!-- /tour -->").expect("tour end marker");
+    let mut cmds = Vec::new();
+    let mut current = String::new();
+    for line in readme[start..end].lines() {
+        let l = line.trim_end();
+        if l.starts_with("```") || l.starts_with('#') || l.starts_with("<!--") || l.is_empty() {
+            continue;
+        }
+        match l.strip_suffix('\\') {
+            Some(head) => current.push_str(head),
+            None => {
+                current.push_str(l);
+                cmds.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    cmds
+}
+
+#[test]
+fn the_readme_tour_works_as_written() {
+    let s = Server::start_with(&["--demo"]);
+    let cmds = tour_commands();
+    assert!(cmds.len() >= 5, "{cmds:?}");
+    for cmd in cmds {
+        assert!(
+            cmd.starts_with("curl -sf"),
+            "tour commands must fail on HTTP errors: {cmd}"
+        );
+        let cmd = cmd.replace("http://localhost:8080", &s.base);
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&cmd)
+            .output()
+            .expect("sh");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{cmd}\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let _: serde_json::Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{cmd}: not JSON ({e}): {stdout}"));
+    }
+    // The count became a +40 adjustment, and the retry-safe key is stored.
+    let b = s.get_json("/api/v1/sites/NH-TOUR/balances");
+    assert!(
+        b.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["item"] == "FFP2-TOUR" && r["quantity"] == 40),
+        "{b}"
+    );
+}
+
+#[test]
+fn demo_is_seeded_once_and_its_balances_equal_its_ledger() {
+    let s = Server::start_with(&["--demo"]);
+    let sites = s.get_json("/api/v1/sites");
+    assert_eq!(sites.as_array().unwrap().len(), 41);
+    assert_eq!(s.get_json("/api/v1/items").as_array().unwrap().len(), 12);
+    let ledger = s.all_movements("&site=NH-02");
+    assert!(ledger.len() > 300, "{}", ledger.len());
+    let mut sums = std::collections::HashMap::<(String, String), i64>::new();
+    for m in &ledger {
+        *sums
+            .entry((
+                m["item"].as_str().unwrap().into(),
+                m["lot"].as_str().unwrap().into(),
+            ))
+            .or_default() += m["quantity"].as_i64().unwrap();
+    }
+    for b in s
+        .get_json("/api/v1/sites/NH-02/balances")
+        .as_array()
+        .unwrap()
+    {
+        let k = (
+            b["item"].as_str().unwrap().to_owned(),
+            b["lot"].as_str().unwrap().to_owned(),
+        );
+        assert_eq!(
+            sums.get(&k).copied().unwrap_or(0),
+            b["quantity"].as_i64().unwrap(),
+            "{k:?}"
+        );
+    }
+    // Some deliveries are still in transit; some units ran out at some point.
+    assert!(
+        !s.get_json("/api/v1/transfers?status=dispatched")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let counts = s.all_movements("&kind=count_adjustment");
+    assert!(
+        counts.iter().any(|m| m["counted"] == 0),
+        "no stockout in the demo"
+    );
+    // A second start on the same database seeds nothing new.
+    let before = s.all_movements("").len();
+    let again = Server::start_on(s.stop(), &["--demo"]);
+    assert_eq!(again.all_movements("").len(), before);
+}
