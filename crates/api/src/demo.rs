@@ -234,12 +234,11 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
     if !db.read(catalogue::list_items)?.is_empty() {
         return Ok("demo data: the database already holds data; nothing seeded".to_owned());
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
     let today = now.date_naive();
     let start = today - Duration::days(DAYS);
-    let mut movements = 0usize;
-    db.write(|c| {
-        movements = 0;
+    let movements = db.write(move |c| {
+        let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+        let mut movements = 0usize;
         for (i, it) in ITEMS.iter().enumerate() {
             let item = NewItem {
                 sku: it.sku.into(),
@@ -518,7 +517,7 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
                 }
             }
         }
-        Ok(())
+        Ok(movements)
     })?;
     Ok(format!(
         "demo data: 1 warehouse, {UNITS} units in Drammen, {} items, {DAYS} days, {movements} movements",

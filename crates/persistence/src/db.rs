@@ -1,7 +1,9 @@
 //! The database handle: pools, migrations and the transaction policy.
-//! SQLite allows one writer at a time, so writes go through a single dedicated
-//! connection while a pool of readers serves reads beside it (WAL). PostgreSQL
-//! writes through a pool, and row locks order concurrent writers.
+//! SQLite allows one writer at a time, so writes go to one dedicated writer thread
+//! that owns the only write connection and commits whatever is queued as one group
+//! (each write in its own savepoint, so one refused write never undoes another);
+//! answers are sent only after the commit. A pool of readers serves reads beside it
+//! (WAL). PostgreSQL writes through a pool, and row locks order concurrent writers.
 
 use crate::connection::{Backend, ConnectError, DbConnection, Manager, Target, redact};
 use crate::error::StoreError;
@@ -42,11 +44,53 @@ pub enum OpenError {
     Pool(#[from] r2d2::Error),
 }
 
+/// A queued write: runs in its savepoint, returns what to do once the group committed.
+type Job = Box<dyn FnOnce(&mut DbConnection) -> Completion + Send>;
+type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
+
+/// Most writes one group commit holds; bounds the latency a write can add to others.
+const MAX_GROUP: usize = 128;
+
+#[derive(Clone)]
+enum Writer {
+    /// SQLite: the queue of the writer thread.
+    Queue(std::sync::mpsc::Sender<Job>),
+    /// PostgreSQL: a pool of writer connections.
+    Pool(Pool),
+}
+
 #[derive(Clone)]
 pub struct Db {
     backend: Backend,
-    writer: Pool,
+    writer: Writer,
     reader: Pool,
+}
+
+/// The writer thread: take everything queued, run it in one transaction, commit, answer.
+fn writer_loop(mut conn: DbConnection, jobs: std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(j) => group.push(j),
+                Err(_) => break,
+            }
+        }
+        let mut done = Vec::with_capacity(group.len());
+        let committed = conn.transaction(|c| {
+            for job in group.drain(..) {
+                done.push(job(c));
+            }
+            Ok::<(), diesel::result::Error>(())
+        });
+        let failure = committed.err().map(|e| e.to_string());
+        if let Some(e) = &failure {
+            log::error!("group commit failed: {e}");
+        }
+        for d in done {
+            d(failure.as_deref());
+        }
+    }
 }
 
 /// How many times a transaction that lost a concurrency race is run again.
@@ -62,12 +106,7 @@ impl Db {
             url: redact(url),
             source,
         })?;
-        drop(first);
         let backend = target.backend();
-        let writers = match backend {
-            Backend::Sqlite => 1,
-            Backend::Postgres => opts.pg_writers.max(1),
-        };
         let build = |size: u32| {
             r2d2::Pool::builder()
                 .max_size(size)
@@ -75,7 +114,23 @@ impl Db {
                 .connection_timeout(opts.connect_timeout)
                 .build(Manager(target.clone()))
         };
-        let writer = build(writers)?;
+        let writer = match backend {
+            Backend::Sqlite => {
+                let (tx, rx) = std::sync::mpsc::channel::<Job>();
+                std::thread::Builder::new()
+                    .name("sqlite-writer".into())
+                    .spawn(move || writer_loop(first, rx))
+                    .map_err(|e| OpenError::Migrate {
+                        url: redact(url),
+                        source: Box::new(e),
+                    })?;
+                Writer::Queue(tx)
+            }
+            Backend::Postgres => {
+                drop(first);
+                Writer::Pool(build(opts.pg_writers.max(1))?)
+            }
+        };
         let reader = build(opts.readers.max(1))?;
         Ok(Db {
             backend,
@@ -88,26 +143,96 @@ impl Db {
         self.backend
     }
 
-    /// Runs `f` in one transaction on a writer connection, again from the start when
-    /// it lost a race to a concurrent writer. All or nothing: an error rolls back.
-    pub fn write<T>(
-        &self,
-        mut f: impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let mut conn = self.writer.get()?;
-        let mut attempt = 1;
-        loop {
-            match conn.transaction(|c| f(c)) {
-                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
-                    log::debug!("transaction retried after: {e}");
-                    attempt += 1;
-                    std::thread::sleep(Duration::from_millis(u64::from(attempt) * 2));
-                }
-                other => return other,
+    /// Runs `f` in one transaction (SQLite: one savepoint of a group commit), again
+    /// from the start when it lost a race to a concurrent writer (PostgreSQL). All or
+    /// nothing: an error rolls back `f`'s writes. Blocks until committed.
+    pub fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        match &self.writer {
+            Writer::Queue(q) => {
+                let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                enqueue(q, f, move |r| {
+                    let _ = tx.send(r);
+                })?;
+                rx.recv()
+                    .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
             }
+            Writer::Pool(pool) => write_pooled(pool, f),
         }
     }
 
+    /// Queues `f` on the SQLite writer and returns a future of its committed result,
+    /// so an async caller needs no blocking thread. `Err(f)` on PostgreSQL: run
+    /// `write` on a blocking thread instead.
+    #[allow(clippy::type_complexity)]
+    pub fn write_queued<T, F>(
+        &self,
+        f: F,
+    ) -> Result<futures_channel::oneshot::Receiver<Result<T, StoreError>>, F>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        match &self.writer {
+            Writer::Queue(q) => {
+                let (tx, rx) = futures_channel::oneshot::channel();
+                if let Err(e) = enqueue(q, f, move |r| {
+                    let _ = tx.send(r);
+                }) {
+                    log::error!("{e}");
+                }
+                Ok(rx)
+            }
+            Writer::Pool(_) => Err(f),
+        }
+    }
+}
+
+/// Puts `f` on the writer's queue; `reply` gets its result once the group committed.
+fn enqueue<T, F>(
+    q: &std::sync::mpsc::Sender<Job>,
+    mut f: F,
+    reply: impl FnOnce(Result<T, StoreError>) + Send + 'static,
+) -> Result<(), StoreError>
+where
+    T: Send + 'static,
+    F: FnMut(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+{
+    let job: Job = Box::new(move |c| {
+        let result = c.transaction(|c| f(c));
+        Box::new(move |commit_failure| {
+            reply(match commit_failure {
+                None => result,
+                Some(e) => Err(StoreError::Unavailable(format!("commit failed: {e}"))),
+            })
+        })
+    });
+    q.send(job)
+        .map_err(|_| StoreError::Unavailable("the writer stopped".into()))
+}
+
+fn write_pooled<T>(
+    pool: &Pool,
+    mut f: impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut conn = pool.get()?;
+    let mut attempt = 1;
+    loop {
+        match conn.transaction(|c| f(c)) {
+            Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+                log::debug!("transaction retried after: {e}");
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(u64::from(attempt) * 2));
+            }
+            other => return other,
+        }
+    }
+}
+
+impl Db {
     /// Runs `f` on a reader connection.
     pub fn read<T>(
         &self,

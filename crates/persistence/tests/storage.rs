@@ -54,7 +54,7 @@ fn site(code: &str, kind: SiteKind) -> NewSite {
 fn stocked() -> (TestDatabase, Db) {
     let t = TestDatabase::new();
     let db = Db::open(&t.url, &DbOptions::default()).unwrap();
-    db.write(|c| {
+    db.write(move |c| {
         catalogue::create_item(c, &item("FFP2"), now())?;
         catalogue::create_site(c, &site("WH", SiteKind::Warehouse), now())?;
         catalogue::create_site(c, &site("NH", SiteKind::Unit), now())?;
@@ -139,7 +139,7 @@ fn migrations_run_up_down_and_up_again() {
     // And the schema works after the round trip.
     drop(c);
     let db = Db::open(&t.url, &DbOptions::default()).unwrap();
-    db.write(|c| catalogue::create_item(c, &item("X"), now()))
+    db.write(move |c| catalogue::create_item(c, &item("X"), now()))
         .unwrap();
 }
 
@@ -249,7 +249,7 @@ fn transfer_moves_lots_first_expiry_first_and_balances_follow_the_ledger() {
         .collect();
     assert_eq!(lots, [("A", 100), ("B", 20)]);
     assert_eq!(on_hand(&db, "NH"), 0, "in transit until received");
-    db.write(|c| {
+    db.write(move |c| {
         ledger::receive_transfer(
             c,
             t.id,
@@ -262,7 +262,7 @@ fn transfer_moves_lots_first_expiry_first_and_balances_follow_the_ledger() {
     })
     .unwrap();
     assert_eq!(on_hand(&db, "NH"), 120);
-    let again = db.write(|c| {
+    let again = db.write(move |c| {
         ledger::receive_transfer(
             c,
             t.id,
@@ -340,15 +340,13 @@ fn unknown_references_name_their_field() {
 #[test]
 fn idempotent_write_runs_once_and_refuses_a_different_body() {
     let (_t, db) = stocked();
-    let key = IdempotencyKey {
-        key: "k1".into(),
-        request_hash: "h1".into(),
-    };
-    let mut runs = 0;
-    let mut write = || {
-        db.write(|c| {
+    let write = || {
+        let key = IdempotencyKey {
+            key: "k1".into(),
+            request_hash: "h1".into(),
+        };
+        db.write(move |c| {
             idempotency::run_once(c, Some(&key), now(), |c| {
-                runs += 1;
                 ledger::record_issue(
                     c,
                     &IssueReport {
@@ -377,7 +375,7 @@ fn idempotent_write_runs_once_and_refuses_a_different_body() {
         request_hash: "h2".into(),
     };
     let err = db
-        .write(|c| idempotency::run_once(c, Some(&other), now(), |_| Ok((201, String::new()))))
+        .write(move |c| idempotency::run_once(c, Some(&other), now(), |_| Ok((201, String::new()))))
         .unwrap_err();
     assert!(matches!(err, StoreError::IdempotencyMismatch));
 }
@@ -386,7 +384,7 @@ fn idempotent_write_runs_once_and_refuses_a_different_body() {
 fn ledger_pages_by_cursor_and_filters_by_kind() {
     let (_t, db) = stocked();
     for _ in 0..5 {
-        db.write(|c| {
+        db.write(move |c| {
             ledger::record_issue(
                 c,
                 &IssueReport {

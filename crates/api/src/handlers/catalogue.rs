@@ -23,7 +23,7 @@ pub async fn create_item(
     let item = body.value.validate()?;
     let now = chrono::Utc::now();
     let stored = blocking(&state, move |db| {
-        db.write(|c| catalogue::create_item(c, &item, now))
+        db.write(move |c| catalogue::create_item(c, &item, now))
     })
     .await?;
     Ok(HttpResponse::Created().json(stored))
@@ -101,7 +101,7 @@ pub async fn create_site(
     let site = body.value.validate()?;
     let now = chrono::Utc::now();
     let stored = blocking(&state, move |db| {
-        db.write(|c| catalogue::create_site(c, &site, now))
+        db.write(move |c| catalogue::create_site(c, &site, now))
     })
     .await?;
     Ok(HttpResponse::Created().json(stored))

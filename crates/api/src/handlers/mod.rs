@@ -45,17 +45,21 @@ where
         request_hash: body.fingerprint.clone(),
     });
     let cmd = body.value;
-    let answer = blocking(state, move |db| {
-        db.write(|c| {
-            idempotency::run_once(c, key.as_ref(), now, |c| {
-                let recorded = write(c, &cmd, now)?;
-                let json = serde_json::to_string(&recorded)
-                    .map_err(|e| StoreError::Encode(e.to_string()))?;
-                Ok((status.as_u16(), json))
-            })
+    let job = move |c: &mut DbConnection| {
+        idempotency::run_once(c, key.as_ref(), now, |c| {
+            let recorded = write(c, &cmd, now)?;
+            let json =
+                serde_json::to_string(&recorded).map_err(|e| StoreError::Encode(e.to_string()))?;
+            Ok((status.as_u16(), json))
         })
-    })
-    .await?;
+    };
+    // SQLite: straight onto the writer's queue, no blocking thread; PostgreSQL: a pool.
+    let answer = match state.db.write_queued(job) {
+        Ok(committed) => committed
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))??,
+        Err(job) => blocking(state, move |db| db.write(job)).await?,
+    };
     let mut res = HttpResponse::build(StatusCode::from_u16(answer.status).unwrap_or(status));
     res.content_type("application/json");
     if answer.replayed {
