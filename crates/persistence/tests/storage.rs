@@ -60,6 +60,7 @@ fn stocked() -> (TestDatabase, Db) {
         catalogue::create_site(c, &site("NH", SiteKind::Unit), now())?;
         ledger::record_receipt(
             c,
+            &ppe_persistence::catalogue::IdCache::default(),
             &Receipt {
                 site: "WH".into(),
                 occurred_at: None,
@@ -178,6 +179,7 @@ fn issue_above_balance_is_refused_and_writes_nothing() {
         .write(|c| {
             ledger::record_issue(
                 c,
+                &ppe_persistence::catalogue::IdCache::default(),
                 &IssueReport {
                     site: "WH".into(),
                     occurred_at: None,
@@ -226,6 +228,7 @@ fn transfer_moves_lots_first_expiry_first_and_balances_follow_the_ledger() {
         .write(|c| {
             ledger::dispatch_transfer(
                 c,
+                &ppe_persistence::catalogue::IdCache::default(),
                 &Dispatch {
                     from_site: "WH".into(),
                     to_site: "NH".into(),
@@ -252,6 +255,7 @@ fn transfer_moves_lots_first_expiry_first_and_balances_follow_the_ledger() {
     db.write(move |c| {
         ledger::receive_transfer(
             c,
+            &ppe_persistence::catalogue::IdCache::default(),
             t.id,
             &ReceiveTransfer {
                 occurred_at: None,
@@ -265,6 +269,7 @@ fn transfer_moves_lots_first_expiry_first_and_balances_follow_the_ledger() {
     let again = db.write(move |c| {
         ledger::receive_transfer(
             c,
+            &ppe_persistence::catalogue::IdCache::default(),
             t.id,
             &ReceiveTransfer {
                 occurred_at: None,
@@ -286,6 +291,7 @@ fn count_records_the_difference_as_an_adjustment() {
         .write(|c| {
             ledger::record_report(
                 c,
+                &ppe_persistence::catalogue::IdCache::default(),
                 &StockReport {
                     site: "WH".into(),
                     occurred_at: None,
@@ -317,6 +323,7 @@ fn unknown_references_name_their_field() {
         .write(|c| {
             ledger::record_issue(
                 c,
+                &ppe_persistence::catalogue::IdCache::default(),
                 &IssueReport {
                     site: "WH".into(),
                     occurred_at: None,
@@ -349,6 +356,7 @@ fn idempotent_write_runs_once_and_refuses_a_different_body() {
             idempotency::run_once(c, Some(&key), now(), |c| {
                 ledger::record_issue(
                     c,
+                    &ppe_persistence::catalogue::IdCache::default(),
                     &IssueReport {
                         site: "WH".into(),
                         occurred_at: None,
@@ -387,6 +395,7 @@ fn ledger_pages_by_cursor_and_filters_by_kind() {
         db.write(move |c| {
             ledger::record_issue(
                 c,
+                &ppe_persistence::catalogue::IdCache::default(),
                 &IssueReport {
                     site: "WH".into(),
                     occurred_at: None,

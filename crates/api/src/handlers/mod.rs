@@ -11,6 +11,7 @@ use crate::problem::Problem;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use ppe_persistence::catalogue::IdCache;
 use ppe_persistence::idempotency::{self, IdempotencyKey};
 use ppe_persistence::{DbConnection, StoreError};
 use serde::Serialize;
@@ -31,7 +32,12 @@ pub async fn write_once<B, R>(
     key: IdempotencyKeyHeader,
     body: JsonBody<B>,
     status: StatusCode,
-    write: impl Fn(&mut DbConnection, &B, chrono::DateTime<chrono::Utc>) -> Result<R, StoreError>
+    write: impl Fn(
+        &mut DbConnection,
+        &IdCache,
+        &B,
+        chrono::DateTime<chrono::Utc>,
+    ) -> Result<R, StoreError>
     + Send
     + 'static,
 ) -> Result<HttpResponse, Problem>
@@ -45,9 +51,10 @@ where
         request_hash: body.fingerprint.clone(),
     });
     let cmd = body.value;
+    let ids = state.db.ids();
     let job = move |c: &mut DbConnection| {
         idempotency::run_once(c, key.as_ref(), now, |c| {
-            let recorded = write(c, &cmd, now)?;
+            let recorded = write(c, &ids, &cmd, now)?;
             let json =
                 serde_json::to_string(&recorded).map_err(|e| StoreError::Encode(e.to_string()))?;
             Ok((status.as_u16(), json))

@@ -53,9 +53,13 @@ pub async fn receive(
 ) -> Result<HttpResponse, Problem> {
     body.value.validate(chrono::Utc::now())?;
     let id = id.into_inner();
-    write_once(&state, key, body, StatusCode::OK, move |c, cmd, now| {
-        ledger::receive_transfer(c, id, cmd, now)
-    })
+    write_once(
+        &state,
+        key,
+        body,
+        StatusCode::OK,
+        move |c, ids, cmd, now| ledger::receive_transfer(c, ids, id, cmd, now),
+    )
     .await
     .map_err(|p| {
         if p.status == 422 && p.errors.iter().any(|e| e.field == "id") {
