@@ -25,6 +25,20 @@ struct DbArgs {
     /// sqlite://PATH (created if missing) or postgres://USER@HOST/DB
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     database_url: String,
+    /// Connections per pool: readers, and writers on PostgreSQL (SQLite has one writer).
+    #[arg(long, env = "PPE_DB_POOL", default_value_t = 16)]
+    db_pool: u32,
+}
+
+impl DbArgs {
+    fn open(&self) -> Result<Db, String> {
+        let opts = DbOptions {
+            readers: self.db_pool.max(1),
+            pg_writers: self.db_pool.max(1),
+            ..DbOptions::default()
+        };
+        Db::open(&self.database_url, &opts).map_err(|e| e.to_string())
+    }
 }
 
 #[derive(Subcommand)]
@@ -60,8 +74,8 @@ pub fn main() -> ExitCode {
             db,
             demo,
             workers,
-        } => serve(&bind, &db.database_url, demo, workers),
-        Command::Migrate { db } => open(&db.database_url).map(|_| {
+        } => serve(&bind, &db, demo, workers),
+        Command::Migrate { db } => db.open().map(|_| {
             println!("database {} is up to date", redact(&db.database_url));
         }),
         Command::Openapi => {
@@ -78,12 +92,9 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn open(url: &str) -> Result<Db, String> {
-    Db::open(url, &DbOptions::default()).map_err(|e| e.to_string())
-}
-
-fn serve(bind: &str, url: &str, demo: bool, workers: Option<usize>) -> Result<(), String> {
-    let db = open(url)?;
+fn serve(bind: &str, args: &DbArgs, demo: bool, workers: Option<usize>) -> Result<(), String> {
+    let url = &args.database_url;
+    let db = args.open()?;
     log::info!("database {} ({}) ready", redact(url), db.backend().name());
     if demo {
         let summary =

@@ -223,7 +223,14 @@ where
 {
     let ids = Arc::clone(ids);
     let job: Job = Box::new(move |c| {
-        let result = c.transaction(|c| f(c));
+        // One writer: only an idempotency key's own collision asks for another run.
+        let mut attempt = 1;
+        let result = loop {
+            match c.transaction(|c| f(c)) {
+                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => attempt += 1,
+                other => break other,
+            }
+        };
         if result.is_err() {
             ids.clear();
         }

@@ -348,12 +348,9 @@ fn unknown_references_name_their_field() {
 fn idempotent_write_runs_once_and_refuses_a_different_body() {
     let (_t, db) = stocked();
     let write = || {
-        let key = IdempotencyKey {
-            key: "k1".into(),
-            request_hash: "h1".into(),
-        };
+        let mut key = IdempotencyKey::new("k1", "h1");
         db.write(move |c| {
-            idempotency::run_once(c, Some(&key), now(), |c| {
+            idempotency::run_once(c, Some(&mut key), now(), |c| {
                 ledger::record_issue(
                     c,
                     &ppe_persistence::catalogue::IdCache::default(),
@@ -378,12 +375,11 @@ fn idempotent_write_runs_once_and_refuses_a_different_body() {
     assert!(!first.replayed && second.replayed);
     assert_eq!(first.body, second.body);
     assert_eq!(on_hand(&db, "WH"), 145);
-    let other = IdempotencyKey {
-        key: "k1".into(),
-        request_hash: "h2".into(),
-    };
+    let mut other = IdempotencyKey::new("k1", "h2");
     let err = db
-        .write(move |c| idempotency::run_once(c, Some(&other), now(), |_| Ok((201, String::new()))))
+        .write(move |c| {
+            idempotency::run_once(c, Some(&mut other), now(), |_| Ok((201, String::new())))
+        })
         .unwrap_err();
     assert!(matches!(err, StoreError::IdempotencyMismatch));
 }

@@ -46,14 +46,13 @@ where
     R: Serialize,
 {
     let now = chrono::Utc::now();
-    let key = key.0.map(|k| IdempotencyKey {
-        key: k,
-        request_hash: body.fingerprint.clone(),
-    });
+    let mut key = key
+        .0
+        .map(|k| IdempotencyKey::new(k, body.fingerprint.clone()));
     let cmd = body.value;
     let ids = state.db.ids();
     let job = move |c: &mut DbConnection| {
-        idempotency::run_once(c, key.as_ref(), now, |c| {
+        idempotency::run_once(c, key.as_mut(), now, |c| {
             let recorded = write(c, &ids, &cmd, now)?;
             let json =
                 serde_json::to_string(&recorded).map_err(|e| StoreError::Encode(e.to_string()))?;
