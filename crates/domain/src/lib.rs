@@ -5,6 +5,7 @@ pub mod text_enum;
 
 pub mod catalogue;
 pub mod commands;
+pub mod consumption;
 pub mod gtin;
 pub mod ledger;
 pub mod site;
