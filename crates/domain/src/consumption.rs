@@ -176,12 +176,16 @@ mod tests {
         assert_eq!(q, [0.0, 15.0, 15.0, 15.0, 15.0]);
         assert!(s.days[1..].iter().all(|x| x.inferred && !x.censored));
         assert_eq!(s.days[4].closing_balance, 90);
-        // The first count raised the balance from nothing: flagged, not hidden.
+        // The opening count is a starting point; a later count above the ledger is flagged.
+        assert!(s.flags.is_empty());
+        let mut more = ev.to_vec();
+        more.push(e("2026-03-06", MovementKind::CountAdjustment, 5));
+        let s = daily_use(&more, d("2026-03-06"));
         assert_eq!(
             s.flags,
             [QualityFlag::NegativeImpliedUse {
-                day: d("2026-03-01"),
-                quantity: 100
+                day: d("2026-03-06"),
+                quantity: 5
             }]
         );
     }
