@@ -1,0 +1,124 @@
+//! Forecast-error distribution of one series, learnt from its rolling-origin backtest: gives
+//! calibrated quantiles around the point forecast and residual paths for simulation.
+
+use serde::Serialize;
+
+use super::backtest::Plan;
+
+/// How backtest errors carry over to the final forecast.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorScaling {
+    /// Errors are used as they are (absolute units).
+    Absolute,
+    /// Errors are divided by the mean forecast of their origin and multiplied by the mean of
+    /// the final forecast, so a series whose level has fallen gets narrower intervals.
+    Level,
+}
+
+/// Backtest errors (actual − forecast) of one series.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ErrorModel {
+    /// One residual path per backtest origin, in time order, censored days left out; already
+    /// scaled to the final forecast's units.
+    pub paths: Vec<Vec<f64>>,
+    /// All residuals, sorted, for quantiles.
+    #[serde(skip)]
+    sorted: Vec<f64>,
+}
+
+/// Floor of the level used for [`ErrorScaling::Level`], as a share of the observed mean, so that
+/// a forecast that has decayed to nothing keeps some spread.
+const LEVEL_FLOOR: f64 = 0.25;
+
+impl ErrorModel {
+    pub fn from_paths(paths: Vec<Vec<f64>>) -> Self {
+        let mut sorted: Vec<f64> = paths.iter().flatten().copied().collect();
+        sorted.sort_by(f64::total_cmp);
+        ErrorModel { paths, sorted }
+    }
+
+    /// Residuals of the combined backtest forecasts; without a backtest, deviations of the
+    /// observed history from its mean (a plain, wide fallback).
+    pub fn from_backtest(
+        y: &[Option<f64>],
+        plan: &Plan,
+        origin_forecasts: &[Vec<f64>],
+        final_point: &[f64],
+        scaling: ErrorScaling,
+    ) -> Self {
+        let obs: Vec<f64> = y.iter().flatten().copied().collect();
+        let obs_mean = if obs.is_empty() {
+            0.0
+        } else {
+            obs.iter().sum::<f64>() / obs.len() as f64
+        };
+        if plan.origins.is_empty() {
+            return Self::from_paths(vec![obs.iter().map(|v| v - obs_mean).collect()]);
+        }
+        let floor = LEVEL_FLOOR * obs_mean;
+        let level = |f: &[f64]| (f.iter().sum::<f64>() / f.len().max(1) as f64).max(floor);
+        let final_level = level(&final_point[..plan.window.min(final_point.len())]);
+        let paths = plan
+            .origins
+            .iter()
+            .zip(origin_forecasts)
+            .map(|(&o, f)| {
+                let f = &f[..plan.window];
+                let factor = match scaling {
+                    ErrorScaling::Absolute => 1.0,
+                    ErrorScaling::Level => {
+                        let l = level(f);
+                        if l > 0.0 { final_level / l } else { 1.0 }
+                    }
+                };
+                y[o..(o + plan.window).min(y.len())]
+                    .iter()
+                    .zip(f)
+                    .filter_map(|(v, f)| v.map(|v| (v - f) * factor))
+                    .collect()
+            })
+            .collect();
+        Self::from_paths(paths)
+    }
+
+    /// Empirical quantile of the errors (linear interpolation between order statistics).
+    pub fn quantile(&self, tau: f64) -> f64 {
+        let n = self.sorted.len();
+        if n == 0 {
+            return 0.0;
+        }
+        let pos = tau.clamp(0.0, 1.0) * (n - 1) as f64;
+        let lo = pos.floor() as usize;
+        let hi = (lo + 1).min(n - 1);
+        let w = pos - lo as f64;
+        self.sorted[lo] * (1.0 - w) + self.sorted[hi] * w
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
+    }
+}
+
+/// Quantile forecasts at `levels` (each in (0, 1)): point + error quantile, clamped at zero and
+/// made monotone in the level, so they never cross whatever order `levels` come in.
+pub fn quantile_forecasts(point: &[f64], errors: &ErrorModel, levels: &[f64]) -> Vec<Vec<f64>> {
+    let mut order: Vec<usize> = (0..levels.len()).collect();
+    order.sort_by(|&a, &b| levels[a].total_cmp(&levels[b]));
+    let mut out = vec![Vec::new(); levels.len()];
+    let mut prev: Option<usize> = None;
+    for &i in &order {
+        let e = errors.quantile(levels[i]);
+        let q: Vec<f64> = point
+            .iter()
+            .enumerate()
+            .map(|(t, &p)| {
+                let v = (p + e).max(0.0);
+                prev.map_or(v, |j| v.max(out[j][t]))
+            })
+            .collect();
+        out[i] = q;
+        prev = Some(i);
+    }
+    out
+}
