@@ -7,15 +7,16 @@
 use std::{collections::HashMap, process::ExitCode};
 
 use ppe_domain::forecast::{
-    ForecastConfig, Method, error_model::ErrorScaling, forecast_many_with,
-    long_csv::parse_long_csv, select::Combine,
+    ForecastConfig, Method,
+    error_model::ErrorScaling,
+    forecast_many_with,
+    long_csv::parse_long_csv,
+    select::{Combine, ProfileUse},
 };
 
 fn parse_args() -> Result<(HashMap<String, String>, ForecastConfig), String> {
-    let mut args = std::env::args().skip(1).peekable();
-    if args.peek().is_some_and(|a| a == "forecast-batch") {
-        args.next();
-    }
+    // The kit appends `forecast-batch` after any leading arguments of $PPE_BIN: skip it.
+    let mut args = std::env::args().skip(1).filter(|a| a != "forecast-batch");
     let mut map = HashMap::new();
     while let Some(k) = args.next() {
         let key = k
@@ -71,6 +72,18 @@ fn parse_args() -> Result<(HashMap<String, String>, ForecastConfig), String> {
             "level" => ErrorScaling::Level,
             "absolute" => ErrorScaling::Absolute,
             _ => return Err(format!("bad --scaling {s:?}")),
+        };
+    }
+    if let Some(p) = map.get("profile") {
+        cfg.selection.profile = match p.split_once(':') {
+            None if p == "never" => ProfileUse::Never,
+            Some(("always", k)) => ProfileUse::Always {
+                shrink: k.parse().map_err(|_| "bad --profile")?,
+            },
+            Some(("ifbetter", k)) => ProfileUse::IfBetter {
+                shrink: k.parse().map_err(|_| "bad --profile")?,
+            },
+            _ => return Err(format!("bad --profile {p:?}")),
         };
     }
     if map.contains_key("origins") {

@@ -5,31 +5,49 @@
 
 use super::{croston::mean_interval, ses};
 
-/// Largest aggregation level used by IMAPA: beyond a month of buckets the aggregate series of a
-/// year of history is too short to fit anything.
+/// Smoothing-constant range on the aggregate series: the low constants recommended for
+/// intermittent demand (Syntetos & Boylan 2005; Petropoulos & Kourentzes 2015).
+const ALPHA_LO: f64 = 0.05;
+const ALPHA_HI: f64 = 0.3;
+
+/// Largest aggregation level: beyond a month per bucket a year of history leaves too few
+/// buckets to fit anything.
 const MAX_LEVEL: usize = 28;
 
-/// SES on the `k`-period buckets of `y[..o]`, disaggregated evenly: the daily rate.
-fn aggregated_rate(y: &[Option<f64>], k: usize, o: usize) -> Option<f64> {
+/// The `k`-period buckets of `y[..o]`, aligned to end at `o`.
+fn buckets(y: &[Option<f64>], k: usize, o: usize, out: &mut Vec<f64>) {
     let o = o.min(y.len());
-    let start = o % k;
-    let buckets: Vec<f64> = y[start..o]
-        .chunks_exact(k)
-        .filter_map(|c| {
-            let (sum, seen) = c
-                .iter()
-                .flatten()
-                .fold((0.0, 0usize), |(s, n), &v| (s + v, n + 1));
-            (seen > 0).then(|| sum * k as f64 / seen as f64)
+    out.clear();
+    out.extend(y[o % k..o].chunks_exact(k).filter_map(|c| {
+        let (sum, seen) = c
+            .iter()
+            .flatten()
+            .fold((0.0, 0usize), |(s, n), &v| (s + v, n + 1));
+        (seen > 0).then(|| sum * k as f64 / seen as f64)
+    }));
+}
+
+/// Daily rates at each origin from SES on `k`-period buckets, disaggregated evenly. Alpha is
+/// fitted once, on the buckets of the whole series, like the other methods' parameters.
+fn aggregated_rates(y: &[Option<f64>], k: usize, origins: &[usize]) -> Vec<Option<f64>> {
+    let mut b = Vec::with_capacity(y.len() / k + 1);
+    buckets(y, k, y.len(), &mut b);
+    let alpha = ses::fit_alpha_dense(&b, ALPHA_LO, ALPHA_HI);
+    origins
+        .iter()
+        .map(|&o| {
+            buckets(y, k, o, &mut b);
+            if b.is_empty() {
+                // Less than one bucket of history: the plain observed mean.
+                let (sum, n) = y[..o.min(y.len())]
+                    .iter()
+                    .flatten()
+                    .fold((0.0, 0usize), |(s, n), &v| (s + v, n + 1));
+                return (n > 0).then(|| sum / n as f64);
+            }
+            ses::level_dense(&b, alpha).map(|l| l / k as f64)
         })
-        .collect();
-    if buckets.is_empty() {
-        // Less than one bucket of history: fall back to the plain observed mean.
-        let obs: Vec<f64> = y[..o].iter().flatten().copied().collect();
-        return (!obs.is_empty()).then(|| obs.iter().sum::<f64>() / obs.len() as f64);
-    }
-    let alpha = ses::fit_alpha_dense(&buckets, 0.01, 0.99);
-    ses::level_dense(&buckets, alpha).map(|l| l / k as f64)
+        .collect()
 }
 
 /// Aggregation level of ADIDA: the mean inter-demand interval, rounded.
@@ -40,27 +58,25 @@ pub fn adida_level(y: &[Option<f64>]) -> usize {
 /// ADIDA forecasts at each origin.
 pub fn adida_origins(y: &[Option<f64>], origins: &[usize], h: usize) -> Vec<Vec<f64>> {
     let k = adida_level(y);
-    origins
-        .iter()
-        .map(|&o| vec![aggregated_rate(y, k, o).unwrap_or(0.0); h])
+    aggregated_rates(y, k, origins)
+        .into_iter()
+        .map(|r| vec![r.unwrap_or(0.0); h])
         .collect()
 }
 
 /// IMAPA forecasts: mean of the aggregated SES rates over levels 1..=ADIDA's level.
 pub fn imapa_origins(y: &[Option<f64>], origins: &[usize], h: usize) -> Vec<Vec<f64>> {
     let kmax = adida_level(y);
-    origins
-        .iter()
-        .map(|&o| {
-            let rates: Vec<f64> = (1..=kmax)
-                .filter_map(|k| aggregated_rate(y, k, o))
-                .collect();
-            let f = if rates.is_empty() {
-                0.0
-            } else {
-                rates.iter().sum::<f64>() / rates.len() as f64
-            };
-            vec![f; h]
+    let per_level: Vec<Vec<Option<f64>>> = (1..=kmax)
+        .map(|k| aggregated_rates(y, k, origins))
+        .collect();
+    (0..origins.len())
+        .map(|j| {
+            let (sum, n) = per_level
+                .iter()
+                .filter_map(|r| r[j])
+                .fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+            vec![if n == 0 { 0.0 } else { sum / n as f64 }; h]
         })
         .collect()
 }

@@ -7,9 +7,9 @@
 use super::ses;
 
 /// Smoothing-constant range for the size/interval/probability components; the literature
-/// (Syntetos & Boylan) recommends small constants on intermittent data.
-const ALPHA_LO: f64 = 0.02;
-const ALPHA_HI: f64 = 0.5;
+/// (Syntetos & Boylan) recommends constants of 0.05-0.3 on intermittent data; wider ranges chase noise.
+const ALPHA_LO: f64 = 0.05;
+const ALPHA_HI: f64 = 0.3;
 
 /// A non-zero demand: position, size and observed periods since the previous demand
 /// (inclusive of this one, so the first interval counts from the start of the series).

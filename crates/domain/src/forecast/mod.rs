@@ -17,6 +17,7 @@ pub mod holt;
 pub mod long_csv;
 pub mod method;
 pub mod optimize;
+pub mod seasonal_profile;
 pub mod select;
 pub mod ses;
 

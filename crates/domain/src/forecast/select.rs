@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::{
     backtest::{self, Plan},
     method::Method,
+    seasonal_profile,
 };
 
 /// How to turn the ranked candidates into one forecast.
@@ -29,6 +30,22 @@ pub struct SelectionConfig {
     pub candidates: Vec<Method>,
     pub max_origins: usize,
     pub combine: Combine,
+    /// Season profile over the combined forecast, with its shrinkage (pseudo-demands).
+    pub profile: ProfileUse,
+}
+
+/// Whether to lay a multiplicative season profile over the combined forecast.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileUse {
+    Never,
+    Always {
+        shrink: f64,
+    },
+    /// Only when it lowers the backtest RMSSE of the series.
+    IfBetter {
+        shrink: f64,
+    },
 }
 
 impl Default for SelectionConfig {
@@ -41,9 +58,12 @@ impl Default for SelectionConfig {
                 Method::Tsb,
                 Method::Adida,
                 Method::Imapa,
+                Method::HoltWinters,
+                Method::MovingAverage,
             ],
             max_origins: 3,
             combine: Combine::MeanOfBest(3),
+            profile: ProfileUse::IfBetter { shrink: 5.0 },
         }
     }
 }
@@ -130,8 +150,29 @@ pub fn select(
         })
         .collect();
     let mut origin_forecasts = combined;
+    let mut backtest_rmsse = backtest::rmsse(y, &plan, &origin_forecasts[..plan.origins.len()]);
+    let (shrink, always) = match cfg.profile {
+        ProfileUse::Never => (None, false),
+        ProfileUse::Always { shrink } => (Some(shrink), true),
+        ProfileUse::IfBetter { shrink } => (Some(shrink), false),
+    };
+    if let Some(shrink) = shrink {
+        let adjusted: Vec<Vec<f64>> = all_origins
+            .iter()
+            .zip(&origin_forecasts)
+            .map(|(&o, f)| seasonal_profile::apply(y, o, season, shrink, f))
+            .collect();
+        let score = backtest::rmsse(y, &plan, &adjusted[..plan.origins.len()]);
+        let better = match (score, backtest_rmsse) {
+            (Some(a), Some(b)) => a < b,
+            _ => false,
+        };
+        if always || better {
+            origin_forecasts = adjusted;
+            backtest_rmsse = score;
+        }
+    }
     let point = origin_forecasts.pop().unwrap_or_default();
-    let backtest_rmsse = backtest::rmsse(y, &plan, &origin_forecasts);
     Selection {
         methods: runs.iter().map(|r| candidates[r.1]).collect(),
         point,
