@@ -58,9 +58,13 @@ pub fn croston_with(
     h: usize,
 ) -> Vec<Vec<f64>> {
     let d = demands(y);
+    // SBA's factor removes the bias that the *variability* of the interval estimate puts into
+    // z/p; when every interval is the same there is no such bias, and a constant series must
+    // forecast its constant.
+    let intervals_vary = d.windows(2).any(|w| w[0].interval != w[1].interval);
     let factor = match variant {
-        Variant::Croston => 1.0,
-        Variant::Sba => 1.0 - alpha_interval / 2.0,
+        Variant::Sba if intervals_vary => 1.0 - alpha_interval / 2.0,
+        _ => 1.0,
     };
     let mut out = Vec::with_capacity(origins.len());
     let mut state: Option<(f64, f64)> = None;

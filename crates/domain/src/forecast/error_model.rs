@@ -82,13 +82,15 @@ impl ErrorModel {
         Self::from_paths(paths)
     }
 
-    /// Empirical quantile of the errors (linear interpolation between order statistics).
+    /// Empirical quantile of the errors. Order statistic `τ(n + 1)` (Hyndman & Fan type 6),
+    /// interpolated: the expected share of a *new* error below it is τ, as in split-conformal
+    /// prediction, where the usual `τ(n − 1)` positions make bands too narrow for small n.
     pub fn quantile(&self, tau: f64) -> f64 {
         let n = self.sorted.len();
         if n == 0 {
             return 0.0;
         }
-        let pos = tau.clamp(0.0, 1.0) * (n - 1) as f64;
+        let pos = (tau.clamp(0.0, 1.0) * (n + 1) as f64 - 1.0).clamp(0.0, (n - 1) as f64);
         let lo = pos.floor() as usize;
         let hi = (lo + 1).min(n - 1);
         let w = pos - lo as f64;

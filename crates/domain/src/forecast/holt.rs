@@ -112,6 +112,7 @@ const HW_GRID_ALPHA: [f64; 3] = [0.05, 0.15, 0.35];
 const HW_GRID_BETA: [f64; 2] = [0.0, 0.05];
 const HW_GRID_GAMMA: [f64; 3] = [0.01, 0.05, 0.15];
 
+#[derive(Clone)]
 struct Winters {
     level: f64,
     trend: f64,
@@ -126,7 +127,7 @@ fn winters_pass(
     m: usize,
     p: WintersParams,
     origins: &[usize],
-) -> (f64, Vec<Option<(f64, f64, Vec<f64>)>>) {
+) -> (f64, Vec<Option<Winters>>) {
     let first: Vec<f64> = y[..m.min(y.len())].iter().flatten().copied().collect();
     let mut out = Vec::with_capacity(origins.len());
     if first.is_empty() || y.len() < m {
@@ -163,7 +164,7 @@ fn winters_pass(
             }
             t += 1;
         }
-        out.push(Some((s.level, s.trend, s.season.clone())));
+        out.push(Some(s.clone()));
     }
     (sse, out)
 }
@@ -210,7 +211,11 @@ pub fn holt_winters_origins(
         .zip(origins)
         .map(|(st, &o)| match st {
             None => vec![0.0; h],
-            Some((l, b, s)) => {
+            Some(Winters {
+                level: l,
+                trend: b,
+                season: s,
+            }) => {
                 let mut damp = 0.0;
                 let mut pw = 1.0;
                 (0..h)

@@ -30,6 +30,9 @@ pub enum LongCsvError {
     },
 }
 
+/// One row of a series: its date and value (`None` when empty).
+type DatedValue = (NaiveDate, Option<f64>);
+
 /// Fast path for the fixed `YYYY-MM-DD` layout (chrono's format parser is slower).
 fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
@@ -59,7 +62,7 @@ pub fn parse_long_csv(text: &str) -> Result<Vec<Series>, LongCsvError> {
     };
     let (c_id, c_ds, c_y) = (col("unique_id")?, col("ds")?, col("y")?);
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut rows: Vec<(String, Vec<(NaiveDate, Option<f64>)>)> = Vec::new();
+    let mut rows: Vec<(String, Vec<DatedValue>)> = Vec::new();
     let mut rec = csv::StringRecord::new();
     let mut last: Option<usize> = None;
     while rdr
