@@ -2,7 +2,7 @@
 //! parallelise themselves) or many ([`forecast_many`]).
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     dates::{DateStep, next_dates},
@@ -13,7 +13,7 @@ use super::{
 
 /// One demand series: `values[i]` is the demand on `step.advance(start, i)`; `None` marks a
 /// censored (stocked-out) or unreported period.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Series {
     pub id: String,
     pub start: NaiveDate,
@@ -30,7 +30,7 @@ impl Series {
 }
 
 /// Everything a forecast run needs besides the data.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ForecastConfig {
     pub horizon: usize,
     /// Season length in periods (7 for daily, 12 for monthly; ≤ 1 for none).
@@ -55,7 +55,7 @@ impl ForecastConfig {
 }
 
 /// Forecast of one series.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SeriesForecast {
     pub id: String,
     /// The `horizon` dates after the last observation.
@@ -75,6 +75,22 @@ pub struct SeriesForecast {
 }
 
 impl SeriesForecast {
+    /// Mean forecast demand per period over the horizon: the burn rate for the plain
+    /// `DoS = on_hand / daily_rate` (DOMAIN.md). Use [`super::CumulativeDemand`] for its quantiles.
+    pub fn mean_rate(&self) -> f64 {
+        if self.point.is_empty() {
+            0.0
+        } else {
+            self.point.iter().sum::<f64>() / self.point.len() as f64
+        }
+    }
+
+    /// Quantiles of demand on each date at other levels than the stored ones (same
+    /// construction: point + backtest error quantile, clamped at 0, non-crossing).
+    pub fn quantiles_at(&self, levels: &[f64]) -> Vec<Vec<f64>> {
+        quantile_forecasts(&self.point, &self.errors, levels)
+    }
+
     /// The quantile path at `level`, if it was requested.
     pub fn quantile(&self, level: f64) -> Option<&[f64]> {
         self.levels
@@ -85,7 +101,7 @@ impl SeriesForecast {
 }
 
 /// Forecast without dates: point, quantiles and the selection details for a bare value slice.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ValuesForecast {
     pub point: Vec<f64>,
     pub quantiles: Vec<Vec<f64>>,

@@ -1,12 +1,12 @@
 //! Forecast-error distribution of one series, learnt from its rolling-origin backtest: gives
 //! calibrated quantiles around the point forecast and residual paths for simulation.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::backtest::Plan;
 
 /// How backtest errors carry over to the final forecast.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorScaling {
     /// Errors are used as they are (absolute units).
@@ -17,14 +17,11 @@ pub enum ErrorScaling {
 }
 
 /// Backtest errors (actual − forecast) of one series.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ErrorModel {
     /// One residual path per backtest origin, in time order, censored days left out; already
     /// scaled to the final forecast's units.
     pub paths: Vec<Vec<f64>>,
-    /// All residuals, sorted, for quantiles.
-    #[serde(skip)]
-    sorted: Vec<f64>,
 }
 
 /// Floor of the level used for [`ErrorScaling::Level`], as a share of the observed mean, so that
@@ -33,9 +30,7 @@ const LEVEL_FLOOR: f64 = 0.25;
 
 impl ErrorModel {
     pub fn from_paths(paths: Vec<Vec<f64>>) -> Self {
-        let mut sorted: Vec<f64> = paths.iter().flatten().copied().collect();
-        sorted.sort_by(f64::total_cmp);
-        ErrorModel { paths, sorted }
+        ErrorModel { paths }
     }
 
     /// Residuals of the combined backtest forecasts; without a backtest, deviations of the
@@ -82,23 +77,34 @@ impl ErrorModel {
         Self::from_paths(paths)
     }
 
-    /// Empirical quantile of the errors. Order statistic `τ(n + 1)` (Hyndman & Fan type 6),
+    /// Empirical quantiles of the errors. Order statistic `τ(n + 1)` (Hyndman & Fan type 6),
     /// interpolated: the expected share of a *new* error below it is τ, as in split-conformal
     /// prediction, where the usual `τ(n − 1)` positions make bands too narrow for small n.
+    pub fn quantiles(&self, taus: &[f64]) -> Vec<f64> {
+        let mut sorted: Vec<f64> = self.paths.iter().flatten().copied().collect();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        taus.iter()
+            .map(|&tau| {
+                if n == 0 {
+                    return 0.0;
+                }
+                let pos = (tau.clamp(0.0, 1.0) * (n + 1) as f64 - 1.0).clamp(0.0, (n - 1) as f64);
+                let lo = pos.floor() as usize;
+                let hi = (lo + 1).min(n - 1);
+                let w = pos - lo as f64;
+                sorted[lo] * (1.0 - w) + sorted[hi] * w
+            })
+            .collect()
+    }
+
+    /// One error quantile (see [`ErrorModel::quantiles`]).
     pub fn quantile(&self, tau: f64) -> f64 {
-        let n = self.sorted.len();
-        if n == 0 {
-            return 0.0;
-        }
-        let pos = (tau.clamp(0.0, 1.0) * (n + 1) as f64 - 1.0).clamp(0.0, (n - 1) as f64);
-        let lo = pos.floor() as usize;
-        let hi = (lo + 1).min(n - 1);
-        let w = pos - lo as f64;
-        self.sorted[lo] * (1.0 - w) + self.sorted[hi] * w
+        self.quantiles(&[tau])[0]
     }
 
     pub fn is_empty(&self) -> bool {
-        self.sorted.is_empty()
+        self.paths.iter().all(|p| p.is_empty())
     }
 }
 
@@ -108,9 +114,10 @@ pub fn quantile_forecasts(point: &[f64], errors: &ErrorModel, levels: &[f64]) ->
     let mut order: Vec<usize> = (0..levels.len()).collect();
     order.sort_by(|&a, &b| levels[a].total_cmp(&levels[b]));
     let mut out = vec![Vec::new(); levels.len()];
+    let e_all = errors.quantiles(levels);
     let mut prev: Option<usize> = None;
     for &i in &order {
-        let e = errors.quantile(levels[i]);
+        let e = e_all[i];
         let q: Vec<f64> = point
             .iter()
             .enumerate()

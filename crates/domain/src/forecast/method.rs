@@ -1,11 +1,11 @@
 //! The menu of point-forecast methods and a uniform way to run any of them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{aggregation, baseline, croston, holt, ses};
 
 /// A point-forecast method. Every method fits its parameters on the series it is given.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     Naive,

@@ -2,7 +2,7 @@
 //! RMSSE and combine the best few (combinations are hard to beat on intermittent data:
 //! Petropoulos & Kourentzes 2015; the M4/M5 findings).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     backtest::{self, Plan},
@@ -11,7 +11,7 @@ use super::{
 };
 
 /// How to turn the ranked candidates into one forecast.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Combine {
     /// The single best method.
@@ -25,7 +25,7 @@ pub enum Combine {
 }
 
 /// Candidate pool and backtest settings.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SelectionConfig {
     pub candidates: Vec<Method>,
     pub max_origins: usize,
@@ -35,7 +35,7 @@ pub struct SelectionConfig {
 }
 
 /// Whether to lay a multiplicative season profile over the combined forecast.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProfileUse {
     Never,
