@@ -68,6 +68,8 @@ pub struct SeriesForecast {
     pub quantiles: Vec<Vec<f64>>,
     /// Methods combined into `point`, best first.
     pub methods: Vec<Method>,
+    /// Whether a multiplicative season profile (e.g. weekdays) was laid over the combination.
+    pub season_profile: bool,
     /// RMSSE of the combination in the rolling-origin backtest, when the history allowed one.
     pub backtest_rmsse: Option<f64>,
     /// Backtest errors, for quantiles at other levels and for simulating cumulative demand.
@@ -106,6 +108,7 @@ pub struct ValuesForecast {
     pub point: Vec<f64>,
     pub quantiles: Vec<Vec<f64>>,
     pub methods: Vec<Method>,
+    pub season_profile: bool,
     pub backtest_rmsse: Option<f64>,
     pub errors: ErrorModel,
 }
@@ -122,6 +125,7 @@ pub fn forecast_values(y: &[Option<f64>], cfg: &ForecastConfig) -> ValuesForecas
         point,
         quantiles,
         methods: sel.methods,
+        season_profile: sel.season_profile,
         backtest_rmsse: sel.backtest_rmsse,
         errors,
     }
@@ -137,6 +141,7 @@ pub fn forecast_one(series: &Series, cfg: &ForecastConfig) -> SeriesForecast {
         levels: cfg.levels.clone(),
         quantiles: v.quantiles,
         methods: v.methods,
+        season_profile: v.season_profile,
         backtest_rmsse: v.backtest_rmsse,
         errors: v.errors,
     }

@@ -78,6 +78,8 @@ pub struct Selection {
     /// Combined forecasts at each backtest origin.
     pub origin_forecasts: Vec<Vec<f64>>,
     pub plan: Plan,
+    /// Whether the season profile was laid over the combination.
+    pub season_profile: bool,
     /// Backtest RMSSE of the combination (None when no origin fits in the history).
     pub backtest_rmsse: Option<f64>,
 }
@@ -156,6 +158,7 @@ pub fn select(
         ProfileUse::Always { shrink } => (Some(shrink), true),
         ProfileUse::IfBetter { shrink } => (Some(shrink), false),
     };
+    let mut season_profile = false;
     if let Some(shrink) = shrink {
         let adjusted: Vec<Vec<f64>> = all_origins
             .iter()
@@ -170,6 +173,7 @@ pub fn select(
         if always || better {
             origin_forecasts = adjusted;
             backtest_rmsse = score;
+            season_profile = true;
         }
     }
     let point = origin_forecasts.pop().unwrap_or_default();
@@ -178,6 +182,7 @@ pub fn select(
         point,
         origin_forecasts,
         plan,
+        season_profile,
         backtest_rmsse,
     }
 }
