@@ -50,11 +50,9 @@ fn daily_batch_is_deterministic_and_dated() {
         let start = date("2021-01-01");
         for t in 0..90u64 {
             let d = start + chrono::Days::new(t);
-            let v = if (t * 7 + i as u64) % 5 == 0 {
-                3.0
-            } else {
-                0.0
-            };
+            // Demand of 3 on every fifth day, phase shifted per series.
+            let phase = (t * 7 + i as u64) % 5;
+            let v = if phase == 0 { 3.0 } else { 0.0 };
             // A stockout (empty y) in the middle of series b.
             let v = if *id == "b" && (40..47).contains(&t) {
                 String::new()
