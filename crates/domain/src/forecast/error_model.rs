@@ -33,8 +33,8 @@ impl ErrorModel {
         ErrorModel { paths }
     }
 
-    /// Residuals of the combined backtest forecasts; without a backtest, deviations of the
-    /// observed history from its mean (a plain, wide fallback).
+    /// Residuals of the combined backtest forecasts; without a backtest, a plain, wide
+    /// fallback from the history itself.
     pub fn from_backtest(
         y: &[Option<f64>],
         plan: &Plan,
@@ -49,7 +49,11 @@ impl ErrorModel {
             obs.iter().sum::<f64>() / obs.len() as f64
         };
         if plan.origins.is_empty() {
-            return Self::from_paths(vec![obs.iter().map(|v| v - obs_mean).collect()]);
+            // Too short to backtest: deviations from the mean plus one-step naive changes, so
+            // that a level shift in a short history widens the band instead of being ignored.
+            let deviations = obs.iter().map(|v| v - obs_mean);
+            let changes = obs.windows(2).flat_map(|w| [w[1] - w[0], w[0] - w[1]]);
+            return Self::from_paths(vec![deviations.chain(changes).collect()]);
         }
         let floor = LEVEL_FLOOR * obs_mean;
         let level = |f: &[f64]| (f.iter().sum::<f64>() / f.len().max(1) as f64).max(floor);
