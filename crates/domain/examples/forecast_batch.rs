@@ -105,10 +105,13 @@ fn column(level: f64) -> String {
 
 fn run() -> Result<(), String> {
     let (args, cfg) = parse_args()?;
+    let t0 = std::time::Instant::now();
     let text =
         std::fs::read_to_string(&args["input"]).map_err(|e| format!("{}: {e}", args["input"]))?;
     let series = parse_long_csv(&text).map_err(|e| e.to_string())?;
+    let t_parse = t0.elapsed();
     let forecasts = forecast_many_with(&series, &cfg);
+    let t_fc = t0.elapsed();
     let mut w = csv::Writer::from_path(&args["output"]).map_err(|e| e.to_string())?;
     let mut header = vec!["unique_id".to_string(), "ds".into(), "forecast".into()];
     header.extend(cfg.levels.iter().map(|&l| column(l)));
@@ -133,6 +136,12 @@ fn run() -> Result<(), String> {
                 .or_default() += 1;
         }
         eprintln!("best-method counts: {counts:?}");
+        eprintln!(
+            "read+parse {:?}, forecast {:?}, write {:?}",
+            t_parse,
+            t_fc - t_parse,
+            t0.elapsed() - t_fc
+        );
     }
     Ok(())
 }

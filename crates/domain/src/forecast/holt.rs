@@ -141,13 +141,14 @@ fn winters_pass(
     };
     let mut sse = 0.0;
     let mut t = m;
+    // Season slot of `t`, kept as a counter: a runtime `t % m` costs a division per step.
+    let mut idx = 0;
     for &o in origins {
         if o < m {
             out.push(None);
             continue;
         }
         while t < o.min(y.len()) {
-            let idx = t % m;
             let pred_level = s.level + HW_PHI * s.trend;
             match y[t] {
                 None => {
@@ -163,6 +164,7 @@ fn winters_pass(
                 }
             }
             t += 1;
+            idx = if idx + 1 == m { 0 } else { idx + 1 };
         }
         out.push(Some(s.clone()));
     }
