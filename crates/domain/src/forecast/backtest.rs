@@ -43,13 +43,30 @@ pub fn m5_scales(y: &[Option<f64>]) -> (f64, f64) {
     }
 }
 
+/// Squared M5 scale of the history before each origin (zero scales become 1, so that a score
+/// still ranks methods within the series).
+pub fn origin_scales(y: &[Option<f64>], plan: &Plan) -> Vec<f64> {
+    plan.origins
+        .iter()
+        .map(|&o| {
+            let s2 = m5_scales(&y[..o]).1;
+            if s2 > 0.0 { s2 } else { 1.0 }
+        })
+        .collect()
+}
+
 /// RMSSE of forecasts made at each origin of `plan`, averaged over origins; each origin is
-/// scaled by its own history (as if it were the end of the training data). A zero scale
-/// falls back to 1 so that the score still ranks methods within the series.
-pub fn rmsse(y: &[Option<f64>], plan: &Plan, forecasts: &[Vec<f64>]) -> Option<f64> {
+/// scaled by its own history (as if it were the end of the training data), `scales` being
+/// [`origin_scales`].
+pub fn rmsse(
+    y: &[Option<f64>],
+    plan: &Plan,
+    scales: &[f64],
+    forecasts: &[Vec<f64>],
+) -> Option<f64> {
     let mut total = 0.0;
     let mut k = 0;
-    for (&o, f) in plan.origins.iter().zip(forecasts) {
+    for ((&o, f), &s2) in plan.origins.iter().zip(forecasts).zip(scales) {
         let (mut se, mut n) = (0.0, 0usize);
         for (j, v) in y[o..(o + plan.window).min(y.len())].iter().enumerate() {
             if let Some(v) = v {
@@ -60,8 +77,6 @@ pub fn rmsse(y: &[Option<f64>], plan: &Plan, forecasts: &[Vec<f64>]) -> Option<f
         if n == 0 {
             continue;
         }
-        let s2 = m5_scales(&y[..o]).1;
-        let s2 = if s2 > 0.0 { s2 } else { 1.0 };
         total += (se / n as f64 / s2).sqrt();
         k += 1;
     }

@@ -110,7 +110,7 @@ pub struct WintersParams {
 const HW_PHI: f64 = 0.9;
 const HW_GRID_ALPHA: [f64; 3] = [0.05, 0.15, 0.35];
 const HW_GRID_BETA: [f64; 2] = [0.0, 0.05];
-const HW_GRID_GAMMA: [f64; 3] = [0.01, 0.05, 0.15];
+const HW_GRID_GAMMA: [f64; 2] = [0.02, 0.1];
 
 #[derive(Clone)]
 struct Winters {

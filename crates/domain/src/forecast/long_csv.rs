@@ -63,16 +63,19 @@ pub fn parse_long_csv(text: &str) -> Result<Vec<Series>, LongCsvError> {
     let (c_id, c_ds, c_y) = (col("unique_id")?, col("ds")?, col("y")?);
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut rows: Vec<(String, Vec<DatedValue>)> = Vec::new();
-    let mut rec = csv::StringRecord::new();
+    // Byte records skip per-field UTF-8 checks (the input is already a `&str`); only the id is
+    // converted, and only when it changes.
+    let mut rec = csv::ByteRecord::new();
     let mut last: Option<usize> = None;
     while rdr
-        .read_record(&mut rec)
+        .read_byte_record(&mut rec)
         .map_err(|e| LongCsvError::Csv(e.to_string()))?
     {
         let line = rec.position().map_or(0, |p| p.line());
-        let id = rec.get(c_id).unwrap_or("");
-        let ds = rec.get(c_ds).unwrap_or("").trim();
-        let ys = rec.get(c_y).unwrap_or("").trim();
+        let field = |c: usize| std::str::from_utf8(rec.get(c).unwrap_or(b"")).unwrap_or("");
+        let id = field(c_id);
+        let ds = field(c_ds).trim();
+        let ys = field(c_y).trim();
         let date = parse_date(ds).ok_or_else(|| LongCsvError::BadDate {
             line,
             value: ds.to_string(),

@@ -116,6 +116,7 @@ pub fn select(
 ) -> Selection {
     let plan = backtest::plan(y.len(), horizon, season, cfg.max_origins);
     let len = horizon.max(plan.window);
+    let scales = backtest::origin_scales(y, &plan);
     let mut all_origins = plan.origins.clone();
     all_origins.push(y.len());
     let candidates: &[Method] = if cfg.candidates.is_empty() {
@@ -129,7 +130,7 @@ pub fn select(
         .enumerate()
         .map(|(i, m)| {
             let f = m.forecast_origins(y, season, &all_origins, len);
-            let score = backtest::rmsse(y, &plan, &f).unwrap_or(f64::INFINITY);
+            let score = backtest::rmsse(y, &plan, &scales, &f).unwrap_or(f64::INFINITY);
             (score, i, f)
         })
         .collect();
@@ -152,7 +153,8 @@ pub fn select(
         })
         .collect();
     let mut origin_forecasts = combined;
-    let mut backtest_rmsse = backtest::rmsse(y, &plan, &origin_forecasts[..plan.origins.len()]);
+    let mut backtest_rmsse =
+        backtest::rmsse(y, &plan, &scales, &origin_forecasts[..plan.origins.len()]);
     let (shrink, always) = match cfg.profile {
         ProfileUse::Never => (None, false),
         ProfileUse::Always { shrink } => (Some(shrink), true),
@@ -165,7 +167,7 @@ pub fn select(
             .zip(&origin_forecasts)
             .map(|(&o, f)| seasonal_profile::apply(y, o, season, shrink, f))
             .collect();
-        let score = backtest::rmsse(y, &plan, &adjusted[..plan.origins.len()]);
+        let score = backtest::rmsse(y, &plan, &scales, &adjusted[..plan.origins.len()]);
         let better = match (score, backtest_rmsse) {
             (Some(a), Some(b)) => a < b,
             _ => false,
