@@ -2,7 +2,8 @@
 //! `forecast_batch [forecast-batch] --input train.csv --horizon 28 --season 7 --output out.csv`
 //! writes `unique_id,ds,forecast,q10,q50,q90`. Optional dev flags: `--levels 10,50,90`,
 //! `--combine best|mean<k>|median<k>|all`, `--candidates ses,croston,...`,
-//! `--scaling level|absolute`, `--origins <n>`.
+//! `--scaling level|absolute`, `--origins <n>`, `--profile never|always:<k>|ifbetter:<k>`.
+//! `PPE_FC_VERBOSE=1` prints the winning methods and phase timings on stderr.
 
 use std::{collections::HashMap, process::ExitCode};
 

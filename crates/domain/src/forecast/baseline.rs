@@ -56,7 +56,7 @@ fn windows(season: usize) -> [usize; 3] {
     }
 }
 
-/// Moving average of the last `w` observed values; `w` is picked from [`windows`] by in-sample
+/// Moving average of the last `w` observed values; `w` is picked from one, two or four seasons by in-sample
 /// one-step MSE (ties go to the shorter window).
 pub fn moving_average_origins(
     y: &[Option<f64>],
