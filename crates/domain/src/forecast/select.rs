@@ -27,6 +27,8 @@ pub enum Combine {
 /// Candidate pool and backtest settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SelectionConfig {
+    /// Candidate methods; the first one is used alone when the history is too short to
+    /// backtest.
     pub candidates: Vec<Method>,
     pub max_origins: usize,
     pub combine: Combine,
@@ -139,7 +141,10 @@ pub fn select(
         Combine::MeanOfBest(k) | Combine::MedianOfBest(k) => k.max(1),
         Combine::MeanAll => runs.len(),
     };
-    // Without any backtest every score is infinite and the order stays the configured one.
+    // Without any backtest every score is infinite and the order stays the configured one;
+    // then only the first candidate is used (SES by default: on a handful of points an
+    // adaptive level beats averaging in intermittent models that have seen two demands).
+    let k = if plan.origins.is_empty() { 1 } else { k };
     runs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     runs.truncate(k);
     let n_out = all_origins.len();
