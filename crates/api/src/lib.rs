@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod demo;
 pub mod extract;
+pub mod forecast_batch;
 pub mod handlers;
 pub mod openapi;
 pub mod problem;
