@@ -53,7 +53,8 @@ fn daily_series_get_every_next_date_with_ordered_quantiles() {
     }
     // Weekdays forecast above weekends for the rhythmic series.
     let f: Vec<f64> = gloves.iter().map(|r| r[2].parse().unwrap()).collect();
-    assert!(f[0] > f[5], "{f:?}");
+    // Day 60 is the 5th day of its 7-day cycle (busy), days 61 and 62 the quiet ones.
+    assert!(f[0] > f[1] && f[3] > f[2], "{f:?}");
     assert!(rdr.iter().any(|r| r[0] == "NH|FFP2, box"));
 }
 

@@ -18,8 +18,10 @@ pub type Pool = r2d2::Pool<Manager>;
 #[derive(Debug, Clone)]
 pub struct DbOptions {
     pub readers: u32,
-    /// Writers on PostgreSQL (SQLite always has one).
+    /// Pooled writers on PostgreSQL (SQLite always has one).
     pub pg_writers: u32,
+    /// Group-committing writer threads for ledger commands on PostgreSQL.
+    pub pg_lanes: u32,
     pub connect_timeout: Duration,
 }
 
@@ -29,6 +31,7 @@ impl Default for DbOptions {
             readers: 8,
             // Writes on PostgreSQL wait on round trips more than on CPU.
             pg_writers: 16,
+            pg_lanes: 4,
             connect_timeout: Duration::from_secs(5),
         }
     }
@@ -58,8 +61,26 @@ const MAX_GROUP: usize = 128;
 enum Writer {
     /// SQLite: the queue of the writer thread.
     Queue(std::sync::mpsc::Sender<Job>),
-    /// PostgreSQL: a pool of writer connections.
-    Pool(Pool),
+    /// PostgreSQL: a pool of writer connections, and lanes of group-committing writer
+    /// threads for ledger commands. A command goes to the lane of the site whose
+    /// balances it locks, so lanes rarely wait on each other's row locks.
+    Pool {
+        pool: Pool,
+        lanes: Vec<std::sync::mpsc::Sender<Job>>,
+    },
+}
+
+fn spawn_writer(
+    name: String,
+    conn: DbConnection,
+    ids: &Arc<IdCache>,
+) -> Result<std::sync::mpsc::Sender<Job>, std::io::Error> {
+    let (tx, rx) = std::sync::mpsc::channel::<Job>();
+    let ids = Arc::clone(ids);
+    std::thread::Builder::new()
+        .name(name)
+        .spawn(move || writer_loop(conn, rx, ids))?;
+    Ok(tx)
 }
 
 #[derive(Clone)]
@@ -112,6 +133,7 @@ impl Db {
             source,
         })?;
         let backend = target.backend();
+        let ids = Arc::new(IdCache::default());
         let build = |size: u32| {
             r2d2::Pool::builder()
                 .max_size(size)
@@ -122,23 +144,27 @@ impl Db {
                 .connection_timeout(opts.connect_timeout)
                 .build(Manager(target.clone()))
         };
-        let ids = Arc::new(IdCache::default());
+        let spawn_failed = |e: std::io::Error| OpenError::Migrate {
+            url: redact(url),
+            source: Box::new(e),
+        };
         let writer = match backend {
-            Backend::Sqlite => {
-                let ids = Arc::clone(&ids);
-                let (tx, rx) = std::sync::mpsc::channel::<Job>();
-                std::thread::Builder::new()
-                    .name("sqlite-writer".into())
-                    .spawn(move || writer_loop(first, rx, ids))
-                    .map_err(|e| OpenError::Migrate {
-                        url: redact(url),
-                        source: Box::new(e),
-                    })?;
-                Writer::Queue(tx)
-            }
+            Backend::Sqlite => Writer::Queue(
+                spawn_writer("sqlite-writer".into(), first, &ids).map_err(spawn_failed)?,
+            ),
             Backend::Postgres => {
                 drop(first);
-                Writer::Pool(build(opts.pg_writers.max(1))?)
+                let mut lanes = Vec::new();
+                for i in 0..opts.pg_lanes.max(1) {
+                    lanes.push(
+                        spawn_writer(format!("pg-writer-{i}"), target.connect()?, &ids)
+                            .map_err(spawn_failed)?,
+                    );
+                }
+                Writer::Pool {
+                    pool: build(opts.pg_writers.max(1))?,
+                    lanes,
+                }
             }
         };
         let reader = build(opts.readers.max(1))?;
@@ -176,7 +202,7 @@ impl Db {
                 rx.recv()
                     .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
             }
-            Writer::Pool(pool) => {
+            Writer::Pool { pool, .. } => {
                 let result = write_pooled(pool, f);
                 if result.is_err() {
                     self.ids.clear();
@@ -186,31 +212,39 @@ impl Db {
         }
     }
 
-    /// Queues `f` on the SQLite writer and returns a future of its committed result,
-    /// so an async caller needs no blocking thread. `Err(f)` on PostgreSQL: run
-    /// `write` on a blocking thread instead.
-    #[allow(clippy::type_complexity)]
+    /// Queues `f` on a group-committing writer and returns a future of its committed
+    /// result, so an async caller needs no blocking thread. `lane` names what `f`
+    /// locks (the site code of a ledger command): equal lanes never run concurrently.
     pub fn write_queued<T, F>(
         &self,
+        lane: &str,
         f: F,
-    ) -> Result<futures_channel::oneshot::Receiver<Result<T, StoreError>>, F>
+    ) -> futures_channel::oneshot::Receiver<Result<T, StoreError>>
     where
         T: Send + 'static,
         F: FnMut(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
-        match &self.writer {
-            Writer::Queue(q) => {
-                let (tx, rx) = futures_channel::oneshot::channel();
-                if let Err(e) = enqueue(q, &self.ids, f, move |r| {
-                    let _ = tx.send(r);
-                }) {
-                    log::error!("{e}");
-                }
-                Ok(rx)
-            }
-            Writer::Pool(_) => Err(f),
+        let q = match &self.writer {
+            Writer::Queue(q) => q,
+            Writer::Pool { lanes, .. } => &lanes[lane_of(lane, lanes.len())],
+        };
+        let (tx, rx) = futures_channel::oneshot::channel();
+        if let Err(e) = enqueue(q, &self.ids, f, move |r| {
+            let _ = tx.send(r);
+        }) {
+            // The sender is dropped with the job: the caller sees the writer stopped.
+            log::error!("{e}");
         }
+        rx
     }
+}
+
+/// FNV-1a of the lane name, so one site always lands on one writer.
+fn lane_of(name: &str, lanes: usize) -> usize {
+    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    (h % lanes as u64) as usize
 }
 
 /// Puts `f` on the writer's queue; `reply` gets its result once the group committed.

@@ -28,10 +28,12 @@ pub async fn post_stock_report(
     body: JsonBody<StockReport>,
 ) -> Result<HttpResponse, Problem> {
     body.value.validate(chrono::Utc::now())?;
+    let lane = body.value.site.trim().to_owned();
     write_once(
         &state,
         key,
         body,
+        &lane,
         StatusCode::CREATED,
         ledger::record_report,
     )
@@ -51,10 +53,12 @@ pub async fn post_receipt(
     body: JsonBody<Receipt>,
 ) -> Result<HttpResponse, Problem> {
     body.value.validate(chrono::Utc::now())?;
+    let lane = body.value.site.trim().to_owned();
     write_once(
         &state,
         key,
         body,
+        &lane,
         StatusCode::CREATED,
         ledger::record_receipt,
     )
@@ -75,7 +79,16 @@ pub async fn post_issue(
     body: JsonBody<IssueReport>,
 ) -> Result<HttpResponse, Problem> {
     body.value.validate(chrono::Utc::now())?;
-    write_once(&state, key, body, StatusCode::CREATED, ledger::record_issue).await
+    let lane = body.value.site.trim().to_owned();
+    write_once(
+        &state,
+        key,
+        body,
+        &lane,
+        StatusCode::CREATED,
+        ledger::record_issue,
+    )
+    .await
 }
 
 /// Expired or damaged stock thrown away, with a reason.
@@ -92,10 +105,12 @@ pub async fn post_discard(
     body: JsonBody<Discard>,
 ) -> Result<HttpResponse, Problem> {
     body.value.validate(chrono::Utc::now())?;
+    let lane = body.value.site.trim().to_owned();
     write_once(
         &state,
         key,
         body,
+        &lane,
         StatusCode::CREATED,
         ledger::record_discard,
     )

@@ -31,6 +31,7 @@ pub async fn write_once<B, R>(
     state: &web::Data<AppState>,
     key: IdempotencyKeyHeader,
     body: JsonBody<B>,
+    lane: &str,
     status: StatusCode,
     write: impl Fn(
         &mut DbConnection,
@@ -59,13 +60,12 @@ where
             Ok((status.as_u16(), json))
         })
     };
-    // SQLite: straight onto the writer's queue, no blocking thread; PostgreSQL: a pool.
-    let answer = match state.db.write_queued(job) {
-        Ok(committed) => committed
-            .await
-            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))??,
-        Err(job) => blocking(state, move |db| db.write(job)).await?,
-    };
+    // Straight onto a group-committing writer: no blocking thread, one commit per group.
+    let answer = state
+        .db
+        .write_queued(lane, job)
+        .await
+        .map_err(|_| StoreError::Unavailable("the writer stopped".into()))??;
     let mut res = HttpResponse::build(StatusCode::from_u16(answer.status).unwrap_or(status));
     res.content_type("application/json");
     if answer.replayed {

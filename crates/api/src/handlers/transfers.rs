@@ -26,10 +26,12 @@ pub async fn dispatch(
     body: JsonBody<Dispatch>,
 ) -> Result<HttpResponse, Problem> {
     body.value.validate(chrono::Utc::now())?;
+    let lane = body.value.from_site.trim().to_owned();
     write_once(
         &state,
         key,
         body,
+        &lane,
         StatusCode::CREATED,
         ledger::dispatch_transfer,
     )
@@ -53,10 +55,13 @@ pub async fn receive(
 ) -> Result<HttpResponse, Problem> {
     body.value.validate(chrono::Utc::now())?;
     let id = id.into_inner();
+    // The lane is the transfer's: its unit is not known without a lookup.
+    let lane = format!("transfer-{id}");
     write_once(
         &state,
         key,
         body,
+        &lane,
         StatusCode::OK,
         move |c, ids, cmd, now| ledger::receive_transfer(c, ids, id, cmd, now),
     )
