@@ -8,6 +8,7 @@ use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::reads::transfer_by_id;
 use crate::schema::{balances, movements, transfer_lines, transfers};
+use crate::tokens::TokenRef;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use ppe_domain::commands::{Discard, Dispatch, IssueReport, Receipt, ReceiveTransfer, StockReport};
@@ -164,9 +165,24 @@ fn save_book(
     Ok(())
 }
 
+/// When a write is recorded, and the API token that makes it (none for writes made
+/// outside the API, such as the demo seed). A bare time converts into a stamp.
+#[derive(Debug, Clone)]
+pub struct Stamp {
+    pub at: DateTime<Utc>,
+    pub by: Option<TokenRef>,
+}
+
+impl From<DateTime<Utc>> for Stamp {
+    fn from(at: DateTime<Utc>) -> Stamp {
+        Stamp { at, by: None }
+    }
+}
+
 /// The parts every movement of one command shares.
 struct Header<'a> {
     reported_by: &'a str,
+    by: Option<&'a TokenRef>,
     occurred_at: DateTime<Utc>,
     recorded_at: DateTime<Utc>,
     reason: Option<&'a str>,
@@ -195,6 +211,8 @@ fn insert_entries(
                 movements::reported_by.eq(h.reported_by),
                 movements::occurred_at.eq(h.occurred_at.naive_utc()),
                 movements::recorded_at.eq(h.recorded_at.naive_utc()),
+                movements::token_id.eq(h.by.map(|t| t.id)),
+                movements::token_name.eq(h.by.map(|t| t.name.as_str())),
             ))
             .returning(movements::id)
             .get_result::<i64>(conn)?;
@@ -210,6 +228,8 @@ fn insert_entries(
             reason: h.reason.map(str::to_owned),
             transfer_id: h.transfer_id,
             reported_by: h.reported_by.to_owned(),
+            token_id: h.by.map(|t| t.id),
+            token_name: h.by.map(|t| t.name.clone()),
             occurred_at: h.occurred_at,
             recorded_at: h.recorded_at,
         });
@@ -246,8 +266,9 @@ fn with_lines<L>(
 pub fn record_report(
     conn: &mut DbConnection,
     cmd: &StockReport,
-    now: DateTime<Utc>,
+    now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
+    let now = now.into();
     let mut names = Names::default();
     let (site, _) = names.site(conn, "site", cmd.site.trim())?;
     let (loaded, entries) = with_lines(
@@ -263,15 +284,16 @@ pub fn record_report(
         &names,
         &loaded,
         &entries,
-        header(&cmd.reported_by, cmd.occurred_at, now, None, None),
+        header(&cmd.reported_by, cmd.occurred_at, &now, None, None),
     )
 }
 
 pub fn record_receipt(
     conn: &mut DbConnection,
     cmd: &Receipt,
-    now: DateTime<Utc>,
+    now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
+    let now = now.into();
     let mut names = Names::default();
     let (site, kind) = names.site(conn, "site", cmd.site.trim())?;
     if kind != SiteKind::Warehouse {
@@ -299,7 +321,7 @@ pub fn record_receipt(
     let h = header(
         &cmd.reported_by,
         cmd.occurred_at,
-        now,
+        &now,
         cmd.reference.as_deref(),
         None,
     );
@@ -309,8 +331,9 @@ pub fn record_receipt(
 pub fn record_issue(
     conn: &mut DbConnection,
     cmd: &IssueReport,
-    now: DateTime<Utc>,
+    now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
+    let now = now.into();
     let mut names = Names::default();
     let (site, _) = names.site(conn, "site", cmd.site.trim())?;
     let (loaded, entries) = with_lines(
@@ -326,15 +349,16 @@ pub fn record_issue(
         &names,
         &loaded,
         &entries,
-        header(&cmd.reported_by, cmd.occurred_at, now, None, None),
+        header(&cmd.reported_by, cmd.occurred_at, &now, None, None),
     )
 }
 
 pub fn record_discard(
     conn: &mut DbConnection,
     cmd: &Discard,
-    now: DateTime<Utc>,
+    now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
+    let now = now.into();
     let mut names = Names::default();
     let (site, _) = names.site(conn, "site", cmd.site.trim())?;
     let (loaded, entries) = with_lines(
@@ -348,7 +372,7 @@ pub fn record_discard(
     let h = header(
         &cmd.reported_by,
         cmd.occurred_at,
-        now,
+        &now,
         Some(cmd.reason.as_str()),
         None,
     );
@@ -358,14 +382,15 @@ pub fn record_discard(
 fn header<'a>(
     reported_by: &'a str,
     occurred_at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
+    now: &'a Stamp,
     reason: Option<&'a str>,
     transfer_id: Option<i64>,
 ) -> Header<'a> {
     Header {
         reported_by: reported_by.trim(),
-        occurred_at: occurred_at.unwrap_or(now),
-        recorded_at: now,
+        by: now.by.as_ref(),
+        occurred_at: occurred_at.unwrap_or(now.at),
+        recorded_at: now.at,
         reason,
         transfer_id,
     }
@@ -395,8 +420,9 @@ fn finish(
 pub fn dispatch_transfer(
     conn: &mut DbConnection,
     cmd: &Dispatch,
-    now: DateTime<Utc>,
+    now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
+    let now = now.into();
     let mut names = Names::default();
     let (from, from_kind) = names.site(conn, "from_site", cmd.from_site.trim())?;
     let (to, _) = names.site(conn, "to_site", cmd.to_site.trim())?;
@@ -414,7 +440,7 @@ pub fn dispatch_transfer(
         |l| l.item.trim(),
         |b, k, l| b.take(k, MovementKind::TransferOut, lot(&l.lot), l.quantity),
     )?;
-    let h = header(&cmd.reported_by, cmd.occurred_at, now, None, None);
+    let h = header(&cmd.reported_by, cmd.occurred_at, &now, None, None);
     let transfer_id = diesel::insert_into(transfers::table)
         .values((
             transfers::from_site_id.eq(from),
@@ -455,8 +481,9 @@ pub fn receive_transfer(
     conn: &mut DbConnection,
     id: i64,
     cmd: &ReceiveTransfer,
-    now: DateTime<Utc>,
+    now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
+    let now = now.into();
     let (to, status) = transfers::table
         .find(id)
         .select((transfers::to_site_id, transfers::status))
@@ -464,7 +491,7 @@ pub fn receive_transfer(
         .optional()?
         .ok_or_else(|| StoreError::not_found("id", "transfer", id.to_string()))?;
     // Claim the transfer first: the conditional update lets exactly one receiver win.
-    let h = header(&cmd.reported_by, cmd.occurred_at, now, None, Some(id));
+    let h = header(&cmd.reported_by, cmd.occurred_at, &now, None, Some(id));
     let claimed = diesel::update(
         transfers::table
             .find(id)

@@ -101,6 +101,8 @@ type MovementTuple = (
     String,
     NaiveDateTime,
     NaiveDateTime,
+    Option<i64>,
+    Option<String>,
 );
 
 /// One page of the ledger in recording order, and whether more follow.
@@ -149,6 +151,8 @@ pub fn movements_page(
             movements::reported_by,
             movements::occurred_at,
             movements::recorded_at,
+            movements::token_id,
+            movements::token_name,
         ))
         .load::<MovementTuple>(conn)?;
     let more = rows.len() as i64 > f.limit;
@@ -168,6 +172,8 @@ pub fn movements_page(
                 reason: r.8,
                 transfer_id: r.9,
                 reported_by: r.10,
+                token_id: r.13,
+                token_name: r.14,
                 occurred_at: utc(r.11),
                 recorded_at: utc(r.12),
             })
