@@ -78,8 +78,9 @@ impl AuthState {
     fn blocked_for(&self, ip: IpAddr, now: Instant) -> Option<u64> {
         let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let (start, n) = map.get(&ip)?;
-        let left = FAILURE_WINDOW.checked_sub(now.duration_since(*start))?;
-        (*n >= self.failure_limit).then(|| left.as_secs().max(1))
+        let elapsed = now.duration_since(*start);
+        (elapsed < FAILURE_WINDOW && *n >= self.failure_limit)
+            .then(|| (FAILURE_WINDOW - elapsed).as_secs().max(1))
     }
 
     fn failed(&self, ip: IpAddr, now: Instant) {
