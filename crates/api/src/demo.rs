@@ -550,25 +550,6 @@ fn kind_name(kind: UnitType) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn unit_mix_adds_up_to_the_documented_count() {
-        assert_eq!(
-            super::UNIT_MIX.iter().map(|m| m.2).sum::<usize>(),
-            super::UNITS
-        );
-        assert_eq!(super::ITEMS.len(), 12);
-    }
-
-    #[test]
-    fn demo_gtins_pass_the_check_digit() {
-        for i in 0..super::ITEMS.len() {
-            assert!(ppe_domain::gtin::normalise(&super::gtin_for(i)).is_ok());
-        }
-    }
-}
-
 /// The demo's tokens: one per role, the reporter limited to one nursing home. The
 /// variable name each is printed under, its role, its sites.
 const DEMO_TOKENS: &[(&str, Role, &[&str])] = &[
@@ -611,4 +592,23 @@ pub fn tokens(db: &Db, now: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
         lines.push(format!("export {var}={secret}  # {}{scope}", info.role));
     }
     Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unit_mix_adds_up_to_the_documented_count() {
+        assert_eq!(
+            super::UNIT_MIX.iter().map(|m| m.2).sum::<usize>(),
+            super::UNITS
+        );
+        assert_eq!(super::ITEMS.len(), 12);
+    }
+
+    #[test]
+    fn demo_gtins_pass_the_check_digit() {
+        for i in 0..super::ITEMS.len() {
+            assert!(ppe_domain::gtin::normalise(&super::gtin_for(i)).is_ok());
+        }
+    }
 }

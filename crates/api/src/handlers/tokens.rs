@@ -60,6 +60,6 @@ pub async fn revoke(
         db.write(move |c| tokens::revoke_token(c, id, now))
     })
     .await
-    .map_err(|p| crate::handlers::catalogue::not_found_in_path(p))?;
+    .map_err(crate::handlers::catalogue::not_found_in_path)?;
     Ok(HttpResponse::Ok().json(t))
 }
