@@ -641,3 +641,31 @@ fn no_token_secret_is_stored_in_the_database() {
         assert!(!listed.contains(random), "a token secret is listed");
     }
 }
+
+#[test]
+fn without_a_token_nothing_of_the_api_answers_but_401() {
+    let s = Server::start();
+    // Not even a malformed body or an unknown path gets past authentication.
+    let r = s
+        .anon
+        .post(s.url("/api/v1/issues"))
+        .header("content-type", "text/plain")
+        .body("{not json")
+        .send()
+        .unwrap();
+    assert_problem(r, 401);
+    assert_problem(s.anon.get(s.url("/api/v1/no-such-thing")).send().unwrap(), 401);
+    assert_problem(s.get("/api/v1/no-such-thing"), 404);
+    // The public endpoints.
+    for path in ["/healthz", "/readyz", "/api-docs/openapi.json", "/swagger-ui/"] {
+        assert_eq!(s.anon.get(s.url(path)).send().unwrap().status(), 200, "{path}");
+    }
+    // A scheme other than Bearer is a 401 too.
+    let r = s
+        .anon
+        .get(s.url("/api/v1/items"))
+        .basic_auth("admin", Some(&s.admin_token))
+        .send()
+        .unwrap();
+    assert_problem(r, 401);
+}

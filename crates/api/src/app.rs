@@ -28,6 +28,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             )
             .service(
                 web::scope("/api/v1")
+                    .wrap(from_fn(crate::auth::authenticate))
                     .service(
                         web::resource("/items")
                             .route(web::get().to(catalogue::list_items))

@@ -1,16 +1,18 @@
-//! Bearer-token authentication: the `Auth` extractor resolves a token by the SHA-256 of
-//! its secret on every request (no cache, so a revoked token is refused on the very next
-//! request), throttles clients that keep presenting bad tokens, and turns the domain's
-//! refusals into 401/403/429 problem documents. Secrets never reach a log or an error.
+//! Bearer-token authentication: the `authenticate` middleware resolves a token by the
+//! SHA-256 of its secret on every request (no cache, so a revoked token is refused on the
+//! very next request) and throttles clients that keep presenting bad tokens; handlers take
+//! the `Auth` extractor and ask it for the permission they need. The domain's refusals
+//! become 401/403/429 problem documents. Secrets never reach a log or an error.
 
 use crate::problem::Problem;
 use crate::state::AppState;
-use actix_web::dev::Payload;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 use chrono::{DateTime, Utc};
-use futures_util::future::LocalBoxFuture;
 use ppe_domain::access::{
     Denied, NewToken, Permission, Principal, TokenInfo, TokenState, token_state,
 };
@@ -18,6 +20,7 @@ use ppe_persistence::tokens::{self, TokenRef};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -198,51 +201,78 @@ fn bearer(req: &HttpRequest) -> Option<Result<String, ()>> {
 
 impl FromRequest for Auth {
     type Error = Problem;
-    type Future = LocalBoxFuture<'static, Result<Auth, Problem>>;
+    type Future = std::future::Ready<Result<Auth, Problem>>;
 
+    /// The principal `authenticate` resolved; none (a route outside it) is a 401.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let ip = req.peer_addr().map(|a| a.ip());
-        let presented = bearer(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(Problem::internal)?;
-            let clock = Instant::now();
-            if let Some(ip) = ip
-                && let Some(wait) = state.auth.blocked_for(ip, clock)
-            {
-                return Err(too_many(wait));
+        std::future::ready(
+            req.extensions()
+                .get::<Principal>()
+                .cloned()
+                .map(Auth)
+                .ok_or_else(unauthorized),
+        )
+    }
+}
+
+/// Middleware of the API scope: resolves the bearer token before anything else of the
+/// request is looked at (body, path, query), so a caller without a valid token learns
+/// nothing but 401 — not even whether a path exists.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    match resolve(req.request()).await {
+        Ok(p) => {
+            req.extensions_mut().insert(p);
+            Ok(next.call(req).await?.map_into_boxed_body())
+        }
+        Err(problem) => Ok(req.into_response(problem.error_response())),
+    }
+}
+
+fn resolve(req: &HttpRequest) -> impl Future<Output = Result<Principal, Problem>> + 'static {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let ip = req.peer_addr().map(|a| a.ip());
+    let presented = bearer(req);
+    async move {
+        let state = state.ok_or_else(Problem::internal)?;
+        let clock = Instant::now();
+        if let Some(ip) = ip
+            && let Some(wait) = state.auth.blocked_for(ip, clock)
+        {
+            return Err(too_many(wait));
+        }
+        let fail = || {
+            if let Some(ip) = ip {
+                state.auth.failed(ip, clock);
             }
-            let fail = || {
-                if let Some(ip) = ip {
-                    state.auth.failed(ip, clock);
-                }
-                unauthorized()
-            };
-            let secret = match presented {
-                None => return Err(unauthorized()),
-                Some(Err(())) => return Err(fail()),
-                Some(Ok(s)) => s,
-            };
-            let hash = hash_secret(&secret);
-            drop(secret);
-            let found = crate::handlers::blocking(&state, move |db| {
-                db.read(|c| tokens::token_by_hash(c, &hash))
-            })
-            .await?;
-            let now = Utc::now();
-            let Some(t) = found else { return Err(fail()) };
-            if token_state(t.expires_at, t.revoked_at, now) != TokenState::Active {
-                return Err(fail());
-            }
-            if state.auth.touch_due(t.id, clock) {
-                touch(&state, t.id, now);
-            }
-            Ok(Auth(Principal {
-                token_id: t.id,
-                token_name: t.name,
-                role: t.role,
-                sites: (!t.sites.is_empty()).then(|| t.sites.into_iter().collect()),
-            }))
+            unauthorized()
+        };
+        let secret = match presented {
+            None => return Err(unauthorized()),
+            Some(Err(())) => return Err(fail()),
+            Some(Ok(s)) => s,
+        };
+        let hash = hash_secret(&secret);
+        drop(secret);
+        let found = crate::handlers::blocking(&state, move |db| {
+            db.read(|c| tokens::token_by_hash(c, &hash))
+        })
+        .await?;
+        let now = Utc::now();
+        let Some(t) = found else { return Err(fail()) };
+        if token_state(t.expires_at, t.revoked_at, now) != TokenState::Active {
+            return Err(fail());
+        }
+        if state.auth.touch_due(t.id, clock) {
+            touch(&state, t.id, now);
+        }
+        Ok(Principal {
+            token_id: t.id,
+            token_name: t.name,
+            role: t.role,
+            sites: (!t.sites.is_empty()).then(|| t.sites.into_iter().collect()),
         })
     }
 }
