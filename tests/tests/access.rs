@@ -654,11 +654,23 @@ fn without_a_token_nothing_of_the_api_answers_but_401() {
         .send()
         .unwrap();
     assert_problem(r, 401);
-    assert_problem(s.anon.get(s.url("/api/v1/no-such-thing")).send().unwrap(), 401);
+    assert_problem(
+        s.anon.get(s.url("/api/v1/no-such-thing")).send().unwrap(),
+        401,
+    );
     assert_problem(s.get("/api/v1/no-such-thing"), 404);
     // The public endpoints.
-    for path in ["/healthz", "/readyz", "/api-docs/openapi.json", "/swagger-ui/"] {
-        assert_eq!(s.anon.get(s.url(path)).send().unwrap().status(), 200, "{path}");
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/api-docs/openapi.json",
+        "/swagger-ui/",
+    ] {
+        assert_eq!(
+            s.anon.get(s.url(path)).send().unwrap().status(),
+            200,
+            "{path}"
+        );
     }
     // A scheme other than Bearer is a 401 too.
     let r = s

@@ -27,6 +27,20 @@ struct DbArgs {
     /// sqlite://PATH (created if missing) or postgres://USER@HOST/DB
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     database_url: String,
+    /// Connections per pool: readers, and writers on PostgreSQL (SQLite has one writer).
+    #[arg(long, env = "PPE_DB_POOL", default_value_t = 16)]
+    db_pool: u32,
+}
+
+impl DbArgs {
+    fn open(&self) -> Result<Db, String> {
+        let opts = DbOptions {
+            readers: self.db_pool.max(1),
+            pg_writers: self.db_pool.max(1),
+            ..DbOptions::default()
+        };
+        Db::open(&self.database_url, &opts).map_err(|e| e.to_string())
+    }
 }
 
 #[derive(Subcommand)]
@@ -107,9 +121,9 @@ pub fn main() -> ExitCode {
             demo,
             workers,
             auth_failure_limit,
-        } => serve(&bind, &db.database_url, demo, workers, auth_failure_limit),
+        } => serve(&bind, &db, demo, workers, auth_failure_limit),
         Command::Token { action } => token(action),
-        Command::Migrate { db } => open(&db.database_url).map(|_| {
+        Command::Migrate { db } => db.open().map(|_| {
             println!("database {} is up to date", redact(&db.database_url));
         }),
         Command::Openapi => {
@@ -124,10 +138,6 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn open(url: &str) -> Result<Db, String> {
-    Db::open(url, &DbOptions::default()).map_err(|e| e.to_string())
 }
 
 fn describe(t: &TokenInfo) -> String {
@@ -170,7 +180,7 @@ fn token(action: TokenCommand) -> Result<(), String> {
             }
             .validate()
             .map_err(|v| v.to_string())?;
-            let db = open(&db.database_url)?;
+            let db = db.open()?;
             let (info, secret) = crate::auth::issue(&db, t, now).map_err(|e| e.to_string())?;
             eprintln!("created token {}", describe(&info));
             eprintln!("its secret follows; it is shown only now (only its SHA-256 is stored):");
@@ -178,7 +188,7 @@ fn token(action: TokenCommand) -> Result<(), String> {
             Ok(())
         }
         TokenCommand::List { db } => {
-            let db = open(&db.database_url)?;
+            let db = db.open()?;
             let all = db
                 .read(ppe_persistence::tokens::list_tokens)
                 .map_err(|e| e.to_string())?;
@@ -188,7 +198,7 @@ fn token(action: TokenCommand) -> Result<(), String> {
             Ok(())
         }
         TokenCommand::Revoke { id, db } => {
-            let db = open(&db.database_url)?;
+            let db = db.open()?;
             let t = db
                 .write(move |c| ppe_persistence::tokens::revoke_token(c, id, now))
                 .map_err(|e| e.to_string())?;
@@ -200,12 +210,13 @@ fn token(action: TokenCommand) -> Result<(), String> {
 
 fn serve(
     bind: &str,
-    url: &str,
+    args: &DbArgs,
     demo: bool,
     workers: Option<usize>,
     auth_failure_limit: u32,
 ) -> Result<(), String> {
-    let db = open(url)?;
+    let url = &args.database_url;
+    let db = args.open()?;
     log::info!("database {} ({}) ready", redact(url), db.backend().name());
     if demo {
         let now = chrono::Utc::now();

@@ -237,6 +237,7 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
     }
     let today = now.date_naive();
     let start = today - Duration::days(DAYS);
+    let ids = db.ids();
     let movements = db.write(move |c| {
         let mut rng = ChaCha8Rng::seed_from_u64(SEED);
         let mut movements = 0usize;
@@ -382,6 +383,7 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
                     .collect();
                 movements += ledger::record_receipt(
                     c,
+                    &ids,
                     &Receipt {
                         site: "WH-DRAMMEN".into(),
                         occurred_at: Some(noon(date, 8)),
@@ -429,6 +431,7 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
                             .collect();
                         let rec = ledger::dispatch_transfer(
                             c,
+                            &ids,
                             &Dispatch {
                                 from_site: "WH-DRAMMEN".into(),
                                 to_site: u.code.clone(),
@@ -445,6 +448,7 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
                         {
                             movements += ledger::receive_transfer(
                                 c,
+                                &ids,
                                 t.id,
                                 &ReceiveTransfer {
                                     occurred_at: Some(noon(date, 11)),
@@ -480,6 +484,7 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
                 if u.reports_use && !used.is_empty() {
                     movements += ledger::record_issue(
                         c,
+                        &ids,
                         &IssueReport {
                             site: u.code.clone(),
                             occurred_at: Some(noon(date, 20)),
@@ -504,6 +509,7 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
                         .collect();
                     movements += ledger::record_report(
                         c,
+                        &ids,
                         &StockReport {
                             site: u.code.clone(),
                             occurred_at: Some(noon(date, 19)),

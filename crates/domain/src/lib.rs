@@ -6,6 +6,7 @@ pub mod text_enum;
 pub mod access;
 pub mod catalogue;
 pub mod commands;
+pub mod consumption;
 pub mod gtin;
 pub mod ledger;
 pub mod site;

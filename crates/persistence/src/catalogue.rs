@@ -229,6 +229,56 @@ pub fn site_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<Site>,
         .transpose()
 }
 
+/// Ids of sites and items by code and SKU, remembered per database. Sound because
+/// neither a code nor a SKU ever changes and rows are never deleted; the only way to
+/// cache a wrong id is to read a row whose transaction then rolls back, so every failed
+/// write clears the cache (`Db::write`).
+#[derive(Debug, Default)]
+pub struct IdCache {
+    sites: std::sync::RwLock<std::collections::HashMap<String, (i64, SiteKind)>>,
+    items: std::sync::RwLock<std::collections::HashMap<String, i64>>,
+}
+
+impl IdCache {
+    pub fn clear(&self) {
+        if let Ok(mut s) = self.sites.write() {
+            s.clear();
+        }
+        if let Ok(mut i) = self.items.write() {
+            i.clear();
+        }
+    }
+
+    /// Id and kind of a site, or NotFound naming `field`.
+    pub fn site(
+        &self,
+        conn: &mut DbConnection,
+        field: &str,
+        code: &str,
+    ) -> Result<(i64, SiteKind), StoreError> {
+        if let Some(hit) = self.sites.read().ok().and_then(|m| m.get(code).copied()) {
+            return Ok(hit);
+        }
+        let found = site_ref(conn, field, code)?;
+        if let Ok(mut m) = self.sites.write() {
+            m.insert(code.to_owned(), found);
+        }
+        Ok(found)
+    }
+
+    /// Id of an item, or NotFound naming `field`.
+    pub fn item(&self, conn: &mut DbConnection, field: &str, sku: &str) -> Result<i64, StoreError> {
+        if let Some(hit) = self.items.read().ok().and_then(|m| m.get(sku).copied()) {
+            return Ok(hit);
+        }
+        let found = item_id(conn, field, sku)?;
+        if let Ok(mut m) = self.items.write() {
+            m.insert(sku.to_owned(), found);
+        }
+        Ok(found)
+    }
+}
+
 /// Id and kind of a site, or NotFound naming `field`.
 pub fn site_ref(
     conn: &mut DbConnection,

@@ -5,10 +5,12 @@
 //! answers are sent only after the commit. A pool of readers serves reads beside it
 //! (WAL). PostgreSQL writes through a pool, and row locks order concurrent writers.
 
+use crate::catalogue::IdCache;
 use crate::connection::{Backend, ConnectError, DbConnection, Manager, Target, redact};
 use crate::error::StoreError;
 use crate::migrations;
 use diesel::Connection;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub type Pool = r2d2::Pool<Manager>;
@@ -25,7 +27,8 @@ impl Default for DbOptions {
     fn default() -> Self {
         DbOptions {
             readers: 8,
-            pg_writers: 8,
+            // Writes on PostgreSQL wait on round trips more than on CPU.
+            pg_writers: 16,
             connect_timeout: Duration::from_secs(5),
         }
     }
@@ -64,10 +67,11 @@ pub struct Db {
     backend: Backend,
     writer: Writer,
     reader: Pool,
+    ids: Arc<IdCache>,
 }
 
 /// The writer thread: take everything queued, run it in one transaction, commit, answer.
-fn writer_loop(mut conn: DbConnection, jobs: std::sync::mpsc::Receiver<Job>) {
+fn writer_loop(mut conn: DbConnection, jobs: std::sync::mpsc::Receiver<Job>, ids: Arc<IdCache>) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -86,6 +90,7 @@ fn writer_loop(mut conn: DbConnection, jobs: std::sync::mpsc::Receiver<Job>) {
         let failure = committed.err().map(|e| e.to_string());
         if let Some(e) = &failure {
             log::error!("group commit failed: {e}");
+            ids.clear();
         }
         for d in done {
             d(failure.as_deref());
@@ -114,12 +119,14 @@ impl Db {
                 .connection_timeout(opts.connect_timeout)
                 .build(Manager(target.clone()))
         };
+        let ids = Arc::new(IdCache::default());
         let writer = match backend {
             Backend::Sqlite => {
+                let ids = Arc::clone(&ids);
                 let (tx, rx) = std::sync::mpsc::channel::<Job>();
                 std::thread::Builder::new()
                     .name("sqlite-writer".into())
-                    .spawn(move || writer_loop(first, rx))
+                    .spawn(move || writer_loop(first, rx, ids))
                     .map_err(|e| OpenError::Migrate {
                         url: redact(url),
                         source: Box::new(e),
@@ -136,11 +143,17 @@ impl Db {
             backend,
             writer,
             reader,
+            ids,
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The site and item id cache the ledger writes resolve names with.
+    pub fn ids(&self) -> Arc<IdCache> {
+        Arc::clone(&self.ids)
     }
 
     /// Runs `f` in one transaction (SQLite: one savepoint of a group commit), again
@@ -154,13 +167,19 @@ impl Db {
         match &self.writer {
             Writer::Queue(q) => {
                 let (tx, rx) = std::sync::mpsc::sync_channel(1);
-                enqueue(q, f, move |r| {
+                enqueue(q, &self.ids, f, move |r| {
                     let _ = tx.send(r);
                 })?;
                 rx.recv()
                     .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
             }
-            Writer::Pool(pool) => write_pooled(pool, f),
+            Writer::Pool(pool) => {
+                let result = write_pooled(pool, f);
+                if result.is_err() {
+                    self.ids.clear();
+                }
+                result
+            }
         }
     }
 
@@ -179,7 +198,7 @@ impl Db {
         match &self.writer {
             Writer::Queue(q) => {
                 let (tx, rx) = futures_channel::oneshot::channel();
-                if let Err(e) = enqueue(q, f, move |r| {
+                if let Err(e) = enqueue(q, &self.ids, f, move |r| {
                     let _ = tx.send(r);
                 }) {
                     log::error!("{e}");
@@ -194,6 +213,7 @@ impl Db {
 /// Puts `f` on the writer's queue; `reply` gets its result once the group committed.
 fn enqueue<T, F>(
     q: &std::sync::mpsc::Sender<Job>,
+    ids: &Arc<IdCache>,
     mut f: F,
     reply: impl FnOnce(Result<T, StoreError>) + Send + 'static,
 ) -> Result<(), StoreError>
@@ -201,8 +221,19 @@ where
     T: Send + 'static,
     F: FnMut(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
 {
+    let ids = Arc::clone(ids);
     let job: Job = Box::new(move |c| {
-        let result = c.transaction(|c| f(c));
+        // One writer: only an idempotency key's own collision asks for another run.
+        let mut attempt = 1;
+        let result = loop {
+            match c.transaction(|c| f(c)) {
+                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => attempt += 1,
+                other => break other,
+            }
+        };
+        if result.is_err() {
+            ids.clear();
+        }
         Box::new(move |commit_failure| {
             reply(match commit_failure {
                 None => result,

@@ -14,6 +14,18 @@ use diesel::prelude::*;
 pub struct IdempotencyKey {
     pub key: String,
     pub request_hash: String,
+    /// Set once this key's insert collided: the next attempt looks the key up first.
+    look_first: bool,
+}
+
+impl IdempotencyKey {
+    pub fn new(key: impl Into<String>, request_hash: impl Into<String>) -> IdempotencyKey {
+        IdempotencyKey {
+            key: key.into(),
+            request_hash: request_hash.into(),
+            look_first: false,
+        }
+    }
 }
 
 /// An answer ready to send: status and JSON body.
@@ -25,40 +37,69 @@ pub struct Answer {
     pub replayed: bool,
 }
 
+/// The stored answer under `k`, if any; a mismatch when it came with another request.
+fn stored(conn: &mut DbConnection, k: &IdempotencyKey) -> Result<Option<Answer>, StoreError> {
+    let seen = idempotency_keys::table
+        .find(&k.key)
+        .select((
+            idempotency_keys::request_hash,
+            idempotency_keys::status,
+            idempotency_keys::response,
+        ))
+        .first::<(String, i32, String)>(conn)
+        .optional()?;
+    match seen {
+        None => Ok(None),
+        Some((hash, _, _)) if hash != k.request_hash => Err(StoreError::IdempotencyMismatch),
+        Some((_, status, body)) => Ok(Some(Answer {
+            status: status as u16,
+            body,
+            replayed: true,
+        })),
+    }
+}
+
 /// Runs `write` unless `key` was seen before; stores its answer under the key.
-/// Call inside a transaction (`Db::write`).
+/// Call inside a transaction (`Db::write`), which runs it again after a collision.
+///
+/// Optimistic: most keys are new, so the write goes first and the key's insert
+/// detects a repeat (a unique violation). The transaction is then rolled back and
+/// retried, and the retry looks the key up before writing. This saves a round trip
+/// per request on PostgreSQL. A write that is refused also looks the key up, so a
+/// retry of a request that succeeded earlier replays its answer instead of a refusal.
 pub fn run_once(
     conn: &mut DbConnection,
-    key: Option<&IdempotencyKey>,
+    mut key: Option<&mut IdempotencyKey>,
     now: DateTime<Utc>,
     write: impl FnOnce(&mut DbConnection) -> Result<(u16, String), StoreError>,
 ) -> Result<Answer, StoreError> {
-    if let Some(k) = key {
-        let seen = idempotency_keys::table
-            .find(&k.key)
-            .select((
-                idempotency_keys::request_hash,
-                idempotency_keys::status,
-                idempotency_keys::response,
-            ))
-            .first::<(String, i32, String)>(conn)
-            .optional()?;
-        if let Some((hash, status, body)) = seen {
-            if hash != k.request_hash {
-                return Err(StoreError::IdempotencyMismatch);
+    if let Some(k) = key.as_deref() {
+        if k.look_first {
+            if let Some(a) = stored(conn, k)? {
+                return Ok(a);
             }
-            return Ok(Answer {
-                status: status as u16,
-                body,
-                replayed: true,
-            });
         }
     }
-    let (status, body) = write(conn)?;
-    if let Some(k) = key {
-        // A concurrent twin that got here first makes this insert fail with a unique
-        // violation; the transaction is retried and then replays the twin's answer.
-        diesel::insert_into(idempotency_keys::table)
+    let (status, body) = match write(conn) {
+        Ok(answer) => answer,
+        Err(e) => {
+            if let Some(k) = key.as_deref() {
+                if !k.look_first {
+                    // After a database error the transaction may be unusable: keep `e`.
+                    match stored(conn, k) {
+                        Ok(Some(a)) => return Ok(a),
+                        Err(StoreError::IdempotencyMismatch) => {
+                            return Err(StoreError::IdempotencyMismatch);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            return Err(e);
+        }
+    };
+    if let Some(k) = key.as_deref_mut() {
+        let inserted = diesel::insert_into(idempotency_keys::table)
             .values((
                 idempotency_keys::key.eq(&k.key),
                 idempotency_keys::request_hash.eq(&k.request_hash),
@@ -66,7 +107,18 @@ pub fn run_once(
                 idempotency_keys::response.eq(&body),
                 idempotency_keys::created_at.eq(now.naive_utc()),
             ))
-            .execute(conn)?;
+            .execute(conn);
+        if let Err(e) = inserted {
+            let collided = matches!(
+                e,
+                diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _
+                )
+            );
+            k.look_first |= collided;
+            return Err(e.into());
+        }
     }
     Ok(Answer {
         status,

@@ -3,7 +3,7 @@
 //! movements and the new balances in the caller's transaction, so a balance always
 //! equals the sum of its movements.
 
-use crate::catalogue::{item_id, site_ref};
+use crate::catalogue::IdCache;
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::reads::transfer_by_id;
@@ -18,20 +18,28 @@ use ppe_domain::stock::{Entry, LotBalance, MovementKind, StockBook, StockError, 
 use std::collections::{BTreeSet, HashMap};
 
 /// Codes of the sites and items a command names, by id, for the answer.
-#[derive(Default)]
-struct Names {
+struct Names<'a> {
+    ids: &'a IdCache,
     sites: HashMap<i64, String>,
     items: HashMap<i64, String>,
 }
 
-impl Names {
+impl<'a> Names<'a> {
+    fn new(ids: &'a IdCache) -> Names<'a> {
+        Names {
+            ids,
+            sites: HashMap::new(),
+            items: HashMap::new(),
+        }
+    }
+
     fn site(
         &mut self,
         conn: &mut DbConnection,
         field: &str,
         code: &str,
     ) -> Result<(i64, SiteKind), StoreError> {
-        let (id, kind) = site_ref(conn, field, code)?;
+        let (id, kind) = self.ids.site(conn, field, code)?;
         self.sites.insert(id, code.to_owned());
         Ok((id, kind))
     }
@@ -40,7 +48,7 @@ impl Names {
         if let Some((id, _)) = self.items.iter().find(|(_, s)| s.as_str() == sku) {
             return Ok(*id);
         }
-        let id = item_id(conn, field, sku)?;
+        let id = self.ids.item(conn, field, sku)?;
         self.items.insert(id, sku.to_owned());
         Ok(id)
     }
@@ -79,31 +87,28 @@ struct Loaded {
 }
 
 /// Loads the balances of `keys`, locking their rows first (in key order, so two
-/// writers never wait on each other in a cycle). On SQLite the single writer
-/// connection already serialises writes, so no lock is taken.
+/// writers never wait on each other in a cycle) with `FOR UPDATE` on PostgreSQL. On
+/// SQLite the single writer connection already serialises writes.
 fn load_book(conn: &mut DbConnection, keys: &BTreeSet<StockKey>) -> Result<Loaded, StoreError> {
     let mut rows = Vec::new();
     for k in keys {
-        let filter = balances::site_id
-            .eq(k.site)
-            .and(balances::item_id.eq(k.item));
-        if matches!(conn, DbConnection::Postgresql(_)) {
-            diesel::update(balances::table.filter(filter))
-                .set(balances::quantity.eq(balances::quantity))
-                .execute(conn)?;
-        }
-        rows.extend(
-            balances::table
-                .filter(filter)
-                .select((
-                    balances::site_id,
-                    balances::item_id,
-                    balances::lot,
-                    balances::expires_on,
-                    balances::quantity,
-                ))
-                .load::<BalanceRow>(conn)?,
-        );
+        let q = balances::table
+            .filter(
+                balances::site_id
+                    .eq(k.site)
+                    .and(balances::item_id.eq(k.item)),
+            )
+            .select((
+                balances::site_id,
+                balances::item_id,
+                balances::lot,
+                balances::expires_on,
+                balances::quantity,
+            ));
+        rows.extend(match conn {
+            DbConnection::Postgresql(pg) => q.for_update().load::<BalanceRow>(pg)?,
+            DbConnection::Sqlite(lite) => q.load::<BalanceRow>(lite)?,
+        });
     }
     let existing = rows
         .iter()
@@ -191,7 +196,7 @@ struct Header<'a> {
 
 fn insert_entries(
     conn: &mut DbConnection,
-    names: &Names,
+    names: &Names<'_>,
     h: &Header<'_>,
     entries: &[Entry],
 ) -> Result<Vec<Movement>, StoreError> {
@@ -265,11 +270,12 @@ fn with_lines<L>(
 
 pub fn record_report(
     conn: &mut DbConnection,
+    ids: &IdCache,
     cmd: &StockReport,
     now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
     let now = now.into();
-    let mut names = Names::default();
+    let mut names = Names::new(ids);
     let (site, _) = names.site(conn, "site", cmd.site.trim())?;
     let (loaded, entries) = with_lines(
         conn,
@@ -290,11 +296,12 @@ pub fn record_report(
 
 pub fn record_receipt(
     conn: &mut DbConnection,
+    ids: &IdCache,
     cmd: &Receipt,
     now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
     let now = now.into();
-    let mut names = Names::default();
+    let mut names = Names::new(ids);
     let (site, kind) = names.site(conn, "site", cmd.site.trim())?;
     if kind != SiteKind::Warehouse {
         return Err(StoreError::invalid(
@@ -330,11 +337,12 @@ pub fn record_receipt(
 
 pub fn record_issue(
     conn: &mut DbConnection,
+    ids: &IdCache,
     cmd: &IssueReport,
     now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
     let now = now.into();
-    let mut names = Names::default();
+    let mut names = Names::new(ids);
     let (site, _) = names.site(conn, "site", cmd.site.trim())?;
     let (loaded, entries) = with_lines(
         conn,
@@ -355,11 +363,12 @@ pub fn record_issue(
 
 pub fn record_discard(
     conn: &mut DbConnection,
+    ids: &IdCache,
     cmd: &Discard,
     now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
     let now = now.into();
-    let mut names = Names::default();
+    let mut names = Names::new(ids);
     let (site, _) = names.site(conn, "site", cmd.site.trim())?;
     let (loaded, entries) = with_lines(
         conn,
@@ -398,7 +407,7 @@ fn header<'a>(
 
 fn finish(
     conn: &mut DbConnection,
-    names: &Names,
+    names: &Names<'_>,
     loaded: &Loaded,
     entries: &[Entry],
     h: Header<'_>,
@@ -419,11 +428,12 @@ fn finish(
 /// Takes stock out of a warehouse onto a transfer; it is in transit until received.
 pub fn dispatch_transfer(
     conn: &mut DbConnection,
+    ids: &IdCache,
     cmd: &Dispatch,
     now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
     let now = now.into();
-    let mut names = Names::default();
+    let mut names = Names::new(ids);
     let (from, from_kind) = names.site(conn, "from_site", cmd.from_site.trim())?;
     let (to, _) = names.site(conn, "to_site", cmd.to_site.trim())?;
     if from_kind != SiteKind::Warehouse {
@@ -479,6 +489,7 @@ pub fn dispatch_transfer(
 /// Proof of delivery: the unit receives everything the transfer carried.
 pub fn receive_transfer(
     conn: &mut DbConnection,
+    ids: &IdCache,
     id: i64,
     cmd: &ReceiveTransfer,
     now: impl Into<Stamp>,
@@ -518,7 +529,7 @@ pub fn receive_transfer(
             transfer_lines::quantity,
         ))
         .load::<(i64, String, Option<NaiveDate>, i64)>(conn)?;
-    let mut names = Names::default();
+    let mut names = Names::new(ids);
     let code = crate::schema::sites::table
         .find(to)
         .select(crate::schema::sites::code)

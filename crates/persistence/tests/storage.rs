@@ -60,6 +60,7 @@ fn stocked() -> (TestDatabase, Db) {
         catalogue::create_site(c, &site("NH", SiteKind::Unit), now())?;
         ledger::record_receipt(
             c,
+            &ppe_persistence::catalogue::IdCache::default(),
             &Receipt {
                 site: "WH".into(),
                 occurred_at: None,
@@ -178,6 +179,7 @@ fn issue_above_balance_is_refused_and_writes_nothing() {
         .write(|c| {
             ledger::record_issue(
                 c,
+                &ppe_persistence::catalogue::IdCache::default(),
                 &IssueReport {
                     site: "WH".into(),
                     occurred_at: None,
@@ -226,6 +228,7 @@ fn transfer_moves_lots_first_expiry_first_and_balances_follow_the_ledger() {
         .write(|c| {
             ledger::dispatch_transfer(
                 c,
+                &ppe_persistence::catalogue::IdCache::default(),
                 &Dispatch {
                     from_site: "WH".into(),
                     to_site: "NH".into(),
@@ -252,6 +255,7 @@ fn transfer_moves_lots_first_expiry_first_and_balances_follow_the_ledger() {
     db.write(move |c| {
         ledger::receive_transfer(
             c,
+            &ppe_persistence::catalogue::IdCache::default(),
             t.id,
             &ReceiveTransfer {
                 occurred_at: None,
@@ -265,6 +269,7 @@ fn transfer_moves_lots_first_expiry_first_and_balances_follow_the_ledger() {
     let again = db.write(move |c| {
         ledger::receive_transfer(
             c,
+            &ppe_persistence::catalogue::IdCache::default(),
             t.id,
             &ReceiveTransfer {
                 occurred_at: None,
@@ -286,6 +291,7 @@ fn count_records_the_difference_as_an_adjustment() {
         .write(|c| {
             ledger::record_report(
                 c,
+                &ppe_persistence::catalogue::IdCache::default(),
                 &StockReport {
                     site: "WH".into(),
                     occurred_at: None,
@@ -317,6 +323,7 @@ fn unknown_references_name_their_field() {
         .write(|c| {
             ledger::record_issue(
                 c,
+                &ppe_persistence::catalogue::IdCache::default(),
                 &IssueReport {
                     site: "WH".into(),
                     occurred_at: None,
@@ -341,14 +348,12 @@ fn unknown_references_name_their_field() {
 fn idempotent_write_runs_once_and_refuses_a_different_body() {
     let (_t, db) = stocked();
     let write = || {
-        let key = IdempotencyKey {
-            key: "k1".into(),
-            request_hash: "h1".into(),
-        };
+        let mut key = IdempotencyKey::new("k1", "h1");
         db.write(move |c| {
-            idempotency::run_once(c, Some(&key), now(), |c| {
+            idempotency::run_once(c, Some(&mut key), now(), |c| {
                 ledger::record_issue(
                     c,
+                    &ppe_persistence::catalogue::IdCache::default(),
                     &IssueReport {
                         site: "WH".into(),
                         occurred_at: None,
@@ -370,12 +375,11 @@ fn idempotent_write_runs_once_and_refuses_a_different_body() {
     assert!(!first.replayed && second.replayed);
     assert_eq!(first.body, second.body);
     assert_eq!(on_hand(&db, "WH"), 145);
-    let other = IdempotencyKey {
-        key: "k1".into(),
-        request_hash: "h2".into(),
-    };
+    let mut other = IdempotencyKey::new("k1", "h2");
     let err = db
-        .write(move |c| idempotency::run_once(c, Some(&other), now(), |_| Ok((201, String::new()))))
+        .write(move |c| {
+            idempotency::run_once(c, Some(&mut other), now(), |_| Ok((201, String::new())))
+        })
         .unwrap_err();
     assert!(matches!(err, StoreError::IdempotencyMismatch));
 }
@@ -387,6 +391,7 @@ fn ledger_pages_by_cursor_and_filters_by_kind() {
         db.write(move |c| {
             ledger::record_issue(
                 c,
+                &ppe_persistence::catalogue::IdCache::default(),
                 &IssueReport {
                     site: "WH".into(),
                     occurred_at: None,
@@ -472,6 +477,7 @@ fn tokens_are_found_by_hash_scoped_to_sites_revoked_and_stamp_their_movements() 
         .write(move |c| {
             ledger::record_report(
                 c,
+                &ppe_persistence::catalogue::IdCache::default(),
                 &StockReport {
                     site: "NH".into(),
                     reported_by: "Kari".into(),

@@ -13,6 +13,7 @@ use crate::problem::Problem;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use ppe_persistence::catalogue::IdCache;
 use ppe_persistence::idempotency::{self, IdempotencyKey};
 use ppe_persistence::ledger::Stamp;
 use ppe_persistence::{DbConnection, StoreError};
@@ -36,25 +37,25 @@ pub async fn write_once<B, R>(
     key: IdempotencyKeyHeader,
     body: JsonBody<B>,
     status: StatusCode,
-    write: impl Fn(&mut DbConnection, &B, Stamp) -> Result<R, StoreError> + Send + 'static,
+    write: impl Fn(&mut DbConnection, &IdCache, &B, Stamp) -> Result<R, StoreError> + Send + 'static,
 ) -> Result<HttpResponse, Problem>
 where
     B: Send + 'static,
     R: Serialize,
 {
     let now = chrono::Utc::now();
-    let key = key.0.map(|k| IdempotencyKey {
-        key: k,
-        request_hash: body.fingerprint.clone(),
-    });
+    let mut key = key
+        .0
+        .map(|k| IdempotencyKey::new(k, body.fingerprint.clone()));
     let cmd = body.value;
     let stamp = Stamp {
         at: now,
         by: Some(auth.token()),
     };
+    let ids = state.db.ids();
     let job = move |c: &mut DbConnection| {
-        idempotency::run_once(c, key.as_ref(), now, |c| {
-            let recorded = write(c, &cmd, stamp.clone())?;
+        idempotency::run_once(c, key.as_mut(), now, |c| {
+            let recorded = write(c, &ids, &cmd, stamp.clone())?;
             let json =
                 serde_json::to_string(&recorded).map_err(|e| StoreError::Encode(e.to_string()))?;
             Ok((status.as_u16(), json))

@@ -71,7 +71,7 @@ pub async fn receive(
         key,
         body,
         StatusCode::OK,
-        move |c, cmd, now| ledger::receive_transfer(c, id, cmd, now),
+        move |c, ids, cmd, now| ledger::receive_transfer(c, ids, id, cmd, now),
     )
     .await
     .map_err(|p| {
