@@ -484,6 +484,9 @@ fn a_reporter_acts_and_reads_only_at_its_own_sites_and_is_named_in_the_ledger() 
         send(&here_c, &s, "post", &receive, Some(&body)).status(),
         200
     );
+    let done = s.get_json(&format!("/api/v1/transfers/{t}"));
+    assert_eq!(done["dispatched_token_name"], "test admin");
+    assert_eq!(done["received_token_name"], "reporter test");
     let tin = s.all_movements("&site=NH-01&kind=transfer_in");
     assert_eq!(tin.last().unwrap()["token_name"], "reporter test");
 }

@@ -81,6 +81,12 @@ pub struct Transfer {
     pub dispatched_by: String,
     pub received_at: Option<DateTime<Utc>>,
     pub received_by: Option<String>,
+    /// The API token that dispatched it, and its name then.
+    pub dispatched_token_id: Option<i64>,
+    pub dispatched_token_name: Option<String>,
+    /// The API token that confirmed receipt, and its name then.
+    pub received_token_id: Option<i64>,
+    pub received_token_name: Option<String>,
     pub lines: Vec<TransferLine>,
 }
 

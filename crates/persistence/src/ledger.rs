@@ -458,6 +458,8 @@ pub fn dispatch_transfer(
             transfers::status.eq(TransferStatus::Dispatched.as_str()),
             transfers::dispatched_at.eq(h.occurred_at.naive_utc()),
             transfers::dispatched_by.eq(h.reported_by),
+            transfers::dispatched_token_id.eq(h.by.map(|t| t.id)),
+            transfers::dispatched_token_name.eq(h.by.map(|t| t.name.as_str())),
         ))
         .returning(transfers::id)
         .get_result::<i64>(conn)?;
@@ -512,6 +514,8 @@ pub fn receive_transfer(
         transfers::status.eq(TransferStatus::Received.as_str()),
         transfers::received_at.eq(Some(h.occurred_at.naive_utc())),
         transfers::received_by.eq(Some(h.reported_by)),
+        transfers::received_token_id.eq(h.by.map(|t| t.id)),
+        transfers::received_token_name.eq(h.by.map(|t| t.name.as_str())),
     ))
     .execute(conn)?;
     if claimed == 0 {

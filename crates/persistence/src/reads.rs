@@ -191,6 +191,7 @@ type TransferTuple = (
     String,
     Option<NaiveDateTime>,
     Option<String>,
+    (Option<i64>, Option<String>, Option<i64>, Option<String>),
 );
 
 fn site_code(conn: &mut DbConnection, id: i64) -> Result<String, StoreError> {
@@ -226,6 +227,10 @@ fn transfer(conn: &mut DbConnection, t: TransferTuple) -> Result<Transfer, Store
         dispatched_by: t.5,
         received_at: t.6.map(utc),
         received_by: t.7,
+        dispatched_token_id: t.8.0,
+        dispatched_token_name: t.8.1,
+        received_token_id: t.8.2,
+        received_token_name: t.8.3,
         lines,
     })
 }
@@ -239,6 +244,12 @@ const TRANSFER_COLUMNS: (
     transfers::dispatched_by,
     transfers::received_at,
     transfers::received_by,
+    (
+        transfers::dispatched_token_id,
+        transfers::dispatched_token_name,
+        transfers::received_token_id,
+        transfers::received_token_name,
+    ),
 ) = (
     transfers::id,
     transfers::from_site_id,
@@ -248,6 +259,12 @@ const TRANSFER_COLUMNS: (
     transfers::dispatched_by,
     transfers::received_at,
     transfers::received_by,
+    (
+        transfers::dispatched_token_id,
+        transfers::dispatched_token_name,
+        transfers::received_token_id,
+        transfers::received_token_name,
+    ),
 );
 
 pub fn transfer_by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Transfer>, StoreError> {

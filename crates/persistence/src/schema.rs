@@ -46,6 +46,10 @@ diesel::table! {
         dispatched_by -> Text,
         received_at -> Nullable<Timestamp>,
         received_by -> Nullable<Text>,
+        dispatched_token_id -> Nullable<BigInt>,
+        dispatched_token_name -> Nullable<Text>,
+        received_token_id -> Nullable<BigInt>,
+        received_token_name -> Nullable<Text>,
     }
 }
 

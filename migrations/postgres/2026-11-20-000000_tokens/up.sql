@@ -17,7 +17,11 @@ CREATE TABLE token_sites (
     PRIMARY KEY (token_id, site_id)
 );
 
--- Who recorded a movement. No foreign key: tokens are revoked, never deleted, and the
+-- Who recorded a movement, dispatched or received a transfer. No foreign key: tokens are revoked, never deleted, and the
 -- name is kept as it was when the movement was written.
 ALTER TABLE movements ADD COLUMN token_id BIGINT;
 ALTER TABLE movements ADD COLUMN token_name TEXT;
+ALTER TABLE transfers ADD COLUMN dispatched_token_id BIGINT;
+ALTER TABLE transfers ADD COLUMN dispatched_token_name TEXT;
+ALTER TABLE transfers ADD COLUMN received_token_id BIGINT;
+ALTER TABLE transfers ADD COLUMN received_token_name TEXT;
