@@ -73,6 +73,8 @@ enum Command {
     },
     /// Print the OpenAPI document (the committed openapi/openapi.json).
     Openapi,
+    /// Forecast every series of a long CSV (unique_id,ds,y) with quantiles.
+    ForecastBatch(crate::forecast_batch::Args),
 }
 
 #[derive(Subcommand)]
@@ -113,7 +115,12 @@ fn parse_role(s: &str) -> Result<Role, String> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    // Batch commands keep stdout and stderr for their results and real problems.
+    let default_log = match cli.command {
+        Command::Serve { .. } | Command::Migrate { .. } => "info",
+        _ => "warn",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_log)).init();
     let result = match cli.command {
         Command::Serve {
             bind,
@@ -126,6 +133,7 @@ pub fn main() -> ExitCode {
         Command::Migrate { db } => db.open().map(|_| {
             println!("database {} is up to date", redact(&db.database_url));
         }),
+        Command::ForecastBatch(args) => crate::forecast_batch::run(&args),
         Command::Openapi => {
             print!("{}", crate::openapi::document_json());
             Ok(())

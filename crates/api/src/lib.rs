@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cli;
 pub mod demo;
 pub mod extract;
+pub mod forecast_batch;
 pub mod handlers;
 pub mod openapi;
 pub mod problem;

@@ -7,6 +7,7 @@ pub mod access;
 pub mod catalogue;
 pub mod commands;
 pub mod consumption;
+pub mod forecast;
 pub mod gtin;
 pub mod ledger;
 pub mod site;

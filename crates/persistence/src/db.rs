@@ -116,6 +116,9 @@ impl Db {
             r2d2::Pool::builder()
                 .max_size(size)
                 .min_idle(Some(1))
+                // A validity probe on every checkout costs a round trip per request; a
+                // dead connection fails its query instead, and lifetimes recycle them.
+                .test_on_check_out(false)
                 .connection_timeout(opts.connect_timeout)
                 .build(Manager(target.clone()))
         };
