@@ -235,6 +235,14 @@ fn transfer(conn: &mut DbConnection, t: TransferTuple) -> Result<Transfer, Store
     })
 }
 
+/// The tokens that dispatched and received a transfer.
+type TransferTokenColumns = (
+    transfers::dispatched_token_id,
+    transfers::dispatched_token_name,
+    transfers::received_token_id,
+    transfers::received_token_name,
+);
+
 const TRANSFER_COLUMNS: (
     transfers::id,
     transfers::from_site_id,
@@ -244,12 +252,7 @@ const TRANSFER_COLUMNS: (
     transfers::dispatched_by,
     transfers::received_at,
     transfers::received_by,
-    (
-        transfers::dispatched_token_id,
-        transfers::dispatched_token_name,
-        transfers::received_token_id,
-        transfers::received_token_name,
-    ),
+    TransferTokenColumns,
 ) = (
     transfers::id,
     transfers::from_site_id,
