@@ -4,6 +4,7 @@ local sites, items = 40, 12
 local n = 0
 local thread_id = 0
 local counter = 0
+local authorization = "Bearer " .. (os.getenv("PPE_TOKEN") or "")
 
 setup = function(thread)
   counter = counter + 1
@@ -18,6 +19,7 @@ request = function()
     '{"site":"B-%02d","reported_by":"bench","lines":[{"item":"I-%02d","counted":%d}]}', s, i, n % 500)
   local headers = {
     ["Content-Type"] = "application/json",
+    ["Authorization"] = authorization,
     ["Idempotency-Key"] = string.format("bench-%d-%d", thread_id, n),
   }
   return wrk.format("POST", "/api/v1/stock-reports", headers, body)

@@ -19,17 +19,21 @@ case "$backend" in
   *) echo "backend is sqlite or postgres" >&2; exit 2 ;;
 esac
 port=18181
+# Every API call needs a token: the first admin token, as an operator makes it.
+PPE_TOKEN=$(RUST_LOG=warn ./target/release/ppe token create --role admin --name bench --database-url "$url" 2>/dev/null)
+export PPE_TOKEN
+auth="Authorization: Bearer $PPE_TOKEN"
 RUST_LOG=warn ./target/release/ppe serve --database-url "$url" --bind 127.0.0.1:$port --workers 2 >/dev/null &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; [ -n "${admin:-}" ] && psql "$admin" -qc "DROP DATABASE IF EXISTS ${name:-x} WITH (FORCE)" || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 base="http://127.0.0.1:$port/api/v1"
 for i in $(seq -w 1 12); do
-  curl -sf -X POST "$base/items" -H 'content-type: application/json' \
+  curl -sf -X POST "$base/items" -H "$auth" -H 'content-type: application/json' \
     -d "{\"sku\":\"I-$i\",\"name\":\"bench item $i\",\"category\":\"mask\",\"base_unit\":\"piece\",\"pack_size\":50}" >/dev/null
 done
 for s in $(seq -w 1 40); do
-  curl -sf -X POST "$base/sites" -H 'content-type: application/json' \
+  curl -sf -X POST "$base/sites" -H "$auth" -H 'content-type: application/json' \
     -d "{\"code\":\"B-$s\",\"name\":\"bench unit $s\",\"kind\":\"unit\",\"latitude\":59.7,\"longitude\":10.2}" >/dev/null
 done
 # Warm-up, then the measured run.

@@ -27,9 +27,59 @@ pub fn binary() -> PathBuf {
 
 pub struct Server {
     pub base: String,
+    /// Sends the admin token with every request (a request's own `Authorization` wins).
     pub client: Client,
+    /// Sends no token.
+    pub anon: Client,
+    /// The secret of the admin token the harness created before starting the server.
+    pub admin_token: String,
+    /// What the server printed on stdout before it listened (e.g. the demo's tokens).
+    pub banner: Vec<String>,
     child: Child,
     db: Option<TestDatabase>,
+}
+
+/// Runs `ppe token create` against a database and returns the secret it prints.
+pub fn create_token_cli(url: &str, role: &str, name: &str, sites: &[&str]) -> String {
+    let mut cmd = Command::new(binary());
+    cmd.args([
+        "token",
+        "create",
+        "--role",
+        role,
+        "--name",
+        name,
+        "--database-url",
+        url,
+    ])
+    .env("RUST_LOG", "warn");
+    for s in sites {
+        cmd.args(["--site", s]);
+    }
+    let out = cmd.output().expect("run ppe token create");
+    assert!(
+        out.status.success(),
+        "ppe token create: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(secret.starts_with("ppe_"), "{secret}");
+    secret
+}
+
+fn client_with(token: Option<&str>) -> Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(t) = token {
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {t}").parse().expect("header"),
+        );
+    }
+    Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .default_headers(headers)
+        .build()
+        .expect("client")
 }
 
 impl Server {
@@ -44,6 +94,8 @@ impl Server {
     }
 
     pub fn start_on(db: TestDatabase, args: &[&str]) -> Server {
+        // The first admin token, made the way an operator makes it for a real deployment.
+        let admin_token = create_token_cli(&db.url, "admin", "test admin", &[]);
         let mut child = Command::new(binary())
             .args([
                 "serve",
@@ -65,25 +117,26 @@ impl Server {
             .expect("start ppe");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
+        let mut banner = Vec::new();
         let base = loop {
             match lines.next() {
                 Some(Ok(l)) => {
                     if let Some(url) = l.strip_prefix("listening on ") {
                         break url.trim().to_owned();
                     }
+                    banner.push(l);
                 }
                 _ => panic!("ppe exited before listening: {:?}", child.wait()),
             }
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        let client = Client::builder()
-            .timeout(std::time::Duration::from_secs(60))
-            .build()
-            .expect("client");
         Server {
             base,
-            client,
+            client: client_with(Some(&admin_token)),
+            anon: client_with(None),
+            admin_token,
+            banner,
             child,
             db: Some(db),
         }
@@ -94,6 +147,35 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         self.db.take().expect("database")
+    }
+
+    /// The database the server runs on (tests inspect what it stores).
+    pub fn database(&self) -> &TestDatabase {
+        self.db.as_ref().expect("database")
+    }
+
+    /// Creates a token over the API as the admin; returns its id and secret.
+    pub fn new_token(
+        &self,
+        role: &str,
+        sites: &[&str],
+        expires_in_days: Option<i64>,
+    ) -> (i64, String) {
+        let mut body =
+            serde_json::json!({"name": format!("{role} test"), "role": role, "sites": sites});
+        if let Some(d) = expires_in_days {
+            body["expires_in_days"] = d.into();
+        }
+        let t = self.create("/api/v1/tokens", body);
+        (
+            t["token"]["id"].as_i64().expect("id"),
+            t["secret"].as_str().expect("secret").to_owned(),
+        )
+    }
+
+    /// A client that sends `token` (or none).
+    pub fn client_for(&self, token: Option<&str>) -> Client {
+        client_with(token)
     }
 
     pub fn url(&self, path: &str) -> String {

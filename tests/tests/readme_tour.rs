@@ -28,6 +28,24 @@ fn tour_commands() -> Vec<String> {
 #[test]
 fn the_readme_tour_works_as_written() {
     let s = Server::start_with(&["--demo"]);
+    // The demo prints `export NAME=secret  # role` lines; the tour uses them as it says.
+    let vars: Vec<(String, String)> = s
+        .banner
+        .iter()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| {
+            let (name, rest) = l.split_once('=')?;
+            let value = rest.split_whitespace().next()?;
+            Some((name.to_owned(), value.to_owned()))
+        })
+        .collect();
+    let names: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["TOKEN", "LOGISTICS_TOKEN", "VIEWER_TOKEN", "REPORTER_TOKEN"],
+        "{:?}",
+        s.banner
+    );
     let cmds = tour_commands();
     assert!(cmds.len() >= 5, "{cmds:?}");
     for cmd in cmds {
@@ -39,6 +57,7 @@ fn the_readme_tour_works_as_written() {
         let out = std::process::Command::new("sh")
             .arg("-c")
             .arg(&cmd)
+            .envs(vars.iter().map(|(n, v)| (n, v)))
             .output()
             .expect("sh");
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -59,6 +78,23 @@ fn the_readme_tour_works_as_written() {
             .any(|r| r["item"] == "FFP2-TOUR" && r["quantity"] == 40),
         "{b}"
     );
+    // The reporter's count is in NH-01's ledger under the demo reporter token.
+    let nh01 = s.all_movements("&site=NH-01&kind=count_adjustment");
+    assert!(
+        nh01.iter()
+            .any(|m| m["reported_by"] == "Ola" && m["token_name"] == "demo reporter token"),
+        "{:?}",
+        nh01.last()
+    );
+    // Tokens of an earlier demo start are revoked at the next one.
+    let again = Server::start_on(s.stop(), &["--demo"]);
+    let old = &vars[0].1;
+    let r = again
+        .client_for(Some(old))
+        .get(again.url("/api/v1/items"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 401);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The HTTP application: routes, middleware, API document and Swagger UI.
 
-use crate::handlers::{catalogue, health, ledger, movements, transfers};
+use crate::handlers::{catalogue, health, ledger, movements, tokens, transfers};
 use crate::openapi::ApiDoc;
 use crate::request_context::request_context;
 use crate::state::AppState;
@@ -28,6 +28,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             )
             .service(
                 web::scope("/api/v1")
+                    .wrap(from_fn(crate::auth::authenticate))
                     .service(
                         web::resource("/items")
                             .route(web::get().to(catalogue::list_items))
@@ -62,7 +63,13 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                         "/transfers/{id}/receive",
                         web::post().to(transfers::receive),
                     )
-                    .route("/movements", web::get().to(movements::list_movements)),
+                    .route("/movements", web::get().to(movements::list_movements))
+                    .service(
+                        web::resource("/tokens")
+                            .route(web::get().to(tokens::list))
+                            .route(web::post().to(tokens::create)),
+                    )
+                    .route("/tokens/{id}/revoke", web::post().to(tokens::revoke)),
             )
             .default_service(web::to(not_found));
     }

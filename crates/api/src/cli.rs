@@ -1,8 +1,10 @@
-//! The `ppe` command line: serve, migrate, openapi.
+//! The `ppe` command line: serve, migrate, openapi, token.
 
+use crate::auth::AuthState;
 use crate::state::AppState;
 use actix_web::{HttpServer, web};
 use clap::{Parser, Subcommand};
+use ppe_domain::access::{NewToken, Role, TokenInfo};
 use ppe_persistence::connection::redact;
 use ppe_persistence::{Db, DbOptions};
 use std::process::ExitCode;
@@ -55,6 +57,14 @@ enum Command {
         /// HTTP worker threads (default: one per core).
         #[arg(long, env = "PPE_WORKERS")]
         workers: Option<usize>,
+        /// Failed authentications one client address may make per minute before 429.
+        #[arg(long, env = "PPE_AUTH_FAILURE_LIMIT", default_value_t = crate::auth::DEFAULT_FAILURE_LIMIT)]
+        auth_failure_limit: u32,
+    },
+    /// Create, list and revoke API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
     },
     /// Apply pending database migrations and exit.
     Migrate {
@@ -65,6 +75,42 @@ enum Command {
     Openapi,
     /// Forecast every series of a long CSV (unique_id,ds,y) with quantiles.
     ForecastBatch(crate::forecast_batch::Args),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token; prints its secret on stdout (shown only this once), the rest on stderr.
+    Create {
+        /// admin, logistics, reporter or viewer
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// What the token is for, e.g. "Nursing home tablet".
+        #[arg(long)]
+        name: String,
+        /// Limit the token to this site (repeat for more). Required for reporters.
+        #[arg(long = "site")]
+        sites: Vec<String>,
+        /// Days until it expires (default: never).
+        #[arg(long)]
+        expires_in_days: Option<i64>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List every token (never their secrets).
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a token: refused from its next request on.
+    Revoke {
+        id: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
 }
 
 pub fn main() -> ExitCode {
@@ -81,7 +127,9 @@ pub fn main() -> ExitCode {
             db,
             demo,
             workers,
-        } => serve(&bind, &db, demo, workers),
+            auth_failure_limit,
+        } => serve(&bind, &db, demo, workers, auth_failure_limit),
+        Command::Token { action } => token(action),
         Command::Migrate { db } => db.open().map(|_| {
             println!("database {} is up to date", redact(&db.database_url));
         }),
@@ -100,16 +148,99 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn serve(bind: &str, args: &DbArgs, demo: bool, workers: Option<usize>) -> Result<(), String> {
+fn describe(t: &TokenInfo) -> String {
+    let sites = if t.sites.is_empty() {
+        "all sites".to_owned()
+    } else {
+        t.sites.join(",")
+    };
+    let when = |d: Option<chrono::DateTime<chrono::Utc>>| {
+        d.map_or("-".to_owned(), |d| d.format("%Y-%m-%dT%H:%MZ").to_string())
+    };
+    format!(
+        "{}\t{}\t{}\t{}\tcreated {}\texpires {}\trevoked {}\tlast used {}",
+        t.id,
+        t.name,
+        t.role,
+        sites,
+        when(Some(t.created_at)),
+        when(t.expires_at),
+        when(t.revoked_at),
+        when(t.last_used_at)
+    )
+}
+
+fn token(action: TokenCommand) -> Result<(), String> {
+    let now = chrono::Utc::now();
+    match action {
+        TokenCommand::Create {
+            role,
+            name,
+            sites,
+            expires_in_days,
+            db,
+        } => {
+            let t = NewToken {
+                name,
+                role,
+                sites,
+                expires_in_days,
+            }
+            .validate()
+            .map_err(|v| v.to_string())?;
+            let db = db.open()?;
+            let (info, secret) = crate::auth::issue(&db, t, now).map_err(|e| e.to_string())?;
+            eprintln!("created token {}", describe(&info));
+            eprintln!("its secret follows; it is shown only now (only its SHA-256 is stored):");
+            println!("{secret}");
+            Ok(())
+        }
+        TokenCommand::List { db } => {
+            let db = db.open()?;
+            let all = db
+                .read(ppe_persistence::tokens::list_tokens)
+                .map_err(|e| e.to_string())?;
+            for t in &all {
+                println!("{}", describe(t));
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { id, db } => {
+            let db = db.open()?;
+            let t = db
+                .write(move |c| ppe_persistence::tokens::revoke_token(c, id, now))
+                .map_err(|e| e.to_string())?;
+            println!("revoked {}", describe(&t));
+            Ok(())
+        }
+    }
+}
+
+fn serve(
+    bind: &str,
+    args: &DbArgs,
+    demo: bool,
+    workers: Option<usize>,
+    auth_failure_limit: u32,
+) -> Result<(), String> {
     let url = &args.database_url;
     let db = args.open()?;
     log::info!("database {} ({}) ready", redact(url), db.backend().name());
     if demo {
-        let summary =
-            crate::demo::seed(&db, chrono::Utc::now()).map_err(|e| format!("demo data: {e}"))?;
+        let now = chrono::Utc::now();
+        let summary = crate::demo::seed(&db, now).map_err(|e| format!("demo data: {e}"))?;
         log::info!("{summary}");
+        let lines = crate::demo::tokens(&db, now).map_err(|e| format!("demo tokens: {e}"))?;
+        // On stdout, not in the log: a demo's secrets are for the person who started it.
+        println!("demo tokens (new at every --demo start; earlier ones are revoked):");
+        for l in lines {
+            println!("{l}");
+        }
     }
-    let state = web::Data::new(AppState { db });
+    let state = web::Data::new(AppState {
+        db,
+        auth: AuthState::new(auth_failure_limit),
+    });
     actix_web::rt::System::new().block_on(async move {
         let mut server = HttpServer::new(move || crate::app::build(state.clone()));
         if let Some(w) = workers {

@@ -5,13 +5,14 @@
 //! days and a few stockouts. Everything goes through the same ledger rules as the API.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use ppe_domain::access::{NewToken, Role};
 use ppe_domain::catalogue::{BaseUnit, Category, NewItem};
 use ppe_domain::commands::{
     CountLine, Dispatch, IssueReport, QuantityLine, Receipt, ReceiptLine, ReceiveTransfer,
     StockReport,
 };
 use ppe_domain::site::{NewSite, OpeningWindow, SiteKind, UnitType};
-use ppe_persistence::{Db, StoreError, catalogue, ledger};
+use ppe_persistence::{Db, StoreError, catalogue, ledger, tokens};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -553,6 +554,50 @@ fn kind_name(kind: UnitType) -> &'static str {
         UnitType::DisabilityHousing => "Housing",
         UnitType::Other => "Unit",
     }
+}
+
+/// The demo's tokens: one per role, the reporter limited to one nursing home. The
+/// variable name each is printed under, its role, its sites.
+const DEMO_TOKENS: &[(&str, Role, &[&str])] = &[
+    ("TOKEN", Role::Admin, &[]),
+    ("LOGISTICS_TOKEN", Role::Logistics, &[]),
+    ("VIEWER_TOKEN", Role::Viewer, &[]),
+    ("REPORTER_TOKEN", Role::Reporter, &["NH-01"]),
+];
+
+fn demo_token_name(var: &str) -> String {
+    format!("demo {}", var.to_ascii_lowercase().replace('_', " "))
+}
+
+/// Makes fresh demo tokens (revoking the ones an earlier start made, whose secrets are
+/// gone) and returns the shell lines that export them, e.g. `export TOKEN=ppe_…  # admin`.
+pub fn tokens(db: &Db, now: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
+    let names: Vec<String> = DEMO_TOKENS
+        .iter()
+        .map(|(v, ..)| demo_token_name(v))
+        .collect();
+    db.write(move |c| {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        tokens::revoke_named(c, &names, now)
+    })?;
+    let mut lines = Vec::new();
+    for (var, role, sites) in DEMO_TOKENS {
+        let t = NewToken {
+            name: demo_token_name(var),
+            role: *role,
+            sites: sites.iter().map(|s| s.to_string()).collect(),
+            expires_in_days: None,
+        }
+        .validate()?;
+        let (info, secret) = crate::auth::issue(db, t, now)?;
+        let scope = if info.sites.is_empty() {
+            String::new()
+        } else {
+            format!(" at {}", info.sites.join(", "))
+        };
+        lines.push(format!("export {var}={secret}  # {}{scope}", info.role));
+    }
+    Ok(lines)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! HTTP API, CLI and demo data of PPE Depot.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod demo;
 pub mod extract;

@@ -1,13 +1,169 @@
 //! The OpenAPI 3.1 document, generated from the handlers and schemas.
 
-use crate::handlers::{catalogue, health, ledger, movements, transfers};
-use utoipa::OpenApi;
+use crate::handlers::{catalogue, health, ledger, movements, tokens, transfers};
+use ppe_domain::access::{Permission, Role};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+/// The permission each operation needs (`None`: answered without a token). The document
+/// lists, per operation, the roles that grant it (`x-roles`); a test checks that every
+/// operation of the document is here, and the black-box suite checks each over HTTP.
+pub const OPERATIONS: &[(&str, &str, Option<Permission>)] = &[
+    ("get", "/healthz", None),
+    ("get", "/readyz", None),
+    ("post", "/api/v1/items", Some(Permission::EditCatalogue)),
+    ("get", "/api/v1/items", Some(Permission::ReadCatalogue)),
+    (
+        "get",
+        "/api/v1/items/{sku}",
+        Some(Permission::ReadCatalogue),
+    ),
+    (
+        "get",
+        "/api/v1/items/{sku}/balances",
+        Some(Permission::ReadStock),
+    ),
+    ("post", "/api/v1/sites", Some(Permission::EditCatalogue)),
+    ("get", "/api/v1/sites", Some(Permission::ReadCatalogue)),
+    (
+        "get",
+        "/api/v1/sites/{code}",
+        Some(Permission::ReadCatalogue),
+    ),
+    (
+        "get",
+        "/api/v1/sites/{code}/balances",
+        Some(Permission::ReadStock),
+    ),
+    (
+        "post",
+        "/api/v1/stock-reports",
+        Some(Permission::ReportStock),
+    ),
+    ("post", "/api/v1/receipts", Some(Permission::Receive)),
+    ("post", "/api/v1/issues", Some(Permission::Issue)),
+    ("post", "/api/v1/discards", Some(Permission::Discard)),
+    ("post", "/api/v1/transfers", Some(Permission::Dispatch)),
+    ("get", "/api/v1/transfers", Some(Permission::ReadStock)),
+    ("get", "/api/v1/transfers/{id}", Some(Permission::ReadStock)),
+    (
+        "post",
+        "/api/v1/transfers/{id}/receive",
+        Some(Permission::ReceiveTransfer),
+    ),
+    ("get", "/api/v1/movements", Some(Permission::ReadStock)),
+    ("post", "/api/v1/tokens", Some(Permission::ManageTokens)),
+    ("get", "/api/v1/tokens", Some(Permission::ManageTokens)),
+    (
+        "post",
+        "/api/v1/tokens/{id}/revoke",
+        Some(Permission::ManageTokens),
+    ),
+];
+
+/// What a site scope means for each permission, for the operation's description.
+fn scope_note(p: Permission) -> &'static str {
+    match p {
+        Permission::ReadCatalogue | Permission::EditCatalogue | Permission::ManageTokens => "",
+        Permission::ReadStock => {
+            " A token limited to sites (every reporter) reads only those sites: balances of an \
+             item are filtered to them; the ledger and transfer lists need `site=` naming one of them."
+        }
+        Permission::ReceiveTransfer => {
+            " A token limited to sites receives only transfers whose destination is one of them."
+        }
+        Permission::Dispatch => " A token limited to sites dispatches only from them.",
+        _ => " A token limited to sites (every reporter) writes only at those sites.",
+    }
+}
+
+fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                crate::problem::PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+/// Declares the bearer scheme and, per operation, the roles allowed and the 401/403/429 answers.
+struct Access;
+
+impl Modify for Access {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("ppe_<64 hex digits>")
+                        .description(Some(
+                            "An API token from `ppe token create` or `POST /api/v1/tokens`.",
+                        ))
+                        .build(),
+                ),
+            );
+        for (path, item) in doc.paths.paths.iter_mut() {
+            for (method, op) in [
+                ("get", &mut item.get),
+                ("post", &mut item.post),
+                ("put", &mut item.put),
+                ("patch", &mut item.patch),
+                ("delete", &mut item.delete),
+            ] {
+                let Some(op) = op else { continue };
+                let Some((_, _, Some(p))) = OPERATIONS
+                    .iter()
+                    .find(|(m, pa, _)| *m == method && *pa == path.as_str())
+                else {
+                    continue;
+                };
+                let roles: Vec<&str> = Role::granting(*p).into_iter().map(Role::as_str).collect();
+                let note = format!("**Roles:** {}.{}", roles.join(", "), scope_note(*p));
+                op.description = Some(match op.description.take() {
+                    Some(d) if !d.is_empty() => format!("{d}\n\n{note}"),
+                    _ => note,
+                });
+                op.security = Some(vec![SecurityRequirement::new(
+                    "bearer",
+                    Vec::<String>::new(),
+                )]);
+                op.extensions
+                    .get_or_insert_with(Default::default)
+                    .insert("x-roles".to_owned(), serde_json::json!(roles));
+                let r = &mut op.responses.responses;
+                r.insert(
+                    "401".into(),
+                    problem_response("No valid token: missing, unknown, expired or revoked"),
+                );
+                r.insert(
+                    "403".into(),
+                    problem_response("The token's role or sites do not allow this"),
+                );
+                r.insert(
+                    "429".into(),
+                    problem_response(
+                        "Too many failed authentications from this address (see Retry-After)",
+                    ),
+                );
+            }
+        }
+    }
+}
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "PPE Depot",
-        description = "Protective-equipment inventory and logistics: stock ledger, balances, transfers.",
+        description = "Protective-equipment inventory and logistics: stock ledger, balances, transfers. Every operation but the health checks needs `Authorization: Bearer <token>`; each lists the roles it allows.",
         license(name = "MIT"),
     ),
     paths(
@@ -30,14 +186,19 @@ use utoipa::OpenApi;
         transfers::list,
         transfers::get,
         movements::list_movements,
+        tokens::create,
+        tokens::list,
+        tokens::revoke,
     ),
     components(schemas(ppe_domain::validation::FieldError)),
+    modifiers(&Access),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "catalogue", description = "Items"),
         (name = "sites", description = "Warehouses and units"),
         (name = "stock", description = "The stock ledger and balances"),
         (name = "transfers", description = "Deliveries from the warehouse to units"),
+        (name = "tokens", description = "API tokens (administrators)"),
     )
 )]
 pub struct ApiDoc;
@@ -49,4 +210,41 @@ pub fn document_json() -> String {
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_of_the_document_has_an_access_rule() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let mut found = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                found.push((method.clone(), path.clone()));
+            }
+        }
+        found.sort();
+        let mut listed: Vec<(String, String)> = OPERATIONS
+            .iter()
+            .map(|(m, p, _)| (m.to_string(), p.to_string()))
+            .collect();
+        listed.sort();
+        assert_eq!(found, listed);
+    }
+
+    #[test]
+    fn protected_operations_declare_bearer_roles_and_refusals() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+        let issue = &doc["paths"]["/api/v1/issues"]["post"];
+        assert_eq!(issue["x-roles"], serde_json::json!(["admin", "reporter"]));
+        assert!(issue["responses"]["401"].is_object());
+        assert!(issue["responses"]["403"].is_object());
+        assert!(doc["paths"]["/healthz"]["get"]["security"].is_null());
+    }
 }

@@ -4,7 +4,7 @@
 //! opaquely.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use ppe_domain::validation::{FieldError, Violations};
 use ppe_persistence::StoreError;
@@ -30,6 +30,9 @@ pub struct Problem {
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub extensions: Map<String, Value>,
+    /// Response headers that belong to the problem (e.g. `WWW-Authenticate`).
+    #[serde(skip)]
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl Problem {
@@ -41,7 +44,16 @@ impl Problem {
             detail: detail.into(),
             errors: Vec::new(),
             extensions: Map::new(),
+            headers: Vec::new(),
         }
+    }
+
+    /// Adds a response header; a value that is not a valid header is dropped.
+    pub fn header(mut self, name: HeaderName, value: &str) -> Problem {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.push((name, v));
+        }
+        self
     }
 
     pub fn field(
@@ -118,6 +130,9 @@ impl ResponseError for Problem {
         let mut res = HttpResponse::build(self.status_code()).json(self);
         res.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        for (name, value) in &self.headers {
+            res.headers_mut().insert(name.clone(), value.clone());
+        }
         res
     }
 }

@@ -24,7 +24,12 @@ pub struct Movement {
     /// For discards: why; for receipts: the supplier reference.
     pub reason: Option<String>,
     pub transfer_id: Option<i64>,
+    /// Free text: the person the client names.
     pub reported_by: String,
+    /// The API token that recorded it (absent for movements written outside the API).
+    pub token_id: Option<i64>,
+    /// The token's name at the time it recorded the movement.
+    pub token_name: Option<String>,
     /// When it happened, as the client said (UTC).
     pub occurred_at: DateTime<Utc>,
     /// When the server recorded it (UTC).
@@ -76,6 +81,12 @@ pub struct Transfer {
     pub dispatched_by: String,
     pub received_at: Option<DateTime<Utc>>,
     pub received_by: Option<String>,
+    /// The API token that dispatched it, and its name then.
+    pub dispatched_token_id: Option<i64>,
+    pub dispatched_token_name: Option<String>,
+    /// The API token that confirmed receipt, and its name then.
+    pub received_token_id: Option<i64>,
+    pub received_token_name: Option<String>,
     pub lines: Vec<TransferLine>,
 }
 

@@ -3,6 +3,7 @@
 
 pub mod text_enum;
 
+pub mod access;
 pub mod catalogue;
 pub mod commands;
 pub mod consumption;

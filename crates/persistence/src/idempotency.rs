@@ -69,36 +69,35 @@ fn stored(conn: &mut DbConnection, k: &IdempotencyKey) -> Result<Option<Answer>,
 /// retry of a request that succeeded earlier replays its answer instead of a refusal.
 pub fn run_once(
     conn: &mut DbConnection,
-    mut key: Option<&mut IdempotencyKey>,
+    key: Option<&mut IdempotencyKey>,
     now: DateTime<Utc>,
     write: impl FnOnce(&mut DbConnection) -> Result<(u16, String), StoreError>,
 ) -> Result<Answer, StoreError> {
-    if let Some(k) = key.as_deref() {
-        if k.look_first {
-            if let Some(a) = stored(conn, k)? {
-                return Ok(a);
-            }
-        }
+    if let Some(k) = key.as_deref()
+        && k.look_first
+        && let Some(a) = stored(conn, k)?
+    {
+        return Ok(a);
     }
     let (status, body) = match write(conn) {
         Ok(answer) => answer,
         Err(e) => {
-            if let Some(k) = key.as_deref() {
-                if !k.look_first {
-                    // After a database error the transaction may be unusable: keep `e`.
-                    match stored(conn, k) {
-                        Ok(Some(a)) => return Ok(a),
-                        Err(StoreError::IdempotencyMismatch) => {
-                            return Err(StoreError::IdempotencyMismatch);
-                        }
-                        _ => {}
+            if let Some(k) = key.as_deref()
+                && !k.look_first
+            {
+                // After a database error the transaction may be unusable: keep `e`.
+                match stored(conn, k) {
+                    Ok(Some(a)) => return Ok(a),
+                    Err(StoreError::IdempotencyMismatch) => {
+                        return Err(StoreError::IdempotencyMismatch);
                     }
+                    _ => {}
                 }
             }
             return Err(e);
         }
     };
-    if let Some(k) = key.as_deref_mut() {
+    if let Some(k) = key {
         let inserted = diesel::insert_into(idempotency_keys::table)
             .values((
                 idempotency_keys::key.eq(&k.key),

@@ -8,6 +8,7 @@ use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::reads::transfer_by_id;
 use crate::schema::{balances, movements, transfer_lines, transfers};
+use crate::tokens::TokenRef;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use ppe_domain::commands::{Discard, Dispatch, IssueReport, Receipt, ReceiveTransfer, StockReport};
@@ -169,9 +170,24 @@ fn save_book(
     Ok(())
 }
 
+/// When a write is recorded, and the API token that makes it (none for writes made
+/// outside the API, such as the demo seed). A bare time converts into a stamp.
+#[derive(Debug, Clone)]
+pub struct Stamp {
+    pub at: DateTime<Utc>,
+    pub by: Option<TokenRef>,
+}
+
+impl From<DateTime<Utc>> for Stamp {
+    fn from(at: DateTime<Utc>) -> Stamp {
+        Stamp { at, by: None }
+    }
+}
+
 /// The parts every movement of one command shares.
 struct Header<'a> {
     reported_by: &'a str,
+    by: Option<&'a TokenRef>,
     occurred_at: DateTime<Utc>,
     recorded_at: DateTime<Utc>,
     reason: Option<&'a str>,
@@ -200,6 +216,8 @@ fn insert_entries(
                 movements::reported_by.eq(h.reported_by),
                 movements::occurred_at.eq(h.occurred_at.naive_utc()),
                 movements::recorded_at.eq(h.recorded_at.naive_utc()),
+                movements::token_id.eq(h.by.map(|t| t.id)),
+                movements::token_name.eq(h.by.map(|t| t.name.as_str())),
             ))
             .returning(movements::id)
             .get_result::<i64>(conn)?;
@@ -215,6 +233,8 @@ fn insert_entries(
             reason: h.reason.map(str::to_owned),
             transfer_id: h.transfer_id,
             reported_by: h.reported_by.to_owned(),
+            token_id: h.by.map(|t| t.id),
+            token_name: h.by.map(|t| t.name.clone()),
             occurred_at: h.occurred_at,
             recorded_at: h.recorded_at,
         });
@@ -252,8 +272,9 @@ pub fn record_report(
     conn: &mut DbConnection,
     ids: &IdCache,
     cmd: &StockReport,
-    now: DateTime<Utc>,
+    now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
+    let now = now.into();
     let mut names = Names::new(ids);
     let (site, _) = names.site(conn, "site", cmd.site.trim())?;
     let (loaded, entries) = with_lines(
@@ -269,7 +290,7 @@ pub fn record_report(
         &names,
         &loaded,
         &entries,
-        header(&cmd.reported_by, cmd.occurred_at, now, None, None),
+        header(&cmd.reported_by, cmd.occurred_at, &now, None, None),
     )
 }
 
@@ -277,8 +298,9 @@ pub fn record_receipt(
     conn: &mut DbConnection,
     ids: &IdCache,
     cmd: &Receipt,
-    now: DateTime<Utc>,
+    now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
+    let now = now.into();
     let mut names = Names::new(ids);
     let (site, kind) = names.site(conn, "site", cmd.site.trim())?;
     if kind != SiteKind::Warehouse {
@@ -306,7 +328,7 @@ pub fn record_receipt(
     let h = header(
         &cmd.reported_by,
         cmd.occurred_at,
-        now,
+        &now,
         cmd.reference.as_deref(),
         None,
     );
@@ -317,8 +339,9 @@ pub fn record_issue(
     conn: &mut DbConnection,
     ids: &IdCache,
     cmd: &IssueReport,
-    now: DateTime<Utc>,
+    now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
+    let now = now.into();
     let mut names = Names::new(ids);
     let (site, _) = names.site(conn, "site", cmd.site.trim())?;
     let (loaded, entries) = with_lines(
@@ -334,7 +357,7 @@ pub fn record_issue(
         &names,
         &loaded,
         &entries,
-        header(&cmd.reported_by, cmd.occurred_at, now, None, None),
+        header(&cmd.reported_by, cmd.occurred_at, &now, None, None),
     )
 }
 
@@ -342,8 +365,9 @@ pub fn record_discard(
     conn: &mut DbConnection,
     ids: &IdCache,
     cmd: &Discard,
-    now: DateTime<Utc>,
+    now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
+    let now = now.into();
     let mut names = Names::new(ids);
     let (site, _) = names.site(conn, "site", cmd.site.trim())?;
     let (loaded, entries) = with_lines(
@@ -357,7 +381,7 @@ pub fn record_discard(
     let h = header(
         &cmd.reported_by,
         cmd.occurred_at,
-        now,
+        &now,
         Some(cmd.reason.as_str()),
         None,
     );
@@ -367,14 +391,15 @@ pub fn record_discard(
 fn header<'a>(
     reported_by: &'a str,
     occurred_at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
+    now: &'a Stamp,
     reason: Option<&'a str>,
     transfer_id: Option<i64>,
 ) -> Header<'a> {
     Header {
         reported_by: reported_by.trim(),
-        occurred_at: occurred_at.unwrap_or(now),
-        recorded_at: now,
+        by: now.by.as_ref(),
+        occurred_at: occurred_at.unwrap_or(now.at),
+        recorded_at: now.at,
         reason,
         transfer_id,
     }
@@ -405,8 +430,9 @@ pub fn dispatch_transfer(
     conn: &mut DbConnection,
     ids: &IdCache,
     cmd: &Dispatch,
-    now: DateTime<Utc>,
+    now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
+    let now = now.into();
     let mut names = Names::new(ids);
     let (from, from_kind) = names.site(conn, "from_site", cmd.from_site.trim())?;
     let (to, _) = names.site(conn, "to_site", cmd.to_site.trim())?;
@@ -424,7 +450,7 @@ pub fn dispatch_transfer(
         |l| l.item.trim(),
         |b, k, l| b.take(k, MovementKind::TransferOut, lot(&l.lot), l.quantity),
     )?;
-    let h = header(&cmd.reported_by, cmd.occurred_at, now, None, None);
+    let h = header(&cmd.reported_by, cmd.occurred_at, &now, None, None);
     let transfer_id = diesel::insert_into(transfers::table)
         .values((
             transfers::from_site_id.eq(from),
@@ -432,6 +458,8 @@ pub fn dispatch_transfer(
             transfers::status.eq(TransferStatus::Dispatched.as_str()),
             transfers::dispatched_at.eq(h.occurred_at.naive_utc()),
             transfers::dispatched_by.eq(h.reported_by),
+            transfers::dispatched_token_id.eq(h.by.map(|t| t.id)),
+            transfers::dispatched_token_name.eq(h.by.map(|t| t.name.as_str())),
         ))
         .returning(transfers::id)
         .get_result::<i64>(conn)?;
@@ -466,8 +494,9 @@ pub fn receive_transfer(
     ids: &IdCache,
     id: i64,
     cmd: &ReceiveTransfer,
-    now: DateTime<Utc>,
+    now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
+    let now = now.into();
     let (to, status) = transfers::table
         .find(id)
         .select((transfers::to_site_id, transfers::status))
@@ -475,7 +504,7 @@ pub fn receive_transfer(
         .optional()?
         .ok_or_else(|| StoreError::not_found("id", "transfer", id.to_string()))?;
     // Claim the transfer first: the conditional update lets exactly one receiver win.
-    let h = header(&cmd.reported_by, cmd.occurred_at, now, None, Some(id));
+    let h = header(&cmd.reported_by, cmd.occurred_at, &now, None, Some(id));
     let claimed = diesel::update(
         transfers::table
             .find(id)
@@ -485,6 +514,8 @@ pub fn receive_transfer(
         transfers::status.eq(TransferStatus::Received.as_str()),
         transfers::received_at.eq(Some(h.occurred_at.naive_utc())),
         transfers::received_by.eq(Some(h.reported_by)),
+        transfers::received_token_id.eq(h.by.map(|t| t.id)),
+        transfers::received_token_name.eq(h.by.map(|t| t.name.as_str())),
     ))
     .execute(conn)?;
     if claimed == 0 {

@@ -12,6 +12,7 @@ pub mod migrations;
 pub mod reads;
 pub mod schema;
 pub mod testing;
+pub mod tokens;
 
 pub use connection::{Backend, DbConnection};
 pub use db::{Db, DbOptions, OpenError};

@@ -101,6 +101,8 @@ type MovementTuple = (
     String,
     NaiveDateTime,
     NaiveDateTime,
+    Option<i64>,
+    Option<String>,
 );
 
 /// One page of the ledger in recording order, and whether more follow.
@@ -149,6 +151,8 @@ pub fn movements_page(
             movements::reported_by,
             movements::occurred_at,
             movements::recorded_at,
+            movements::token_id,
+            movements::token_name,
         ))
         .load::<MovementTuple>(conn)?;
     let more = rows.len() as i64 > f.limit;
@@ -168,6 +172,8 @@ pub fn movements_page(
                 reason: r.8,
                 transfer_id: r.9,
                 reported_by: r.10,
+                token_id: r.13,
+                token_name: r.14,
                 occurred_at: utc(r.11),
                 recorded_at: utc(r.12),
             })
@@ -185,6 +191,7 @@ type TransferTuple = (
     String,
     Option<NaiveDateTime>,
     Option<String>,
+    (Option<i64>, Option<String>, Option<i64>, Option<String>),
 );
 
 fn site_code(conn: &mut DbConnection, id: i64) -> Result<String, StoreError> {
@@ -220,9 +227,21 @@ fn transfer(conn: &mut DbConnection, t: TransferTuple) -> Result<Transfer, Store
         dispatched_by: t.5,
         received_at: t.6.map(utc),
         received_by: t.7,
+        dispatched_token_id: t.8.0,
+        dispatched_token_name: t.8.1,
+        received_token_id: t.8.2,
+        received_token_name: t.8.3,
         lines,
     })
 }
+
+/// The tokens that dispatched and received a transfer.
+type TransferTokenColumns = (
+    transfers::dispatched_token_id,
+    transfers::dispatched_token_name,
+    transfers::received_token_id,
+    transfers::received_token_name,
+);
 
 const TRANSFER_COLUMNS: (
     transfers::id,
@@ -233,6 +252,7 @@ const TRANSFER_COLUMNS: (
     transfers::dispatched_by,
     transfers::received_at,
     transfers::received_by,
+    TransferTokenColumns,
 ) = (
     transfers::id,
     transfers::from_site_id,
@@ -242,6 +262,12 @@ const TRANSFER_COLUMNS: (
     transfers::dispatched_by,
     transfers::received_at,
     transfers::received_by,
+    (
+        transfers::dispatched_token_id,
+        transfers::dispatched_token_name,
+        transfers::received_token_id,
+        transfers::received_token_name,
+    ),
 );
 
 pub fn transfer_by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Transfer>, StoreError> {

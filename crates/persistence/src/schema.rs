@@ -46,6 +46,10 @@ diesel::table! {
         dispatched_by -> Text,
         received_at -> Nullable<Timestamp>,
         received_by -> Nullable<Text>,
+        dispatched_token_id -> Nullable<BigInt>,
+        dispatched_token_name -> Nullable<Text>,
+        received_token_id -> Nullable<BigInt>,
+        received_token_name -> Nullable<Text>,
     }
 }
 
@@ -75,6 +79,8 @@ diesel::table! {
         reported_by -> Text,
         occurred_at -> Timestamp,
         recorded_at -> Timestamp,
+        token_id -> Nullable<BigInt>,
+        token_name -> Nullable<Text>,
     }
 }
 
@@ -99,6 +105,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        role -> Text,
+        secret_sha256 -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    token_sites (token_id, site_id) {
+        token_id -> BigInt,
+        site_id -> BigInt,
+    }
+}
+
+diesel::joinable!(token_sites -> api_tokens (token_id));
+diesel::joinable!(token_sites -> sites (site_id));
 diesel::joinable!(movements -> sites (site_id));
 diesel::joinable!(movements -> items (item_id));
 diesel::joinable!(balances -> sites (site_id));
@@ -114,4 +142,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     movements,
     balances,
     idempotency_keys,
+    api_tokens,
+    token_sites,
 );

@@ -4,7 +4,7 @@
 //! by silently skipping a backend.
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl};
 use rand::Rng;
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -48,6 +48,70 @@ impl TestDatabase {
                 url,
                 _dir: Some(dir),
                 pg: None,
+            }
+        }
+    }
+}
+
+impl TestDatabase {
+    fn connect(&self) -> crate::DbConnection {
+        crate::connection::Target::parse(&self.url)
+            .and_then(|t| t.connect())
+            .unwrap_or_else(|e| panic!("connecting to the test database: {e}"))
+    }
+
+    /// Runs SQL on the database: for tests that arrange a state the API cannot make
+    /// (a token that expired yesterday).
+    pub fn execute(&self, sql: &str) {
+        self.connect()
+            .batch_execute(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// Everything the database stores, as text, for tests that look for what must never
+    /// be stored: on SQLite the database file and its write-ahead log byte for byte
+    /// (free pages included); on PostgreSQL every row of every table.
+    pub fn dump(&self) -> String {
+        match &self.pg {
+            None => {
+                let path = self.url.trim_start_matches("sqlite://");
+                let mut out = String::new();
+                for suffix in ["", "-wal", "-journal"] {
+                    if let Ok(bytes) = std::fs::read(format!("{path}{suffix}")) {
+                        out.push_str(&String::from_utf8_lossy(&bytes));
+                    }
+                }
+                out
+            }
+            Some(_) => {
+                #[derive(diesel::QueryableByName)]
+                struct Text {
+                    #[diesel(sql_type = diesel::sql_types::Text)]
+                    t: String,
+                }
+                let mut c = self.connect();
+                let tables: Vec<Text> = diesel::sql_query(
+                    "SELECT table_name::text AS t FROM information_schema.tables \
+                     WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+                )
+                .load(&mut c)
+                .unwrap_or_else(|e| panic!("listing tables: {e}"));
+                let mut out = String::new();
+                for table in tables {
+                    let rows: Vec<Text> = diesel::sql_query(format!(
+                        "SELECT CAST(r AS TEXT) AS t FROM \"{}\" r",
+                        table.t
+                    ))
+                    .load(&mut c)
+                    .unwrap_or_else(|e| panic!("reading {}: {e}", table.t));
+                    out.push_str(&table.t);
+                    out.push('\n');
+                    for r in rows {
+                        out.push_str(&r.t);
+                        out.push('\n');
+                    }
+                }
+                out
             }
         }
     }

@@ -425,3 +425,107 @@ fn ledger_pages_by_cursor_and_filters_by_kind() {
     assert_eq!(seen.len(), 5);
     assert!(seen.windows(2).all(|w| w[0] < w[1]));
 }
+
+#[test]
+fn tokens_are_found_by_hash_scoped_to_sites_revoked_and_stamp_their_movements() {
+    use ppe_domain::access::{NewToken, Role};
+    use ppe_persistence::ledger::Stamp;
+    use ppe_persistence::tokens::{self, TokenRef};
+    let (_t, db) = stocked();
+    let new = NewToken {
+        name: "Tablet".into(),
+        role: Role::Reporter,
+        sites: vec!["NH".into()],
+        expires_in_days: Some(30),
+    };
+    let created = db
+        .write(move |c| tokens::create_token(c, &new, "hash-1", now()))
+        .unwrap();
+    assert_eq!(created.sites, vec!["NH"]);
+    assert_eq!(created.expires_at, Some(now() + chrono::Duration::days(30)));
+    let found = db
+        .read(|c| tokens::token_by_hash(c, "hash-1"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, created);
+    assert!(
+        db.read(|c| tokens::token_by_hash(c, "hash-2"))
+            .unwrap()
+            .is_none()
+    );
+
+    let unknown = NewToken {
+        name: "x".into(),
+        role: Role::Viewer,
+        sites: vec!["NOPE".into()],
+        expires_in_days: None,
+    };
+    let err = db
+        .write(move |c| tokens::create_token(c, &unknown, "hash-3", now()))
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::NotFound { ref field, .. } if field == "sites[0]"),
+        "{err}"
+    );
+
+    let id = created.id;
+    let by = TokenRef {
+        id,
+        name: "Tablet".into(),
+    };
+    let rec = db
+        .write(move |c| {
+            ledger::record_report(
+                c,
+                &ppe_persistence::catalogue::IdCache::default(),
+                &StockReport {
+                    site: "NH".into(),
+                    reported_by: "Kari".into(),
+                    occurred_at: None,
+                    lines: vec![CountLine {
+                        item: "FFP2".into(),
+                        lot: None,
+                        counted: 3,
+                    }],
+                },
+                Stamp {
+                    at: now(),
+                    by: Some(by.clone()),
+                },
+            )
+        })
+        .unwrap();
+    assert_eq!(rec.movements[0].token_id, Some(id));
+    let (page, _) = db
+        .read(|c| {
+            reads::movements_page(
+                c,
+                &MovementFilter {
+                    site: Some("NH".into()),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+        })
+        .unwrap();
+    assert_eq!(page.last().unwrap().token_name.as_deref(), Some("Tablet"));
+
+    let later = now() + chrono::Duration::hours(1);
+    let revoked = db
+        .write(move |c| tokens::revoke_token(c, id, later))
+        .unwrap();
+    assert_eq!(revoked.revoked_at, Some(later));
+    let again = db
+        .write(move |c| tokens::revoke_token(c, id, later + chrono::Duration::hours(1)))
+        .unwrap();
+    assert_eq!(again.revoked_at, Some(later));
+    assert!(matches!(
+        db.write(move |c| tokens::revoke_token(c, 999, later)),
+        Err(StoreError::NotFound { .. })
+    ));
+    db.write(move |c| tokens::touch_token(c, id, later))
+        .unwrap();
+    let all = db.read(tokens::list_tokens).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].last_used_at, Some(later));
+}

@@ -1,10 +1,12 @@
 //! Items and sites.
 
 use super::blocking;
+use crate::auth::Auth;
 use crate::extract::JsonBody;
 use crate::problem::Problem;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
+use ppe_domain::access::Permission;
 use ppe_domain::catalogue::{Item, NewItem};
 use ppe_domain::ledger::Balance;
 use ppe_domain::site::{NewSite, Site};
@@ -17,9 +19,11 @@ use ppe_persistence::{catalogue, reads};
     (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn create_item(
+    auth: Auth,
     state: web::Data<AppState>,
     body: JsonBody<NewItem>,
 ) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::EditCatalogue)?;
     let item = body.value.validate()?;
     let now = chrono::Utc::now();
     let stored = blocking(&state, move |db| {
@@ -31,7 +35,8 @@ pub async fn create_item(
 
 /// The whole catalogue, by SKU.
 #[utoipa::path(get, path = "/api/v1/items", tag = "catalogue", responses((status = 200, body = Vec<Item>)))]
-pub async fn list_items(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn list_items(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::ReadCatalogue)?;
     let items = blocking(&state, |db| db.read(catalogue::list_items)).await?;
     Ok(HttpResponse::Ok().json(items))
 }
@@ -41,9 +46,11 @@ pub async fn list_items(state: web::Data<AppState>) -> Result<HttpResponse, Prob
     params(("sku" = String, Path, description = "Item SKU")),
     responses((status = 200, body = Item), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_item(
+    auth: Auth,
     state: web::Data<AppState>,
     sku: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::ReadCatalogue)?;
     let sku = sku.into_inner();
     let key = sku.clone();
     let item = blocking(&state, move |db| {
@@ -59,15 +66,19 @@ pub async fn get_item(
     params(("sku" = String, Path, description = "Item SKU")),
     responses((status = 200, body = Vec<Balance>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn item_balances(
+    auth: Auth,
     state: web::Data<AppState>,
     sku: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::ReadStock)?;
     let sku = sku.into_inner();
     let rows = blocking(&state, move |db| {
         db.read(|c| reads::balances_of_item(c, &sku))
     })
     .await
     .map_err(not_found_in_path)?;
+    // A token limited to some sites sees only their balances.
+    let rows: Vec<Balance> = rows.into_iter().filter(|b| auth.covers(&b.site)).collect();
     Ok(HttpResponse::Ok().json(rows))
 }
 
@@ -95,9 +106,11 @@ pub(crate) fn not_found_in_path(p: Problem) -> Problem {
     (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn create_site(
+    auth: Auth,
     state: web::Data<AppState>,
     body: JsonBody<NewSite>,
 ) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::EditCatalogue)?;
     let site = body.value.validate()?;
     let now = chrono::Utc::now();
     let stored = blocking(&state, move |db| {
@@ -109,7 +122,8 @@ pub async fn create_site(
 
 /// All sites, by code.
 #[utoipa::path(get, path = "/api/v1/sites", tag = "sites", responses((status = 200, body = Vec<Site>)))]
-pub async fn list_sites(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn list_sites(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::ReadCatalogue)?;
     let sites = blocking(&state, |db| db.read(catalogue::list_sites)).await?;
     Ok(HttpResponse::Ok().json(sites))
 }
@@ -119,9 +133,11 @@ pub async fn list_sites(state: web::Data<AppState>) -> Result<HttpResponse, Prob
     params(("code" = String, Path, description = "Site code")),
     responses((status = 200, body = Site), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_site(
+    auth: Auth,
     state: web::Data<AppState>,
     code: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::ReadCatalogue)?;
     let code = code.into_inner();
     let key = code.clone();
     let site = blocking(&state, move |db| {
@@ -137,10 +153,12 @@ pub async fn get_site(
     params(("code" = String, Path, description = "Site code")),
     responses((status = 200, body = Vec<Balance>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn site_balances(
+    auth: Auth,
     state: web::Data<AppState>,
     code: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let code = code.into_inner();
+    auth.require_at(Permission::ReadStock, &code)?;
     let rows = blocking(&state, move |db| {
         db.read(|c| reads::balances_of_site(c, &code))
     })

@@ -2,11 +2,13 @@
 //! Each is atomic and idempotent under an `Idempotency-Key`.
 
 use super::write_once;
+use crate::auth::Auth;
 use crate::extract::{IdempotencyKeyHeader, JsonBody};
 use crate::problem::Problem;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use ppe_domain::access::Permission;
 use ppe_domain::commands::{Discard, IssueReport, Receipt, StockReport};
 use ppe_domain::ledger::Recorded;
 use ppe_persistence::ledger;
@@ -23,14 +25,17 @@ use ppe_persistence::ledger;
         (status = 422, description = "Invalid field, unknown site or item, or a reused key", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn post_stock_report(
+    auth: Auth,
     state: web::Data<AppState>,
     key: IdempotencyKeyHeader,
     body: JsonBody<StockReport>,
 ) -> Result<HttpResponse, Problem> {
+    auth.require_at(Permission::ReportStock, &body.value.site)?;
     body.value.validate(chrono::Utc::now())?;
     let lane = body.value.site.trim().to_owned();
     write_once(
         &state,
+        &auth,
         key,
         body,
         &lane,
@@ -48,14 +53,17 @@ pub async fn post_stock_report(
         (status = 422, description = "Invalid field, not a warehouse, unknown site or item", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn post_receipt(
+    auth: Auth,
     state: web::Data<AppState>,
     key: IdempotencyKeyHeader,
     body: JsonBody<Receipt>,
 ) -> Result<HttpResponse, Problem> {
+    auth.require_at(Permission::Receive, &body.value.site)?;
     body.value.validate(chrono::Utc::now())?;
     let lane = body.value.site.trim().to_owned();
     write_once(
         &state,
+        &auth,
         key,
         body,
         &lane,
@@ -74,14 +82,17 @@ pub async fn post_receipt(
         (status = 422, description = "Invalid field, unknown site or item", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn post_issue(
+    auth: Auth,
     state: web::Data<AppState>,
     key: IdempotencyKeyHeader,
     body: JsonBody<IssueReport>,
 ) -> Result<HttpResponse, Problem> {
+    auth.require_at(Permission::Issue, &body.value.site)?;
     body.value.validate(chrono::Utc::now())?;
     let lane = body.value.site.trim().to_owned();
     write_once(
         &state,
+        &auth,
         key,
         body,
         &lane,
@@ -100,14 +111,17 @@ pub async fn post_issue(
         (status = 422, description = "Invalid field, unknown site or item", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn post_discard(
+    auth: Auth,
     state: web::Data<AppState>,
     key: IdempotencyKeyHeader,
     body: JsonBody<Discard>,
 ) -> Result<HttpResponse, Problem> {
+    auth.require_at(Permission::Discard, &body.value.site)?;
     body.value.validate(chrono::Utc::now())?;
     let lane = body.value.site.trim().to_owned();
     write_once(
         &state,
+        &auth,
         key,
         body,
         &lane,

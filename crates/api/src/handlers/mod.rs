@@ -4,8 +4,10 @@ pub mod catalogue;
 pub mod health;
 pub mod ledger;
 pub mod movements;
+pub mod tokens;
 pub mod transfers;
 
+use crate::auth::Auth;
 use crate::extract::{IdempotencyKeyHeader, JsonBody};
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -13,6 +15,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use ppe_persistence::catalogue::IdCache;
 use ppe_persistence::idempotency::{self, IdempotencyKey};
+use ppe_persistence::ledger::Stamp;
 use ppe_persistence::{DbConnection, StoreError};
 use serde::Serialize;
 
@@ -25,22 +28,17 @@ pub async fn blocking<T: Send + 'static>(
     Ok(web::block(move || f(&db)).await??)
 }
 
-/// A write that records movements: one transaction, at most once per Idempotency-Key.
-/// A replay answers with the stored body and `Idempotent-Replayed: true`.
+/// A write that records movements: one transaction, at most once per Idempotency-Key,
+/// stamped with the caller's token. A replay answers with the stored body and
+/// `Idempotent-Replayed: true`.
 pub async fn write_once<B, R>(
     state: &web::Data<AppState>,
+    auth: &Auth,
     key: IdempotencyKeyHeader,
     body: JsonBody<B>,
     lane: &str,
     status: StatusCode,
-    write: impl Fn(
-        &mut DbConnection,
-        &IdCache,
-        &B,
-        chrono::DateTime<chrono::Utc>,
-    ) -> Result<R, StoreError>
-    + Send
-    + 'static,
+    write: impl Fn(&mut DbConnection, &IdCache, &B, Stamp) -> Result<R, StoreError> + Send + 'static,
 ) -> Result<HttpResponse, Problem>
 where
     B: Send + 'static,
@@ -51,10 +49,14 @@ where
         .0
         .map(|k| IdempotencyKey::new(k, body.fingerprint.clone()));
     let cmd = body.value;
+    let stamp = Stamp {
+        at: now,
+        by: Some(auth.token()),
+    };
     let ids = state.db.ids();
     let job = move |c: &mut DbConnection| {
         idempotency::run_once(c, key.as_mut(), now, |c| {
-            let recorded = write(c, &ids, &cmd, now)?;
+            let recorded = write(c, &ids, &cmd, stamp.clone())?;
             let json =
                 serde_json::to_string(&recorded).map_err(|e| StoreError::Encode(e.to_string()))?;
             Ok((status.as_u16(), json))

@@ -1,11 +1,13 @@
 //! The movement ledger, filtered and paged by cursor.
 
 use super::blocking;
+use crate::auth::Auth;
 use crate::problem::Problem;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
+use ppe_domain::access::Permission;
 use ppe_domain::ledger::Movement;
 use ppe_domain::stock::MovementKind;
 use ppe_persistence::reads::{self, MovementFilter};
@@ -58,10 +60,12 @@ fn bad(field: &str, message: &str) -> Problem {
     (status = 422, description = "Unknown site or item", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn list_movements(
+    auth: Auth,
     state: web::Data<AppState>,
     q: web::Query<MovementQuery>,
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
+    auth.require_filtered(Permission::ReadStock, "site", q.site.as_deref())?;
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(bad("limit", "must be between 1 and 1000"));

@@ -1,12 +1,14 @@
 //! Transfers from the warehouse to units: dispatch, then proof of delivery.
 
 use super::{blocking, write_once};
+use crate::auth::Auth;
 use crate::extract::{IdempotencyKeyHeader, JsonBody};
 use crate::handlers::catalogue::not_found_in_path;
 use crate::problem::Problem;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use ppe_domain::access::Permission;
 use ppe_domain::commands::{Dispatch, ReceiveTransfer};
 use ppe_domain::ledger::{Recorded, Transfer, TransferStatus};
 use ppe_persistence::{ledger, reads};
@@ -21,14 +23,17 @@ use serde::Deserialize;
         (status = 422, description = "Invalid field, unknown site or item", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn dispatch(
+    auth: Auth,
     state: web::Data<AppState>,
     key: IdempotencyKeyHeader,
     body: JsonBody<Dispatch>,
 ) -> Result<HttpResponse, Problem> {
+    auth.require_at(Permission::Dispatch, &body.value.from_site)?;
     body.value.validate(chrono::Utc::now())?;
     let lane = body.value.from_site.trim().to_owned();
     write_once(
         &state,
+        &auth,
         key,
         body,
         &lane,
@@ -48,17 +53,25 @@ pub async fn dispatch(
         (status = 409, description = "Already received", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn receive(
+    auth: Auth,
     state: web::Data<AppState>,
     id: web::Path<i64>,
     key: IdempotencyKeyHeader,
     body: JsonBody<ReceiveTransfer>,
 ) -> Result<HttpResponse, Problem> {
-    body.value.validate(chrono::Utc::now())?;
+    auth.require(Permission::ReceiveTransfer)?;
     let id = id.into_inner();
-    // The lane is the transfer's: its unit is not known without a lookup.
-    let lane = format!("transfer-{id}");
+    // The destination of a transfer never changes, so checking it before the write is safe.
+    let t = blocking(&state, move |db| db.read(|c| reads::transfer_by_id(c, id)))
+        .await?
+        .ok_or_else(|| Problem::not_found("transfer", &id.to_string()))?;
+    auth.require_at(Permission::ReceiveTransfer, &t.to_site)?;
+    body.value.validate(chrono::Utc::now())?;
+    // The unit's lane: receiving locks the unit's balances.
+    let lane = t.to_site;
     write_once(
         &state,
+        &auth,
         key,
         body,
         &lane,
@@ -92,10 +105,12 @@ pub struct TransferQuery {
     (status = 400, body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn list(
+    auth: Auth,
     state: web::Data<AppState>,
     q: web::Query<TransferQuery>,
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
+    auth.require_filtered(Permission::ReadStock, "site", q.site.as_deref())?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(Problem::field(
@@ -117,9 +132,18 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/transfers/{id}", tag = "transfers",
     params(("id" = i64, Path, description = "Transfer id")),
     responses((status = 200, body = Transfer), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, Problem> {
+pub async fn get(
+    auth: Auth,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::ReadStock)?;
     let id = id.into_inner();
-    let t = blocking(&state, move |db| db.read(|c| reads::transfer_by_id(c, id))).await?;
-    t.map(|t| HttpResponse::Ok().json(t))
-        .ok_or_else(|| Problem::not_found("transfer", &id.to_string()))
+    let t = blocking(&state, move |db| db.read(|c| reads::transfer_by_id(c, id)))
+        .await?
+        .ok_or_else(|| Problem::not_found("transfer", &id.to_string()))?;
+    if !auth.covers(&t.from_site) {
+        auth.require_at(Permission::ReadStock, &t.to_site)?;
+    }
+    Ok(HttpResponse::Ok().json(t))
 }

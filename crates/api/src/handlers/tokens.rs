@@ -1,0 +1,65 @@
+//! API tokens, for administrators: create (the secret is answered once), list, revoke.
+
+use super::blocking;
+use crate::auth::Auth;
+use crate::extract::JsonBody;
+use crate::problem::Problem;
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+use ppe_domain::access::{NewToken, Permission, TokenInfo};
+use ppe_persistence::tokens;
+use serde::Serialize;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CreatedToken {
+    pub token: TokenInfo,
+    /// The bearer secret. Shown only in this answer: only its SHA-256 is stored.
+    pub secret: String,
+}
+
+/// Create an API token; the answer holds its secret, which cannot be read again.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken, responses(
+    (status = 201, body = CreatedToken),
+    (status = 422, description = "Invalid field or unknown site", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn create(
+    auth: Auth,
+    state: web::Data<AppState>,
+    body: JsonBody<NewToken>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::ManageTokens)?;
+    let t = body.value.validate()?;
+    let now = chrono::Utc::now();
+    let (token, secret) = blocking(&state, move |db| crate::auth::issue(db, t, now)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(CreatedToken { token, secret }))
+}
+
+/// Every token (never their secrets), oldest first.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, body = Vec<TokenInfo>)))]
+pub async fn list(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::ManageTokens)?;
+    let all = blocking(&state, |db| db.read(tokens::list_tokens)).await?;
+    Ok(HttpResponse::Ok().json(all))
+}
+
+/// Revoke a token: it is refused from the next request on. Revoking twice keeps the first time.
+#[utoipa::path(post, path = "/api/v1/tokens/{id}/revoke", tag = "tokens",
+    params(("id" = i64, Path, description = "Token id")),
+    responses((status = 200, body = TokenInfo), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn revoke(
+    auth: Auth,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::ManageTokens)?;
+    let id = id.into_inner();
+    let now = chrono::Utc::now();
+    let t = blocking(&state, move |db| {
+        db.write(move |c| tokens::revoke_token(c, id, now))
+    })
+    .await
+    .map_err(crate::handlers::catalogue::not_found_in_path)?;
+    Ok(HttpResponse::Ok().json(t))
+}
