@@ -1,0 +1,361 @@
+//! One vehicle's route during the search, with the bookkeeping that makes an insertion test O(1):
+//! earliest departure after each stop (forward), latest feasible arrival at each stop (backward) and
+//! the load of each trip. Waiting is allowed, so arriving earlier never hurts feasibility; that
+//! monotonicity makes "latest arrival" well defined even with several windows per stop
+//! (the idea of Savelsbergh 1992 and of the forward/backward slacks in Vidal et al. 2013).
+
+use super::check::service_start;
+use super::model::{Problem, Vehicle};
+
+/// Marker in `nodes` for a return to the depot to reload (the start of the next trip).
+pub(crate) const RELOAD: u32 = u32::MAX;
+/// "Infeasible" sentinel for latest-arrival times.
+pub(crate) const NEVER: i64 = i64::MIN / 4;
+
+/// Problem data laid out for the hot loops.
+pub(crate) struct Ctx<'a> {
+    pub p: &'a Problem,
+    pub n: usize,
+    pub dims: usize,
+    pub job_loc: Vec<usize>,
+    /// jobs × dims
+    pub demand: Vec<i64>,
+    /// One cost matrix per distinct (cost per distance, cost per time) pair among the vehicles.
+    pub cost_mats: Vec<Vec<i64>>,
+    pub veh_cost: Vec<usize>,
+    /// Vehicles with equal attributes share a class; an empty route is tried once per class.
+    pub veh_class: Vec<usize>,
+    /// For each job, other jobs by increasing distance (capped).
+    pub neighbours: Vec<Vec<u32>>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(p: &'a Problem, max_neighbours: usize) -> Self {
+        let n = p.matrix.n;
+        let dims = p.dimensions;
+        let job_loc: Vec<usize> = p.jobs.iter().map(|j| j.location).collect();
+        let demand = p.jobs.iter().flat_map(|j| j.demand.iter().copied()).collect();
+        let mut pairs: Vec<(i64, i64)> = Vec::new();
+        let mut veh_cost = Vec::new();
+        for v in &p.vehicles {
+            let key = (v.cost_per_distance, v.cost_per_time);
+            let idx = pairs.iter().position(|&k| k == key).unwrap_or_else(|| {
+                pairs.push(key);
+                pairs.len() - 1
+            });
+            veh_cost.push(idx);
+        }
+        let cost_mats = pairs
+            .iter()
+            .map(|&(cd, ct)| p.matrix.distance.iter().zip(&p.matrix.time).map(|(&d, &t)| cd * d + ct * t).collect())
+            .collect();
+        let mut classes: Vec<&Vehicle> = Vec::new();
+        let mut veh_class = Vec::new();
+        for v in &p.vehicles {
+            let idx = classes.iter().position(|c| *c == v).unwrap_or_else(|| {
+                classes.push(v);
+                classes.len() - 1
+            });
+            veh_class.push(idx);
+        }
+        let nj = p.jobs.len();
+        let k = max_neighbours.min(nj.saturating_sub(1));
+        let neighbours = (0..nj)
+            .map(|a| {
+                let mut others: Vec<u32> = (0..nj as u32).filter(|&b| b as usize != a).collect();
+                let la = job_loc[a];
+                let key = |b: &u32| {
+                    let lb = job_loc[*b as usize];
+                    (p.matrix.dist(la, lb) + p.matrix.dist(lb, la), *b)
+                };
+                if others.len() > k {
+                    others.select_nth_unstable_by_key(k, key);
+                    others.truncate(k);
+                }
+                others.sort_by_key(key);
+                others
+            })
+            .collect();
+        Ctx { p, n, dims, job_loc, demand, cost_mats, veh_cost, veh_class, neighbours }
+    }
+
+    #[inline]
+    pub fn cost(&self, v: usize, a: usize, b: usize) -> i64 {
+        self.cost_mats[self.veh_cost[v]][a * self.n + b]
+    }
+
+    #[inline]
+    pub fn time(&self, a: usize, b: usize) -> i64 {
+        self.p.matrix.time[a * self.n + b]
+    }
+
+    #[inline]
+    pub fn dem(&self, j: usize) -> &[i64] {
+        &self.demand[j * self.dims..(j + 1) * self.dims]
+    }
+
+    /// Latest arrival at `job` such that service can start by `latest_start` (NEVER if impossible).
+    #[inline]
+    pub fn latest_arrival(&self, job: usize, latest_start: i64) -> i64 {
+        let ws = &self.p.jobs[job].windows;
+        if ws.is_empty() {
+            return latest_start;
+        }
+        ws.iter().rev().find(|w| w.start <= latest_start).map_or(NEVER, |w| w.end.min(latest_start))
+    }
+}
+
+/// Where a job would go: gap `gap` lies between positions `gap` and `gap + 1` (0 = start depot);
+/// `new_trip` appends a reload and the job after the last stop instead.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Insertion {
+    pub delta: i64,
+    pub route: usize,
+    pub gap: usize,
+    pub new_trip: bool,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct RouteState {
+    pub vehicle: usize,
+    /// Jobs and RELOAD markers, without the start and end depots.
+    pub nodes: Vec<u32>,
+    /// Position 0 = start depot, 1..=m = nodes, m + 1 = end depot.
+    pub loc: Vec<usize>,
+    pub dep: Vec<i64>,
+    pub lat: Vec<i64>,
+    pub trip_of_gap: Vec<u32>,
+    /// trips × dims
+    pub trip_load: Vec<i64>,
+    pub n_trips: usize,
+    pub n_jobs: usize,
+    /// Arc costs plus the fixed cost when used.
+    pub cost: i64,
+    /// False when a removal broke a time rule (matrices need not obey the triangle inequality,
+    /// and the departure convention makes the duration non-monotone); such a move is rejected.
+    pub feasible: bool,
+}
+
+impl RouteState {
+    pub fn new(vehicle: usize) -> Self {
+        RouteState {
+            vehicle,
+            nodes: Vec::new(),
+            loc: Vec::new(),
+            dep: Vec::new(),
+            lat: Vec::new(),
+            trip_of_gap: Vec::new(),
+            trip_load: Vec::new(),
+            n_trips: 0,
+            n_jobs: 0,
+            cost: 0,
+            feasible: true,
+        }
+    }
+
+    /// Drops reload markers that would leave a trip empty.
+    pub fn normalize(&mut self) {
+        let mut out = 0;
+        for i in 0..self.nodes.len() {
+            let x = self.nodes[i];
+            if x == RELOAD && (out == 0 || self.nodes[out - 1] == RELOAD) {
+                continue;
+            }
+            self.nodes[out] = x;
+            out += 1;
+        }
+        self.nodes.truncate(out);
+        if self.nodes.last() == Some(&RELOAD) {
+            self.nodes.pop();
+        }
+    }
+
+    /// Recomputes all cached data in O(route length).
+    pub fn update(&mut self, ctx: &Ctx) {
+        let v = &ctx.p.vehicles[self.vehicle];
+        let m = self.nodes.len();
+        self.loc.clear();
+        self.loc.push(v.start_location);
+        self.loc.extend(self.nodes.iter().map(|&x| if x == RELOAD { v.start_location } else { ctx.job_loc[x as usize] }));
+        self.loc.push(v.end_location);
+
+        self.dep.resize(m + 2, 0);
+        self.dep[0] = v.shift.start;
+        self.feasible = true;
+        let mut depart = v.shift.start;
+        for i in 1..=m {
+            let tt = ctx.time(self.loc[i - 1], self.loc[i]);
+            let a = self.dep[i - 1] + tt;
+            let x = self.nodes[i - 1];
+            self.dep[i] = if x == RELOAD {
+                a + v.reload_time
+            } else {
+                let start = service_start(ctx.p, x as usize, a).unwrap_or_else(|| {
+                    self.feasible = false;
+                    a
+                });
+                if i == 1 {
+                    depart = depart.max(start - tt);
+                }
+                start + ctx.p.jobs[x as usize].service
+            };
+        }
+        if m > 0 {
+            let end = self.dep[m] + ctx.time(self.loc[m], self.loc[m + 1]);
+            self.dep[m + 1] = end;
+            self.feasible &= end <= v.shift.end && v.max_duration.is_none_or(|md| end - depart <= md);
+        }
+        self.lat.resize(m + 2, 0);
+        self.lat[m + 1] = v.shift.end;
+        for i in (1..=m).rev() {
+            let x = self.nodes[i - 1];
+            let next = self.lat[i + 1];
+            self.lat[i] = if next == NEVER {
+                NEVER
+            } else if x == RELOAD {
+                next - ctx.time(self.loc[i], self.loc[i + 1]) - v.reload_time
+            } else {
+                let ls = next - ctx.time(self.loc[i], self.loc[i + 1]) - ctx.p.jobs[x as usize].service;
+                ctx.latest_arrival(x as usize, ls)
+            };
+        }
+        self.trip_of_gap.resize(m + 2, 0);
+        self.n_trips = usize::from(m > 0);
+        self.trip_load.clear();
+        self.trip_load.resize(ctx.dims, 0);
+        self.n_jobs = 0;
+        let mut t = 0u32;
+        self.trip_of_gap[0] = 0;
+        for i in 1..=m {
+            let x = self.nodes[i - 1];
+            if x == RELOAD {
+                t += 1;
+                self.n_trips += 1;
+                self.trip_load.extend(std::iter::repeat_n(0, ctx.dims));
+            } else {
+                self.n_jobs += 1;
+                let base = t as usize * ctx.dims;
+                for (d, q) in ctx.dem(x as usize).iter().enumerate() {
+                    self.trip_load[base + d] += q;
+                }
+            }
+            self.trip_of_gap[i] = t;
+        }
+        self.trip_of_gap[m + 1] = t;
+        self.cost = if m == 0 {
+            0
+        } else {
+            v.fixed_cost + self.loc.windows(2).map(|w| ctx.cost(self.vehicle, w[0], w[1])).sum::<i64>()
+        };
+    }
+
+    /// Best feasible insertion of job `u` into this route that beats `best.delta`; `blink` is the
+    /// probability of skipping a slot (SISR's "blinks", Christiaens & Vanden Berghe 2020).
+    pub fn best_insertion(&self, ctx: &Ctx, route_idx: usize, u: usize, best: &mut Insertion, rng: &mut super::rng::Rng, blink: f64) {
+        let vi = self.vehicle;
+        let v = &ctx.p.vehicles[vi];
+        let lu = ctx.job_loc[u];
+        let job = &ctx.p.jobs[u];
+        let dem = ctx.dem(u);
+        let m = self.nodes.len();
+        let fixed = if m == 0 { v.fixed_cost } else { 0 };
+        let cm = &ctx.cost_mats[ctx.veh_cost[vi]];
+        let n = ctx.n;
+        for gap in 0..=m {
+            let (a, b) = (self.loc[gap], self.loc[gap + 1]);
+            let delta = cm[a * n + lu] + cm[lu * n + b] - cm[a * n + b] + fixed;
+            if delta >= best.delta {
+                continue;
+            }
+            if blink > 0.0 && rng.unit() < blink {
+                continue;
+            }
+            let base = self.trip_of_gap[gap] as usize * ctx.dims;
+            if (0..ctx.dims).any(|d| self.trip_load[base + d] + dem[d] > v.capacity[d]) {
+                continue;
+            }
+            let arr = self.dep[gap] + ctx.time(a, lu);
+            let Some(start) = service_start(ctx.p, u, arr) else { continue };
+            if start + job.service + ctx.time(lu, b) > self.lat[gap + 1] {
+                continue;
+            }
+            if v.max_duration.is_some() && !self.duration_ok(ctx, u, gap, false) {
+                continue;
+            }
+            *best = Insertion { delta, route: route_idx, gap, new_trip: false };
+        }
+        if m > 0 && self.n_trips < v.max_trips as usize {
+            // A new trip after reloading at the start depot.
+            let (last, s, e) = (self.loc[m], v.start_location, v.end_location);
+            let delta = cm[last * n + s] + cm[s * n + lu] + cm[lu * n + e] - cm[last * n + e];
+            if delta < best.delta
+                && (0..ctx.dims).all(|d| dem[d] <= v.capacity[d])
+                && !(blink > 0.0 && rng.unit() < blink)
+            {
+                let arr = self.dep[m] + ctx.time(last, s) + v.reload_time + ctx.time(s, lu);
+                if let Some(start) = service_start(ctx.p, u, arr) {
+                    if start + job.service + ctx.time(lu, e) <= v.shift.end
+                        && (v.max_duration.is_none() || self.duration_ok(ctx, u, m, true))
+                    {
+                        *best = Insertion { delta, route: route_idx, gap: m, new_trip: true };
+                    }
+                }
+            }
+        }
+    }
+
+    /// Full simulation of the route with `u` inserted, for the maximum-duration rule (whose
+    /// departure-time convention, see `check::schedule`, depends on the first stop).
+    fn duration_ok(&self, ctx: &Ctx, u: usize, gap: usize, new_trip: bool) -> bool {
+        let v = &ctx.p.vehicles[self.vehicle];
+        let Some(max) = v.max_duration else { return true };
+        let mut seq: Vec<u32> = Vec::with_capacity(self.nodes.len() + 2);
+        seq.extend_from_slice(&self.nodes[..gap]);
+        if new_trip {
+            seq.push(RELOAD);
+        }
+        seq.push(u as u32);
+        seq.extend_from_slice(&self.nodes[gap..]);
+        let mut t = v.shift.start;
+        let mut loc = v.start_location;
+        let mut depart = None;
+        for &x in &seq {
+            if x == RELOAD {
+                t += ctx.time(loc, v.start_location) + v.reload_time;
+                loc = v.start_location;
+            } else {
+                let j = x as usize;
+                let tt = ctx.time(loc, ctx.job_loc[j]);
+                let start = service_start(ctx.p, j, t + tt).unwrap_or(t + tt);
+                depart.get_or_insert(v.shift.start.max(start - tt));
+                t = start + ctx.p.jobs[j].service;
+                loc = ctx.job_loc[j];
+            }
+        }
+        let end = t + ctx.time(loc, v.end_location);
+        end - depart.unwrap_or(v.shift.start) <= max
+    }
+
+    pub fn apply(&mut self, ins: &Insertion, u: usize, ctx: &Ctx) {
+        if ins.new_trip {
+            self.nodes.push(RELOAD);
+            self.nodes.push(u as u32);
+        } else {
+            self.nodes.insert(ins.gap, u as u32);
+        }
+        self.update(ctx);
+    }
+
+    pub fn jobs(&self) -> impl Iterator<Item = usize> + '_ {
+        self.nodes.iter().filter(|&&x| x != RELOAD).map(|&x| x as usize)
+    }
+
+    /// Trips as lists of jobs, for the output.
+    pub fn trips(&self) -> Vec<Vec<usize>> {
+        self.nodes
+            .split(|&x| x == RELOAD)
+            .filter(|t| !t.is_empty())
+            .map(|t| t.iter().map(|&x| x as usize).collect())
+            .collect()
+    }
+}

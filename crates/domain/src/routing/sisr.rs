@@ -1,0 +1,376 @@
+//! The search: Slack Induction by String Removals (Christiaens & Vanden Berghe 2020, "Slack
+//! induction by string removals for vehicle routing problems", Transportation Science 54(2)).
+//! Ruin removes a few strings of consecutive stops from routes near a random seed stop; recreate
+//! puts the removed (and any unserved) jobs back one by one at their cheapest feasible slot, skipping
+//! slots at random ("blinks"); simulated annealing decides whether to keep the result.
+//! Every state the search keeps is feasible: insertions are checked exactly in O(1), and a move
+//! whose removals broke a time rule is undone.
+
+use super::route_state::{Ctx, Insertion, RouteState};
+use super::rng::Rng;
+
+const NONE: u32 = u32::MAX;
+
+/// Tuning knobs; the defaults are the paper's, with the temperature scaled to the instance.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SearchParams {
+    /// Average number of jobs removed per iteration (c̄).
+    pub avg_removed: f64,
+    /// Longest string removed from one route (L_max).
+    pub max_string: f64,
+    /// Probability that a string keeps a middle part ("split string").
+    pub split_rate: f64,
+    /// Chance of extending the kept part by one more stop is 1 − split_depth.
+    pub split_depth: f64,
+    /// Probability of skipping an insertion slot.
+    pub blink_rate: f64,
+    /// Start and final temperature, as fractions of the average arc cost of the first solution.
+    pub t_start: f64,
+    pub t_end: f64,
+    /// Recreate looks first at routes that hold one of this many nearest jobs.
+    pub insertion_neighbours: usize,
+}
+
+impl Default for SearchParams {
+    fn default() -> Self {
+        SearchParams {
+            avg_removed: 10.0,
+            max_string: 10.0,
+            split_rate: 0.5,
+            split_depth: 0.01,
+            blink_rate: 0.01,
+            t_start: 0.5,
+            t_end: 0.005,
+            insertion_neighbours: 40,
+        }
+    }
+}
+
+/// When to stop. Progress (which cools the annealing) is the larger of the two fractions used.
+pub(crate) struct Budget<'c> {
+    pub time_limit: Option<f64>,
+    pub max_iterations: Option<u64>,
+    pub clock: &'c dyn Fn() -> f64,
+}
+
+/// The best solution found, as routes (nodes per vehicle) and unserved jobs.
+pub(crate) struct Found {
+    pub routes: Vec<RouteState>,
+    pub unassigned: Vec<usize>,
+    pub iterations: u64,
+    pub time_to_best: f64,
+}
+
+pub(crate) struct Search<'a> {
+    ctx: Ctx<'a>,
+    params: SearchParams,
+    routes: Vec<RouteState>,
+    route_of: Vec<u32>,
+    unassigned: Vec<u32>,
+    rng: Rng,
+    // Undo log of the current iteration.
+    stamp: u64,
+    touched: Vec<u64>,
+    saved: Vec<(usize, Vec<u32>)>,
+    saved_unassigned: Vec<u32>,
+    // Scratch.
+    removed_flag: Vec<bool>,
+    cand_stamp: Vec<u64>,
+    stamp_c: u64,
+    class_seen: Vec<u64>,
+    size_key: Vec<f64>,
+    depot_dist: Vec<i64>,
+    penalty: Vec<i64>,
+}
+
+impl<'a> Search<'a> {
+    pub fn new(problem: &'a crate::routing::Problem, params: SearchParams, seed: u64) -> Self {
+        let ctx = Ctx::new(problem, 100.max(params.insertion_neighbours));
+        let nj = problem.jobs.len();
+        let nr = problem.vehicles.len();
+        let routes = (0..nr).map(RouteState::new).map(|mut r| {
+            r.update(&ctx);
+            r
+        });
+        let routes: Vec<RouteState> = routes.collect();
+        // Relative size of a job: its largest share of some dimension's largest capacity.
+        let max_cap: Vec<i64> =
+            (0..problem.dimensions).map(|d| problem.vehicles.iter().map(|v| v.capacity[d]).max().unwrap_or(1).max(1)).collect();
+        let size_key = (0..nj)
+            .map(|j| ctx.dem(j).iter().zip(&max_cap).map(|(&q, &c)| q as f64 / c as f64).fold(0.0, f64::max))
+            .collect();
+        let depot = problem.vehicles.first().map_or(0, |v| v.start_location);
+        let depot_dist = problem.jobs.iter().map(|j| problem.matrix.dist(depot, j.location)).collect();
+        let penalty = problem.jobs.iter().map(|j| j.unserved_penalty).collect();
+        let n_classes = ctx.veh_class.iter().copied().max().map_or(0, |c| c + 1);
+        Search {
+            ctx,
+            params,
+            routes,
+            route_of: vec![NONE; nj],
+            unassigned: (0..nj as u32).collect(),
+            rng: Rng::new(seed),
+            stamp: 0,
+            touched: vec![0; nr],
+            saved: Vec::new(),
+            saved_unassigned: Vec::new(),
+            removed_flag: vec![false; nj],
+            cand_stamp: vec![0; nr],
+            stamp_c: 0,
+            class_seen: vec![0; n_classes],
+            size_key,
+            depot_dist,
+            penalty,
+        }
+    }
+
+    fn total_cost(&self) -> i64 {
+        self.routes.iter().map(|r| r.cost).sum::<i64>() + self.unassigned.iter().map(|&j| self.penalty[j as usize]).sum::<i64>()
+    }
+
+    fn touch(&mut self, r: usize) {
+        if self.touched[r] != self.stamp {
+            self.touched[r] = self.stamp;
+            self.saved.push((r, self.routes[r].nodes.clone()));
+        }
+    }
+
+    fn begin(&mut self) {
+        self.stamp += 1;
+        self.saved.clear();
+        self.saved_unassigned.clone_from(&self.unassigned);
+    }
+
+    fn undo(&mut self) {
+        let saved = std::mem::take(&mut self.saved);
+        for (r, _) in &saved {
+            for j in self.routes[*r].jobs() {
+                self.route_of[j] = NONE;
+            }
+        }
+        for (r, nodes) in saved {
+            self.routes[r].nodes = nodes;
+            self.routes[r].update(&self.ctx);
+            for j in self.routes[r].jobs() {
+                self.route_of[j] = r as u32;
+            }
+        }
+        std::mem::swap(&mut self.unassigned, &mut self.saved_unassigned);
+        for &j in &self.unassigned {
+            self.route_of[j as usize] = NONE;
+        }
+    }
+
+    fn touched_feasible(&self) -> bool {
+        self.saved.iter().all(|(r, _)| self.routes[*r].feasible)
+    }
+
+    /// SISR ruin: strings around a random seed job, at most one string per route.
+    fn ruin(&mut self) {
+        let nj = self.route_of.len();
+        let served = nj - self.unassigned.len();
+        if served == 0 {
+            return;
+        }
+        let used = self.routes.iter().filter(|r| r.n_jobs > 0).count().max(1);
+        let p = &self.params;
+        let ls_max = p.max_string.min(served as f64 / used as f64);
+        let ks_max = 4.0 * p.avg_removed / (1.0 + ls_max) - 1.0;
+        let ks = (self.rng.unit() * ks_max.max(0.0)) as usize + 1;
+        let seed = loop {
+            let j = self.rng.below(nj);
+            if self.route_of[j] != NONE {
+                break j;
+            }
+        };
+        let mut ruined: Vec<usize> = Vec::with_capacity(ks);
+        let nbrs = std::mem::take(&mut self.ctx.neighbours[seed]);
+        for &c in std::iter::once(&(seed as u32)).chain(nbrs.iter()) {
+            if ruined.len() >= ks {
+                break;
+            }
+            let r = self.route_of[c as usize];
+            if r == NONE || ruined.contains(&(r as usize)) {
+                continue;
+            }
+            let r = r as usize;
+            let card = self.routes[r].n_jobs;
+            let l = (self.rng.unit() * ls_max.min(card as f64)) as usize + 1;
+            let l = l.min(card);
+            self.remove_string(r, c as usize, l);
+            ruined.push(r);
+        }
+        self.ctx.neighbours[seed] = nbrs;
+    }
+
+    fn remove_string(&mut self, r: usize, c: usize, l: usize) {
+        self.touch(r);
+        let jobs: Vec<usize> = self.routes[r].jobs().collect();
+        let card = jobs.len();
+        let idx = jobs.iter().position(|&j| j == c).unwrap_or(0);
+        let split = l < card && self.rng.unit() < self.params.split_rate;
+        let (mut kept, mut total) = (0, l);
+        if split {
+            kept = 1;
+            while l + kept < card && self.rng.unit() > self.params.split_depth {
+                kept += 1;
+            }
+            total = l + kept;
+        }
+        let lo = (idx + 1).saturating_sub(total);
+        let hi = idx.min(card - total);
+        let st = self.rng.between(lo, hi);
+        let keep_at = if split { st + self.rng.between(0, l) } else { usize::MAX };
+        for (k, &j) in jobs.iter().enumerate().skip(st).take(total) {
+            if k >= keep_at && k < keep_at + kept {
+                continue;
+            }
+            self.removed_flag[j] = true;
+            self.route_of[j] = NONE;
+            self.unassigned.push(j as u32);
+        }
+        let flags = &self.removed_flag;
+        self.routes[r].nodes.retain(|&x| x == super::route_state::RELOAD || !flags[x as usize]);
+        for &j in &jobs[st..st + total] {
+            self.removed_flag[j] = false;
+        }
+        self.routes[r].normalize();
+        self.routes[r].update(&self.ctx);
+    }
+
+    /// Re-inserts every unserved job (greedy with blinks), in one of SISR's orders.
+    fn recreate(&mut self, blink: f64) {
+        let mut jobs = std::mem::take(&mut self.unassigned);
+        self.rng.shuffle(&mut jobs);
+        let pick = self.rng.below(11);
+        if pick < 4 {
+            // random
+        } else if pick < 8 {
+            jobs.sort_by(|&a, &b| self.size_key[b as usize].total_cmp(&self.size_key[a as usize]));
+        } else if pick < 10 {
+            jobs.sort_by_key(|&a| std::cmp::Reverse(self.depot_dist[a as usize]));
+        } else {
+            jobs.sort_by_key(|&a| self.depot_dist[a as usize]);
+        }
+        for u in jobs {
+            let u = u as usize;
+            let best = self.best_insertion(u, blink);
+            if best.route != NONE as usize {
+                self.touch(best.route);
+                self.routes[best.route].apply(&best, u, &self.ctx);
+                self.route_of[u] = best.route as u32;
+            } else {
+                self.unassigned.push(u as u32);
+            }
+        }
+    }
+
+    fn best_insertion(&mut self, u: usize, blink: f64) -> Insertion {
+        let mut best = Insertion { delta: self.penalty[u], route: NONE as usize, gap: 0, new_trip: false };
+        self.stamp_candidates();
+        let g = self.params.insertion_neighbours.min(self.ctx.neighbours[u].len());
+        for k in 0..g {
+            let nb = self.ctx.neighbours[u][k] as usize;
+            let r = self.route_of[nb];
+            if r != NONE && self.cand_stamp[r as usize] != self.stamp_c {
+                let r = r as usize;
+                self.cand_stamp[r] = self.stamp_c;
+                self.routes[r].best_insertion(&self.ctx, r, u, &mut best, &mut self.rng, blink);
+            }
+        }
+        for r in 0..self.routes.len() {
+            if self.routes[r].n_jobs == 0 {
+                let c = self.ctx.veh_class[r];
+                if self.class_seen[c] != self.stamp_c {
+                    self.class_seen[c] = self.stamp_c;
+                    self.cand_stamp[r] = self.stamp_c;
+                    self.routes[r].best_insertion(&self.ctx, r, u, &mut best, &mut self.rng, blink);
+                }
+            }
+        }
+        if best.route == NONE as usize {
+            // Nothing near fits: look everywhere.
+            for r in 0..self.routes.len() {
+                if self.cand_stamp[r] != self.stamp_c && self.routes[r].n_jobs > 0 {
+                    self.routes[r].best_insertion(&self.ctx, r, u, &mut best, &mut self.rng, blink);
+                }
+            }
+        }
+        best
+    }
+}
+
+impl Search<'_> {
+    fn stamp_candidates(&mut self) {
+        self.stamp_c += 1;
+    }
+
+    /// Builds a first solution, then anneals until the budget is spent.
+    pub fn run(mut self, budget: &Budget) -> Found {
+        self.begin();
+        self.recreate(0.0);
+        let mut cur = self.total_cost();
+        let snapshot = |s: &Self| (s.routes.iter().map(|r| r.nodes.clone()).collect::<Vec<_>>(), s.unassigned.clone());
+        let mut best_cost = cur;
+        let mut best = snapshot(&self);
+        let mut time_to_best = (budget.clock)();
+
+        // Temperatures scale with the average arc of the first solution, so one setting suits
+        // costs in metres, tenths or plain units alike.
+        let served = self.route_of.len() - self.unassigned.len();
+        let used = self.routes.iter().filter(|r| r.n_jobs > 0).count();
+        let travel: i64 = self.routes.iter().map(|r| r.cost - if r.n_jobs > 0 { self.ctx.p.vehicles[r.vehicle].fixed_cost } else { 0 }).sum();
+        let avg_arc = (travel as f64 / (served + used).max(1) as f64).max(1e-9);
+        let (t0, t1) = (self.params.t_start * avg_arc, self.params.t_end * avg_arc);
+
+        let mut it: u64 = 0;
+        loop {
+            let now = (budget.clock)();
+            let mut progress: f64 = 0.0;
+            if let Some(tl) = budget.time_limit {
+                if now >= tl {
+                    break;
+                }
+                progress = progress.max(now / tl);
+            }
+            if let Some(mi) = budget.max_iterations {
+                if it >= mi {
+                    break;
+                }
+                progress = progress.max(it as f64 / mi as f64);
+            }
+            if budget.time_limit.is_none() && budget.max_iterations.is_none() {
+                break;
+            }
+            it += 1;
+            let temp = t0 * (t1 / t0).powf(progress);
+            self.begin();
+            self.ruin();
+            self.recreate(self.params.blink_rate);
+            let new = self.total_cost();
+            let threshold = cur as f64 - temp * self.rng.unit().max(1e-300).ln();
+            if self.touched_feasible() && (new as f64) < threshold {
+                cur = new;
+                if cur < best_cost {
+                    best_cost = cur;
+                    best = snapshot(&self);
+                    time_to_best = (budget.clock)();
+                }
+            } else {
+                self.undo();
+            }
+        }
+        let (nodes, unassigned) = best;
+        let routes = nodes
+            .into_iter()
+            .enumerate()
+            .map(|(v, n)| {
+                let mut r = RouteState::new(v);
+                r.nodes = n;
+                r.update(&self.ctx);
+                r
+            })
+            .collect();
+        Found { routes, unassigned: unassigned.into_iter().map(|j| j as usize).collect(), iterations: it, time_to_best }
+    }
+}
