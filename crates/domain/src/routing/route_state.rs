@@ -131,8 +131,9 @@ pub(crate) struct RouteState {
     pub n_jobs: usize,
     /// Arc costs plus the fixed cost when used.
     pub cost: i64,
-    /// False when a removal broke a time rule (matrices need not obey the triangle inequality,
-    /// and the departure convention makes the duration non-monotone); such a move is rejected.
+    /// False when a move broke a rule: a removal can break a time rule (matrices need not obey the
+    /// triangle inequality, and the departure convention makes the duration non-monotone), and a
+    /// route moved to another vehicle can break its capacity. Such a move is rejected.
     pub feasible: bool,
 }
 
@@ -242,6 +243,9 @@ impl RouteState {
             self.trip_of_gap[i] = t;
         }
         self.trip_of_gap[m + 1] = t;
+        // Capacity and trip count can break when a whole route moves to another vehicle.
+        self.feasible &= self.n_trips <= v.max_trips as usize
+            && self.trip_load.chunks(ctx.dims.max(1)).all(|l| l.iter().zip(&v.capacity).all(|(a, c)| a <= c));
         self.cost = if m == 0 {
             0
         } else {
@@ -270,16 +274,7 @@ impl RouteState {
             if blink > 0.0 && rng.unit() < blink {
                 continue;
             }
-            let base = self.trip_of_gap[gap] as usize * ctx.dims;
-            if (0..ctx.dims).any(|d| self.trip_load[base + d] + dem[d] > v.capacity[d]) {
-                continue;
-            }
-            let arr = self.dep[gap] + ctx.time(a, lu);
-            let Some(start) = service_start(ctx.p, u, arr) else { continue };
-            if start + job.service + ctx.time(lu, b) > self.lat[gap + 1] {
-                continue;
-            }
-            if v.max_duration.is_some() && !self.duration_ok(ctx, u, gap, false) {
+            if !self.slot_ok(ctx, u, gap) {
                 continue;
             }
             *best = Insertion { delta, route: route_idx, gap, new_trip: false };
@@ -302,6 +297,26 @@ impl RouteState {
                 }
             }
         }
+    }
+
+    /// Whether `u` fits between positions `gap` and `gap + 1`: trip load, the window at `u`, the
+    /// latest arrival downstream, and (by full simulation) the maximum duration.
+    #[inline]
+    pub fn slot_ok(&self, ctx: &Ctx, u: usize, gap: usize) -> bool {
+        let v = &ctx.p.vehicles[self.vehicle];
+        let dem = ctx.dem(u);
+        let base = self.trip_of_gap[gap] as usize * ctx.dims;
+        if (0..ctx.dims).any(|d| self.trip_load[base + d] + dem[d] > v.capacity[d]) {
+            return false;
+        }
+        let (a, b) = (self.loc[gap], self.loc[gap + 1]);
+        let lu = ctx.job_loc[u];
+        let arr = self.dep[gap] + ctx.time(a, lu);
+        let Some(start) = service_start(ctx.p, u, arr) else { return false };
+        if start + ctx.p.jobs[u].service + ctx.time(lu, b) > self.lat[gap + 1] {
+            return false;
+        }
+        v.max_duration.is_none() || self.duration_ok(ctx, u, gap, false)
     }
 
     /// Full simulation of the route with `u` inserted, for the maximum-duration rule (whose

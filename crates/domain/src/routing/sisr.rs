@@ -29,6 +29,9 @@ pub struct SearchParams {
     pub t_end: f64,
     /// Recreate looks first at routes that hold one of this many nearest jobs.
     pub insertion_neighbours: usize,
+    /// With a mixed fleet: probability that an iteration first hands a whole route to another
+    /// kind of vehicle (greedy insertion alone rarely picks the bigger, dearer van).
+    pub vehicle_swap_rate: f64,
 }
 
 impl Default for SearchParams {
@@ -42,6 +45,7 @@ impl Default for SearchParams {
             t_start: 0.5,
             t_end: 0.005,
             insertion_neighbours: 40,
+            vehicle_swap_rate: 0.1,
         }
     }
 }
@@ -81,6 +85,7 @@ pub(crate) struct Search<'a> {
     size_key: Vec<f64>,
     depot_dist: Vec<i64>,
     penalty: Vec<i64>,
+    mixed_fleet: bool,
 }
 
 impl<'a> Search<'a> {
@@ -121,6 +126,7 @@ impl<'a> Search<'a> {
             size_key,
             depot_dist,
             penalty,
+            mixed_fleet: n_classes > 1,
         }
     }
 
@@ -301,6 +307,30 @@ impl<'a> Search<'a> {
 }
 
 impl Search<'_> {
+    /// Exchanges the stops of a used route with those of a vehicle of another kind (possibly empty).
+    fn swap_vehicles(&mut self) {
+        let nr = self.routes.len();
+        let a = self.rng.below(nr);
+        if self.routes[a].n_jobs == 0 {
+            return;
+        }
+        let b = self.rng.below(nr);
+        if self.ctx.veh_class[a] == self.ctx.veh_class[b] {
+            return;
+        }
+        self.touch(a);
+        self.touch(b);
+        let (na, nb) = (std::mem::take(&mut self.routes[a].nodes), std::mem::take(&mut self.routes[b].nodes));
+        self.routes[a].nodes = nb;
+        self.routes[b].nodes = na;
+        for r in [a, b] {
+            self.routes[r].update(&self.ctx);
+            for j in self.routes[r].jobs() {
+                self.route_of[j] = r as u32;
+            }
+        }
+    }
+
     fn stamp_candidates(&mut self) {
         self.stamp_c += 1;
     }
@@ -345,6 +375,9 @@ impl Search<'_> {
             it += 1;
             let temp = t0 * (t1 / t0).powf(progress);
             self.begin();
+            if self.mixed_fleet && self.rng.unit() < self.params.vehicle_swap_rate {
+                self.swap_vehicles();
+            }
             self.ruin();
             self.recreate(self.params.blink_rate);
             let new = self.total_cost();
