@@ -22,14 +22,36 @@ fn parse_args() -> Result<Args, String> {
         it.next();
     }
     let mut file = None;
-    let mut args = Args { file: String::new(), time_limit: 10.0, seed: 1, max_vehicles: None, max_iterations: None };
+    let mut args = Args {
+        file: String::new(),
+        time_limit: 10.0,
+        seed: 1,
+        max_vehicles: None,
+        max_iterations: None,
+    };
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
         match a.as_str() {
-            "--time-limit" => args.time_limit = value(&a)?.parse().map_err(|e| format!("--time-limit: {e}"))?,
+            "--time-limit" => {
+                args.time_limit = value(&a)?
+                    .parse()
+                    .map_err(|e| format!("--time-limit: {e}"))?
+            }
             "--seed" => args.seed = value(&a)?.parse().map_err(|e| format!("--seed: {e}"))?,
-            "--max-vehicles" => args.max_vehicles = Some(value(&a)?.parse().map_err(|e| format!("--max-vehicles: {e}"))?),
-            "--max-iterations" => args.max_iterations = Some(value(&a)?.parse().map_err(|e| format!("--max-iterations: {e}"))?),
+            "--max-vehicles" => {
+                args.max_vehicles = Some(
+                    value(&a)?
+                        .parse()
+                        .map_err(|e| format!("--max-vehicles: {e}"))?,
+                )
+            }
+            "--max-iterations" => {
+                args.max_iterations = Some(
+                    value(&a)?
+                        .parse()
+                        .map_err(|e| format!("--max-iterations: {e}"))?,
+                )
+            }
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
             s => file = Some(s.to_string()),
         }

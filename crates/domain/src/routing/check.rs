@@ -18,11 +18,23 @@ pub enum Violation {
     #[error("job {0} is neither served nor listed as unassigned")]
     Missing(usize),
     #[error("vehicle {vehicle}: {trips} trips (max {max}) or an empty trip")]
-    Trips { vehicle: usize, trips: usize, max: u32 },
+    Trips {
+        vehicle: usize,
+        trips: usize,
+        max: u32,
+    },
     #[error("vehicle {vehicle}, trip {trip}: load exceeds capacity in dimension {dim}")]
-    Capacity { vehicle: usize, trip: usize, dim: usize },
+    Capacity {
+        vehicle: usize,
+        trip: usize,
+        dim: usize,
+    },
     #[error("vehicle {vehicle}: job {job} arrives at {arrival}, after its last time window")]
-    TimeWindow { vehicle: usize, job: usize, arrival: i64 },
+    TimeWindow {
+        vehicle: usize,
+        job: usize,
+        arrival: i64,
+    },
     #[error("vehicle {vehicle}: back at {arrival}, after shift end")]
     ShiftEnd { vehicle: usize, arrival: i64 },
     #[error("vehicle {vehicle}: route lasts {duration}, longer than allowed")]
@@ -53,17 +65,33 @@ pub fn schedule(problem: &Problem, route: &Route) -> (RouteSchedule, Vec<Violati
     let mut problems = Vec::new();
     let vid = route.vehicle;
     if route.trips.len() > v.max_trips as usize || route.trips.iter().any(|t| t.is_empty()) {
-        problems.push(Violation::Trips { vehicle: vid, trips: route.trips.len(), max: v.max_trips });
+        problems.push(Violation::Trips {
+            vehicle: vid,
+            trips: route.trips.len(),
+            max: v.max_trips,
+        });
     }
     let mut stops = Vec::new();
     if route.trips.iter().all(|t| t.is_empty()) {
-        return (RouteSchedule { vehicle: vid, stops, distance: 0, duration: 0, cost: 0 }, problems);
+        return (
+            RouteSchedule {
+                vehicle: vid,
+                stops,
+                distance: 0,
+                duration: 0,
+                cost: 0,
+            },
+            problems,
+        );
     }
     // Departure: delay by the wait at the first job (computed as if leaving at shift start).
     let first = route.trips[0][0];
     let arr0 = v.shift.start + m.time(v.start_location, problem.jobs[first].location);
     let start0 = service_start(problem, first, arr0).unwrap_or(arr0);
-    let depart = v.shift.start.max(start0 - m.time(v.start_location, problem.jobs[first].location));
+    let depart = v
+        .shift
+        .start
+        .max(start0 - m.time(v.start_location, problem.jobs[first].location));
 
     let dims = problem.dimensions;
     let mut t = depart;
@@ -77,20 +105,38 @@ pub fn schedule(problem: &Problem, route: &Route) -> (RouteSchedule, Vec<Violati
                 *l += problem.jobs[j].demand[d];
             }
         }
-        for d in 0..dims {
-            if load[d] > v.capacity[d] {
-                problems.push(Violation::Capacity { vehicle: vid, trip: ti, dim: d });
+        for (d, (&l, &c)) in load.iter().zip(&v.capacity).enumerate() {
+            if l > c {
+                problems.push(Violation::Capacity {
+                    vehicle: vid,
+                    trip: ti,
+                    dim: d,
+                });
             }
         }
         if ti == 0 {
-            stops.push(Stop { kind: StopKind::Start, location: loc, arrival: depart, start: depart, departure: depart, load_after: load.clone() });
+            stops.push(Stop {
+                kind: StopKind::Start,
+                location: loc,
+                arrival: depart,
+                start: depart,
+                departure: depart,
+                load_after: load.clone(),
+            });
         } else {
             let arrival = t + m.time(loc, v.start_location);
             distance += m.dist(loc, v.start_location);
             cost += problem.arc_cost(v, loc, v.start_location);
             loc = v.start_location;
             t = arrival + v.reload_time;
-            stops.push(Stop { kind: StopKind::Reload, location: loc, arrival, start: arrival, departure: t, load_after: load.clone() });
+            stops.push(Stop {
+                kind: StopKind::Reload,
+                location: loc,
+                arrival,
+                start: arrival,
+                departure: t,
+                load_after: load.clone(),
+            });
         }
         for &j in trip {
             let job = &problem.jobs[j];
@@ -100,7 +146,11 @@ pub fn schedule(problem: &Problem, route: &Route) -> (RouteSchedule, Vec<Violati
             let start = match service_start(problem, j, arrival) {
                 Some(s) => s,
                 None => {
-                    problems.push(Violation::TimeWindow { vehicle: vid, job: j, arrival });
+                    problems.push(Violation::TimeWindow {
+                        vehicle: vid,
+                        job: j,
+                        arrival,
+                    });
                     arrival
                 }
             };
@@ -109,21 +159,50 @@ pub fn schedule(problem: &Problem, route: &Route) -> (RouteSchedule, Vec<Violati
             for (d, l) in load.iter_mut().enumerate() {
                 *l -= job.demand[d];
             }
-            stops.push(Stop { kind: StopKind::Job(j), location: loc, arrival, start, departure: t, load_after: load.clone() });
+            stops.push(Stop {
+                kind: StopKind::Job(j),
+                location: loc,
+                arrival,
+                start,
+                departure: t,
+                load_after: load.clone(),
+            });
         }
     }
     let arrival = t + m.time(loc, v.end_location);
     distance += m.dist(loc, v.end_location);
     cost += problem.arc_cost(v, loc, v.end_location);
-    stops.push(Stop { kind: StopKind::End, location: v.end_location, arrival, start: arrival, departure: arrival, load_after: vec![0; dims] });
+    stops.push(Stop {
+        kind: StopKind::End,
+        location: v.end_location,
+        arrival,
+        start: arrival,
+        departure: arrival,
+        load_after: vec![0; dims],
+    });
     if arrival > v.shift.end {
-        problems.push(Violation::ShiftEnd { vehicle: vid, arrival });
+        problems.push(Violation::ShiftEnd {
+            vehicle: vid,
+            arrival,
+        });
     }
     let duration = arrival - depart;
     if v.max_duration.is_some_and(|md| duration > md) {
-        problems.push(Violation::Duration { vehicle: vid, duration });
+        problems.push(Violation::Duration {
+            vehicle: vid,
+            duration,
+        });
     }
-    (RouteSchedule { vehicle: vid, stops, distance, duration, cost }, problems)
+    (
+        RouteSchedule {
+            vehicle: vid,
+            stops,
+            distance,
+            duration,
+            cost,
+        },
+        problems,
+    )
 }
 
 /// Earliest service start for `job` when arriving at `arrival`, or None if every window has closed.
@@ -132,11 +211,17 @@ pub fn service_start(problem: &Problem, job: usize, arrival: i64) -> Option<i64>
     if ws.is_empty() {
         return Some(arrival);
     }
-    ws.iter().find(|w| w.end >= arrival).map(|w| arrival.max(w.start))
+    ws.iter()
+        .find(|w| w.end >= arrival)
+        .map(|w| arrival.max(w.start))
 }
 
 /// Checks a whole solution: every job served once or listed unassigned, every route feasible.
-pub fn check(problem: &Problem, routes: &[Route], unassigned: &[usize]) -> Result<Evaluation, Vec<Violation>> {
+pub fn check(
+    problem: &Problem,
+    routes: &[Route],
+    unassigned: &[usize],
+) -> Result<Evaluation, Vec<Violation>> {
     let mut problems = Vec::new();
     let n = problem.jobs.len();
     let mut seen = vec![false; n];
@@ -179,9 +264,19 @@ pub fn check(problem: &Problem, routes: &[Route], unassigned: &[usize]) -> Resul
             unserved_penalty += problem.jobs[j].unserved_penalty;
         }
     }
-    problems.extend(seen.iter().enumerate().filter(|(_, s)| !**s).map(|(j, _)| Violation::Missing(j)));
+    problems.extend(
+        seen.iter()
+            .enumerate()
+            .filter(|(_, s)| !**s)
+            .map(|(j, _)| Violation::Missing(j)),
+    );
     if problems.is_empty() {
-        Ok(Evaluation { cost: cost + unserved_penalty, distance, unserved_penalty, schedules })
+        Ok(Evaluation {
+            cost: cost + unserved_penalty,
+            distance,
+            unserved_penalty,
+            schedules,
+        })
     } else {
         Err(problems)
     }

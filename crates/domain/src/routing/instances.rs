@@ -80,7 +80,10 @@ pub fn parse_file(name: &str, text: &str) -> Result<BenchInstance, ParseError> {
 }
 
 fn num(tok: &str, line: usize) -> Result<f64, ParseError> {
-    tok.parse::<f64>().map_err(|_| ParseError::Bad { line, msg: format!("not a number: {tok:?}") })
+    tok.parse::<f64>().map_err(|_| ParseError::Bad {
+        line,
+        msg: format!("not a number: {tok:?}"),
+    })
 }
 
 /// CVRPLIB `.vrp`: TYPE CVRP, EDGE_WEIGHT_TYPE EUC_2D, one depot.
@@ -105,7 +108,9 @@ pub fn parse_cvrplib(text: &str) -> Result<BenchInstance, ParseError> {
             let (key, val) = (key.trim().to_ascii_uppercase(), val.trim());
             match key.as_str() {
                 "NAME" => name = val.to_string(),
-                "TYPE" if !val.eq_ignore_ascii_case("CVRP") => return Err(ParseError::Unsupported(format!("TYPE {val}"))),
+                "TYPE" if !val.eq_ignore_ascii_case("CVRP") => {
+                    return Err(ParseError::Unsupported(format!("TYPE {val}")));
+                }
                 "EDGE_WEIGHT_TYPE" if !(val.eq_ignore_ascii_case("EUC_2D")) => {
                     return Err(ParseError::Unsupported(format!("EDGE_WEIGHT_TYPE {val}")));
                 }
@@ -126,7 +131,11 @@ pub fn parse_cvrplib(text: &str) -> Result<BenchInstance, ParseError> {
         }
         let toks: Vec<&str> = line.split_whitespace().collect();
         match (section, toks.len()) {
-            ("coord", 3) => coords.push((num(toks[0], ln)? as i64, num(toks[1], ln)?, num(toks[2], ln)?)),
+            ("coord", 3) => coords.push((
+                num(toks[0], ln)? as i64,
+                num(toks[1], ln)?,
+                num(toks[2], ln)?,
+            )),
             ("demand", 2) => demands.push((num(toks[0], ln)? as i64, num(toks[1], ln)? as i64)),
             ("depot", 1) => {
                 let d = num(toks[0], ln)? as i64;
@@ -134,19 +143,29 @@ pub fn parse_cvrplib(text: &str) -> Result<BenchInstance, ParseError> {
                     depots.push(d);
                 }
             }
-            _ => return Err(ParseError::Bad { line: ln, msg: format!("unexpected line in section {section:?}") }),
+            _ => {
+                return Err(ParseError::Bad {
+                    line: ln,
+                    msg: format!("unexpected line in section {section:?}"),
+                });
+            }
         }
     }
     let capacity = capacity.ok_or(ParseError::Missing("CAPACITY"))?;
     if coords.is_empty() || coords.len() != demands.len() {
-        return Err(ParseError::Missing("NODE_COORD_SECTION / DEMAND_SECTION of equal length"));
+        return Err(ParseError::Missing(
+            "NODE_COORD_SECTION / DEMAND_SECTION of equal length",
+        ));
     }
     let depot_id = match depots.as_slice() {
         [] => coords[0].0,
         [d] => *d,
         _ => return Err(ParseError::Unsupported("more than one depot".into())),
     };
-    let depot = coords.iter().position(|c| c.0 == depot_id).ok_or(ParseError::Missing("depot node"))?;
+    let depot = coords
+        .iter()
+        .position(|c| c.0 == depot_id)
+        .ok_or(ParseError::Missing("depot node"))?;
     let points: Vec<(f64, f64)> = coords.iter().map(|c| (c.1, c.2)).collect();
     let matrix = travel::euclid_nint(&points);
     let mut jobs = Vec::new();
@@ -155,22 +174,50 @@ pub fn parse_cvrplib(text: &str) -> Result<BenchInstance, ParseError> {
         if loc == depot {
             continue;
         }
-        let d = demands.iter().find(|d| d.0 == c.0).ok_or(ParseError::Missing("demand of a node"))?.1;
+        let d = demands
+            .iter()
+            .find(|d| d.0 == c.0)
+            .ok_or(ParseError::Missing("demand of a node"))?
+            .1;
         jobs.push(Job::new(loc, vec![d]));
         job_numbers.push(c.0);
     }
     let total: i64 = jobs.iter().map(|j| j.demand[0]).sum();
-    let k_min = if capacity > 0 { (total + capacity - 1) / capacity } else { 0 } as usize;
+    let k_min = if capacity > 0 {
+        (total + capacity - 1) / capacity
+    } else {
+        0
+    } as usize;
     let vehicle = Vehicle::new(depot, vec![capacity]);
-    let problem = Problem { dimensions: 1, jobs, vehicles: vec![vehicle; k_min.max(1)], matrix };
-    Ok(BenchInstance { name, kind: BenchKind::Cvrp, problem, job_numbers, scale: 1, k_min })
+    let problem = Problem {
+        dimensions: 1,
+        jobs,
+        vehicles: vec![vehicle; k_min.max(1)],
+        matrix,
+    };
+    Ok(BenchInstance {
+        name,
+        kind: BenchKind::Cvrp,
+        problem,
+        job_numbers,
+        scale: 1,
+        k_min,
+    })
 }
 
 /// Solomon `.txt`: name, VEHICLE NUMBER/CAPACITY, then one row per customer
 /// (number, x, y, demand, ready, due, service); customer 0 is the depot.
 pub fn parse_solomon(text: &str) -> Result<BenchInstance, ParseError> {
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())).filter(|(_, l)| !l.is_empty());
-    let name = lines.next().ok_or(ParseError::Missing("name"))?.1.to_string();
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty());
+    let name = lines
+        .next()
+        .ok_or(ParseError::Missing("name"))?
+        .1
+        .to_string();
     let mut fleet: Option<(usize, i64)> = None;
     let mut rows: Vec<[f64; 7]> = Vec::new();
     for (ln, line) in lines {
@@ -180,7 +227,9 @@ pub fn parse_solomon(text: &str) -> Result<BenchInstance, ParseError> {
             continue;
         }
         match toks.len() {
-            2 if fleet.is_none() => fleet = Some((num(toks[0], ln)? as usize, num(toks[1], ln)? as i64)),
+            2 if fleet.is_none() => {
+                fleet = Some((num(toks[0], ln)? as usize, num(toks[1], ln)? as i64))
+            }
             7 => {
                 let mut r = [0.0; 7];
                 for (k, t) in toks.iter().enumerate() {
@@ -188,7 +237,12 @@ pub fn parse_solomon(text: &str) -> Result<BenchInstance, ParseError> {
                 }
                 rows.push(r);
             }
-            _ => return Err(ParseError::Bad { line: ln, msg: "expected 2 or 7 numbers".into() }),
+            _ => {
+                return Err(ParseError::Bad {
+                    line: ln,
+                    msg: "expected 2 or 7 numbers".into(),
+                });
+            }
         }
     }
     let (vehicles, capacity) = fleet.ok_or(ParseError::Missing("VEHICLE NUMBER / CAPACITY"))?;
@@ -211,7 +265,23 @@ pub fn parse_solomon(text: &str) -> Result<BenchInstance, ParseError> {
         job_numbers.push(r[0] as i64);
     }
     let total: i64 = jobs.iter().map(|j| j.demand[0]).sum();
-    let k_min = if capacity > 0 { (total + capacity - 1) / capacity } else { 0 } as usize;
-    let problem = Problem { dimensions: 1, jobs, vehicles: vec![vehicle; vehicles.max(1)], matrix };
-    Ok(BenchInstance { name, kind: BenchKind::Solomon, problem, job_numbers, scale: 10, k_min })
+    let k_min = if capacity > 0 {
+        (total + capacity - 1) / capacity
+    } else {
+        0
+    } as usize;
+    let problem = Problem {
+        dimensions: 1,
+        jobs,
+        vehicles: vec![vehicle; vehicles.max(1)],
+        matrix,
+    };
+    Ok(BenchInstance {
+        name,
+        kind: BenchKind::Solomon,
+        problem,
+        job_numbers,
+        scale: 10,
+        k_min,
+    })
 }

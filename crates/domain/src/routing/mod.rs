@@ -17,7 +17,7 @@ mod tests;
 pub use check::{Evaluation, Violation, check};
 pub use model::{Job, MANDATORY_PENALTY, Problem, ProblemError, TimeWindow, TravelMatrix, Vehicle};
 pub use sisr::SearchParams;
-pub use solution::{Route, RouteSchedule, SolveStats, Solution, Stop, StopKind};
+pub use solution::{Route, RouteSchedule, Solution, SolveStats, Stop, StopKind};
 
 use serde::{Deserialize, Serialize};
 
@@ -34,35 +34,69 @@ pub struct SolveOptions {
 
 impl Default for SolveOptions {
     fn default() -> Self {
-        SolveOptions { time_limit: Some(10.0), max_iterations: None, seed: 1, params: SearchParams::default() }
+        SolveOptions {
+            time_limit: Some(10.0),
+            max_iterations: None,
+            seed: 1,
+            params: SearchParams::default(),
+        }
     }
 }
 
 /// Solves `problem`. `clock` returns the seconds elapsed since the caller's start (read about once
 /// per iteration); pass `&|| 0.0` with `max_iterations` for a run that depends only on the seed.
 /// The result always passes `check`: jobs that cannot be served feasibly are listed as unassigned.
-pub fn solve(problem: &Problem, options: &SolveOptions, clock: &dyn Fn() -> f64) -> Result<Solution, ProblemError> {
+pub fn solve(
+    problem: &Problem,
+    options: &SolveOptions,
+    clock: &dyn Fn() -> f64,
+) -> Result<Solution, ProblemError> {
     problem.validate()?;
-    let budget = sisr::Budget { time_limit: options.time_limit, max_iterations: options.max_iterations, clock };
+    let budget = sisr::Budget {
+        time_limit: options.time_limit,
+        max_iterations: options.max_iterations,
+        clock,
+    };
     let found = sisr::Search::new(problem, options.params.clone(), options.seed).run(&budget);
     let elapsed = clock();
     let routes: Vec<Route> = found
         .routes
         .iter()
         .filter(|r| r.n_jobs > 0)
-        .map(|r| Route { vehicle: r.vehicle, trips: r.trips() })
+        .map(|r| Route {
+            vehicle: r.vehicle,
+            trips: r.trips(),
+        })
         .collect();
-    let stats = SolveStats { iterations: found.iterations, time_to_best: found.time_to_best, elapsed };
+    let stats = SolveStats {
+        iterations: found.iterations,
+        time_to_best: found.time_to_best,
+        elapsed,
+    };
     let mut unassigned = found.unassigned;
     unassigned.sort_unstable();
     match check(problem, &routes, &unassigned) {
-        Ok(ev) => Ok(Solution { routes, unassigned, cost: ev.cost, distance: ev.distance, schedules: ev.schedules, stats }),
+        Ok(ev) => Ok(Solution {
+            routes,
+            unassigned,
+            cost: ev.cost,
+            distance: ev.distance,
+            schedules: ev.schedules,
+            stats,
+        }),
         // The search keeps only feasible states, so this is a bug; still never return a broken
         // plan: serving nobody is always feasible.
         Err(_) => {
             let all: Vec<usize> = (0..problem.jobs.len()).collect();
             let ev = check(problem, &[], &all).map_err(|_| ProblemError::NegativeTravel)?;
-            Ok(Solution { routes: Vec::new(), unassigned: all, cost: ev.cost, distance: 0, schedules: Vec::new(), stats })
+            Ok(Solution {
+                routes: Vec::new(),
+                unassigned: all,
+                cost: ev.cost,
+                distance: 0,
+                schedules: Vec::new(),
+                stats,
+            })
         }
     }
 }

@@ -15,7 +15,10 @@ pub struct TimeWindow {
 }
 
 impl TimeWindow {
-    pub const ALWAYS: TimeWindow = TimeWindow { start: 0, end: i64::MAX / 4 };
+    pub const ALWAYS: TimeWindow = TimeWindow {
+        start: 0,
+        end: i64::MAX / 4,
+    };
 
     pub fn new(start: i64, end: i64) -> Self {
         TimeWindow { start, end }
@@ -39,7 +42,13 @@ pub struct Job {
 
 impl Job {
     pub fn new(location: usize, demand: Vec<i64>) -> Self {
-        Job { location, demand, service: 0, windows: Vec::new(), unserved_penalty: MANDATORY_PENALTY }
+        Job {
+            location,
+            demand,
+            service: 0,
+            windows: Vec::new(),
+            unserved_penalty: MANDATORY_PENALTY,
+        }
     }
 
     /// The usual priority scheme: a job of priority `p` (1 = lowest) costs `p × base` when left
@@ -147,7 +156,13 @@ impl Problem {
                 return Err(ProblemError::MatrixSize { n, got });
             }
         }
-        if self.matrix.distance.iter().chain(&self.matrix.time).any(|&x| x < 0) {
+        if self
+            .matrix
+            .distance
+            .iter()
+            .chain(&self.matrix.time)
+            .any(|&x| x < 0)
+        {
             return Err(ProblemError::NegativeTravel);
         }
         for (i, j) in self.jobs.iter().enumerate() {
@@ -159,7 +174,11 @@ impl Problem {
             }
             let windows_ok = j.windows.iter().all(|w| w.start <= w.end)
                 && j.windows.windows(2).all(|p| p[0].end < p[1].start);
-            if j.demand.iter().any(|&d| d < 0) || j.service < 0 || j.unserved_penalty < 0 || !windows_ok {
+            if j.demand.iter().any(|&d| d < 0)
+                || j.service < 0
+                || j.unserved_penalty < 0
+                || !windows_ok
+            {
                 return Err(ProblemError::JobValues(i));
             }
         }

@@ -34,7 +34,11 @@ impl<'a> Ctx<'a> {
         let n = p.matrix.n;
         let dims = p.dimensions;
         let job_loc: Vec<usize> = p.jobs.iter().map(|j| j.location).collect();
-        let demand = p.jobs.iter().flat_map(|j| j.demand.iter().copied()).collect();
+        let demand = p
+            .jobs
+            .iter()
+            .flat_map(|j| j.demand.iter().copied())
+            .collect();
         let mut pairs: Vec<(i64, i64)> = Vec::new();
         let mut veh_cost = Vec::new();
         for v in &p.vehicles {
@@ -47,7 +51,14 @@ impl<'a> Ctx<'a> {
         }
         let cost_mats = pairs
             .iter()
-            .map(|&(cd, ct)| p.matrix.distance.iter().zip(&p.matrix.time).map(|(&d, &t)| cd * d + ct * t).collect())
+            .map(|&(cd, ct)| {
+                p.matrix
+                    .distance
+                    .iter()
+                    .zip(&p.matrix.time)
+                    .map(|(&d, &t)| cd * d + ct * t)
+                    .collect()
+            })
             .collect();
         let mut classes: Vec<&Vehicle> = Vec::new();
         let mut veh_class = Vec::new();
@@ -76,7 +87,17 @@ impl<'a> Ctx<'a> {
                 others
             })
             .collect();
-        Ctx { p, n, dims, job_loc, demand, cost_mats, veh_cost, veh_class, neighbours }
+        Ctx {
+            p,
+            n,
+            dims,
+            job_loc,
+            demand,
+            cost_mats,
+            veh_cost,
+            veh_class,
+            neighbours,
+        }
     }
 
     #[inline]
@@ -101,7 +122,10 @@ impl<'a> Ctx<'a> {
         if ws.is_empty() {
             return latest_start;
         }
-        ws.iter().rev().find(|w| w.start <= latest_start).map_or(NEVER, |w| w.end.min(latest_start))
+        ws.iter()
+            .rev()
+            .find(|w| w.start <= latest_start)
+            .map_or(NEVER, |w| w.end.min(latest_start))
     }
 }
 
@@ -177,7 +201,13 @@ impl RouteState {
         let m = self.nodes.len();
         self.loc.clear();
         self.loc.push(v.start_location);
-        self.loc.extend(self.nodes.iter().map(|&x| if x == RELOAD { v.start_location } else { ctx.job_loc[x as usize] }));
+        self.loc.extend(self.nodes.iter().map(|&x| {
+            if x == RELOAD {
+                v.start_location
+            } else {
+                ctx.job_loc[x as usize]
+            }
+        }));
         self.loc.push(v.end_location);
 
         self.dep.resize(m + 2, 0);
@@ -204,7 +234,8 @@ impl RouteState {
         if m > 0 {
             let end = self.dep[m] + ctx.time(self.loc[m], self.loc[m + 1]);
             self.dep[m + 1] = end;
-            self.feasible &= end <= v.shift.end && v.max_duration.is_none_or(|md| end - depart <= md);
+            self.feasible &=
+                end <= v.shift.end && v.max_duration.is_none_or(|md| end - depart <= md);
         }
         self.lat.resize(m + 2, 0);
         self.lat[m + 1] = v.shift.end;
@@ -216,7 +247,8 @@ impl RouteState {
             } else if x == RELOAD {
                 next - ctx.time(self.loc[i], self.loc[i + 1]) - v.reload_time
             } else {
-                let ls = next - ctx.time(self.loc[i], self.loc[i + 1]) - ctx.p.jobs[x as usize].service;
+                let ls =
+                    next - ctx.time(self.loc[i], self.loc[i + 1]) - ctx.p.jobs[x as usize].service;
                 ctx.latest_arrival(x as usize, ls)
             };
         }
@@ -245,17 +277,33 @@ impl RouteState {
         self.trip_of_gap[m + 1] = t;
         // Capacity and trip count can break when a whole route moves to another vehicle.
         self.feasible &= self.n_trips <= v.max_trips as usize
-            && self.trip_load.chunks(ctx.dims.max(1)).all(|l| l.iter().zip(&v.capacity).all(|(a, c)| a <= c));
+            && self
+                .trip_load
+                .chunks(ctx.dims.max(1))
+                .all(|l| l.iter().zip(&v.capacity).all(|(a, c)| a <= c));
         self.cost = if m == 0 {
             0
         } else {
-            v.fixed_cost + self.loc.windows(2).map(|w| ctx.cost(self.vehicle, w[0], w[1])).sum::<i64>()
+            v.fixed_cost
+                + self
+                    .loc
+                    .windows(2)
+                    .map(|w| ctx.cost(self.vehicle, w[0], w[1]))
+                    .sum::<i64>()
         };
     }
 
     /// Best feasible insertion of job `u` into this route that beats `best.delta`; `blink` is the
     /// probability of skipping a slot (SISR's "blinks", Christiaens & Vanden Berghe 2020).
-    pub fn best_insertion(&self, ctx: &Ctx, route_idx: usize, u: usize, best: &mut Insertion, rng: &mut super::rng::Rng, blink: f64) {
+    pub fn best_insertion(
+        &self,
+        ctx: &Ctx,
+        route_idx: usize,
+        u: usize,
+        best: &mut Insertion,
+        rng: &mut super::rng::Rng,
+        blink: f64,
+    ) {
         let vi = self.vehicle;
         let v = &ctx.p.vehicles[vi];
         let lu = ctx.job_loc[u];
@@ -277,7 +325,12 @@ impl RouteState {
             if !self.slot_ok(ctx, u, gap) {
                 continue;
             }
-            *best = Insertion { delta, route: route_idx, gap, new_trip: false };
+            *best = Insertion {
+                delta,
+                route: route_idx,
+                gap,
+                new_trip: false,
+            };
         }
         if m > 0 && self.n_trips < v.max_trips as usize {
             // A new trip after reloading at the start depot.
@@ -288,12 +341,17 @@ impl RouteState {
                 && !(blink > 0.0 && rng.unit() < blink)
             {
                 let arr = self.dep[m] + ctx.time(last, s) + v.reload_time + ctx.time(s, lu);
-                if let Some(start) = service_start(ctx.p, u, arr) {
-                    if start + job.service + ctx.time(lu, e) <= v.shift.end
+                let fits = service_start(ctx.p, u, arr).is_some_and(|start| {
+                    start + job.service + ctx.time(lu, e) <= v.shift.end
                         && (v.max_duration.is_none() || self.duration_ok(ctx, u, m, true))
-                    {
-                        *best = Insertion { delta, route: route_idx, gap: m, new_trip: true };
-                    }
+                });
+                if fits {
+                    *best = Insertion {
+                        delta,
+                        route: route_idx,
+                        gap: m,
+                        new_trip: true,
+                    };
                 }
             }
         }
@@ -312,7 +370,9 @@ impl RouteState {
         let (a, b) = (self.loc[gap], self.loc[gap + 1]);
         let lu = ctx.job_loc[u];
         let arr = self.dep[gap] + ctx.time(a, lu);
-        let Some(start) = service_start(ctx.p, u, arr) else { return false };
+        let Some(start) = service_start(ctx.p, u, arr) else {
+            return false;
+        };
         if start + ctx.p.jobs[u].service + ctx.time(lu, b) > self.lat[gap + 1] {
             return false;
         }
@@ -323,7 +383,9 @@ impl RouteState {
     /// departure-time convention, see `check::schedule`, depends on the first stop).
     fn duration_ok(&self, ctx: &Ctx, u: usize, gap: usize, new_trip: bool) -> bool {
         let v = &ctx.p.vehicles[self.vehicle];
-        let Some(max) = v.max_duration else { return true };
+        let Some(max) = v.max_duration else {
+            return true;
+        };
         let mut seq: Vec<u32> = Vec::with_capacity(self.nodes.len() + 2);
         seq.extend_from_slice(&self.nodes[..gap]);
         if new_trip {
@@ -362,7 +424,10 @@ impl RouteState {
     }
 
     pub fn jobs(&self) -> impl Iterator<Item = usize> + '_ {
-        self.nodes.iter().filter(|&&x| x != RELOAD).map(|&x| x as usize)
+        self.nodes
+            .iter()
+            .filter(|&&x| x != RELOAD)
+            .map(|&x| x as usize)
     }
 
     /// Trips as lists of jobs, for the output.

@@ -6,8 +6,8 @@
 //! Every state the search keeps is feasible: insertions are checked exactly in O(1), and a move
 //! whose removals broke a time rule is undone.
 
-use super::route_state::{Ctx, Insertion, RouteState};
 use super::rng::Rng;
+use super::route_state::{Ctx, Insertion, RouteState};
 
 const NONE: u32 = u32::MAX;
 
@@ -99,13 +99,32 @@ impl<'a> Search<'a> {
         });
         let routes: Vec<RouteState> = routes.collect();
         // Relative size of a job: its largest share of some dimension's largest capacity.
-        let max_cap: Vec<i64> =
-            (0..problem.dimensions).map(|d| problem.vehicles.iter().map(|v| v.capacity[d]).max().unwrap_or(1).max(1)).collect();
+        let max_cap: Vec<i64> = (0..problem.dimensions)
+            .map(|d| {
+                problem
+                    .vehicles
+                    .iter()
+                    .map(|v| v.capacity[d])
+                    .max()
+                    .unwrap_or(1)
+                    .max(1)
+            })
+            .collect();
         let size_key = (0..nj)
-            .map(|j| ctx.dem(j).iter().zip(&max_cap).map(|(&q, &c)| q as f64 / c as f64).fold(0.0, f64::max))
+            .map(|j| {
+                ctx.dem(j)
+                    .iter()
+                    .zip(&max_cap)
+                    .map(|(&q, &c)| q as f64 / c as f64)
+                    .fold(0.0, f64::max)
+            })
             .collect();
         let depot = problem.vehicles.first().map_or(0, |v| v.start_location);
-        let depot_dist = problem.jobs.iter().map(|j| problem.matrix.dist(depot, j.location)).collect();
+        let depot_dist = problem
+            .jobs
+            .iter()
+            .map(|j| problem.matrix.dist(depot, j.location))
+            .collect();
         let penalty = problem.jobs.iter().map(|j| j.unserved_penalty).collect();
         let n_classes = ctx.veh_class.iter().copied().max().map_or(0, |c| c + 1);
         Search {
@@ -131,7 +150,12 @@ impl<'a> Search<'a> {
     }
 
     fn total_cost(&self) -> i64 {
-        self.routes.iter().map(|r| r.cost).sum::<i64>() + self.unassigned.iter().map(|&j| self.penalty[j as usize]).sum::<i64>()
+        self.routes.iter().map(|r| r.cost).sum::<i64>()
+            + self
+                .unassigned
+                .iter()
+                .map(|&j| self.penalty[j as usize])
+                .sum::<i64>()
     }
 
     fn touch(&mut self, r: usize) {
@@ -226,7 +250,11 @@ impl<'a> Search<'a> {
         let lo = (idx + 1).saturating_sub(total);
         let hi = idx.min(card - total);
         let st = self.rng.between(lo, hi);
-        let keep_at = if split { st + self.rng.between(0, l) } else { usize::MAX };
+        let keep_at = if split {
+            st + self.rng.between(0, l)
+        } else {
+            usize::MAX
+        };
         for (k, &j) in jobs.iter().enumerate().skip(st).take(total) {
             if k >= keep_at && k < keep_at + kept {
                 continue;
@@ -236,7 +264,9 @@ impl<'a> Search<'a> {
             self.unassigned.push(j as u32);
         }
         let flags = &self.removed_flag;
-        self.routes[r].nodes.retain(|&x| x == super::route_state::RELOAD || !flags[x as usize]);
+        self.routes[r]
+            .nodes
+            .retain(|&x| x == super::route_state::RELOAD || !flags[x as usize]);
         for &j in &jobs[st..st + total] {
             self.removed_flag[j] = false;
         }
@@ -272,9 +302,17 @@ impl<'a> Search<'a> {
     }
 
     fn best_insertion(&mut self, u: usize, blink: f64) -> Insertion {
-        let mut best = Insertion { delta: self.penalty[u], route: NONE as usize, gap: 0, new_trip: false };
+        let mut best = Insertion {
+            delta: self.penalty[u],
+            route: NONE as usize,
+            gap: 0,
+            new_trip: false,
+        };
         self.stamp_candidates();
-        let g = self.params.insertion_neighbours.min(self.ctx.neighbours[u].len());
+        let g = self
+            .params
+            .insertion_neighbours
+            .min(self.ctx.neighbours[u].len());
         for k in 0..g {
             let nb = self.ctx.neighbours[u][k] as usize;
             let r = self.route_of[nb];
@@ -320,7 +358,10 @@ impl Search<'_> {
         }
         self.touch(a);
         self.touch(b);
-        let (na, nb) = (std::mem::take(&mut self.routes[a].nodes), std::mem::take(&mut self.routes[b].nodes));
+        let (na, nb) = (
+            std::mem::take(&mut self.routes[a].nodes),
+            std::mem::take(&mut self.routes[b].nodes),
+        );
         self.routes[a].nodes = nb;
         self.routes[b].nodes = na;
         for r in [a, b] {
@@ -340,7 +381,12 @@ impl Search<'_> {
         self.begin();
         self.recreate(0.0);
         let mut cur = self.total_cost();
-        let snapshot = |s: &Self| (s.routes.iter().map(|r| r.nodes.clone()).collect::<Vec<_>>(), s.unassigned.clone());
+        let snapshot = |s: &Self| {
+            (
+                s.routes.iter().map(|r| r.nodes.clone()).collect::<Vec<_>>(),
+                s.unassigned.clone(),
+            )
+        };
         let mut best_cost = cur;
         let mut best = snapshot(&self);
         let mut time_to_best = (budget.clock)();
@@ -349,7 +395,18 @@ impl Search<'_> {
         // costs in metres, tenths or plain units alike.
         let served = self.route_of.len() - self.unassigned.len();
         let used = self.routes.iter().filter(|r| r.n_jobs > 0).count();
-        let travel: i64 = self.routes.iter().map(|r| r.cost - if r.n_jobs > 0 { self.ctx.p.vehicles[r.vehicle].fixed_cost } else { 0 }).sum();
+        let travel: i64 = self
+            .routes
+            .iter()
+            .map(|r| {
+                r.cost
+                    - if r.n_jobs > 0 {
+                        self.ctx.p.vehicles[r.vehicle].fixed_cost
+                    } else {
+                        0
+                    }
+            })
+            .sum();
         let avg_arc = (travel as f64 / (served + used).max(1) as f64).max(1e-9);
         let (t0, t1) = (self.params.t_start * avg_arc, self.params.t_end * avg_arc);
 
@@ -404,6 +461,11 @@ impl Search<'_> {
                 r
             })
             .collect();
-        Found { routes, unassigned: unassigned.into_iter().map(|j| j as usize).collect(), iterations: it, time_to_best }
+        Found {
+            routes,
+            unassigned: unassigned.into_iter().map(|j| j as usize).collect(),
+            iterations: it,
+            time_to_best,
+        }
     }
 }

@@ -61,7 +61,11 @@ fn euclid_with(points: &[(f64, f64)], round: impl Fn(f64) -> i64) -> TravelMatri
             distance[i * n + j] = round((dx * dx + dy * dy).sqrt());
         }
     }
-    TravelMatrix { n, time: distance.clone(), distance }
+    TravelMatrix {
+        n,
+        time: distance.clone(),
+        distance,
+    }
 }
 
 /// A matrix supplied by a router (OSRM, Valhalla): metres and seconds, row-major.
@@ -69,12 +73,19 @@ fn euclid_with(points: &[(f64, f64)], round: impl Fn(f64) -> i64) -> TravelMatri
 #[error("matrix must be square and both matrices the same size")]
 pub struct MatrixShapeError;
 
-pub fn from_rows(distance: &[Vec<i64>], time: &[Vec<i64>]) -> Result<TravelMatrix, MatrixShapeError> {
+pub fn from_rows(
+    distance: &[Vec<i64>],
+    time: &[Vec<i64>],
+) -> Result<TravelMatrix, MatrixShapeError> {
     let n = distance.len();
     if time.len() != n || distance.iter().chain(time).any(|r| r.len() != n) {
         return Err(MatrixShapeError);
     }
-    Ok(TravelMatrix { n, distance: distance.concat(), time: time.concat() })
+    Ok(TravelMatrix {
+        n,
+        distance: distance.concat(),
+        time: time.concat(),
+    })
 }
 
 #[cfg(test)]
@@ -84,13 +95,31 @@ mod tests {
     #[test]
     fn haversine_oslo_bergen() {
         // Oslo S to Bergen station: about 305 km as the crow flies.
-        let d = haversine_m(LatLon { lat: 59.9111, lon: 10.7528 }, LatLon { lat: 60.3897, lon: 5.3327 });
+        let d = haversine_m(
+            LatLon {
+                lat: 59.9111,
+                lon: 10.7528,
+            },
+            LatLon {
+                lat: 60.3897,
+                lon: 5.3327,
+            },
+        );
         assert!((d - 305_000.0).abs() < 3_000.0, "{d}");
     }
 
     #[test]
     fn road_factor_and_speed() {
-        let p = [LatLon { lat: 59.0, lon: 10.0 }, LatLon { lat: 59.01, lon: 10.0 }];
+        let p = [
+            LatLon {
+                lat: 59.0,
+                lon: 10.0,
+            },
+            LatLon {
+                lat: 59.01,
+                lon: 10.0,
+            },
+        ];
         let m = from_lat_lon(&p, 1.3, 36.0);
         let crow = haversine_m(p[0], p[1]);
         assert_eq!(m.dist(0, 1), (crow * 1.3).round() as i64);

@@ -14,7 +14,16 @@ fn best_routes(p: &Problem, v: &Vehicle) -> Vec<i64> {
     let mut best = vec![i64::MAX; 1 << n];
     best[0] = 0;
     #[allow(clippy::too_many_arguments)]
-    fn dfs(p: &Problem, v: &Vehicle, best: &mut [i64], mask: usize, loc: usize, t: i64, load: &[i64], cost: i64) {
+    fn dfs(
+        p: &Problem,
+        v: &Vehicle,
+        best: &mut [i64],
+        mask: usize,
+        loc: usize,
+        t: i64,
+        load: &[i64],
+        cost: i64,
+    ) {
         for j in 0..p.jobs.len() {
             if mask & (1 << j) != 0 {
                 continue;
@@ -28,7 +37,10 @@ fn best_routes(p: &Problem, v: &Vehicle) -> Vec<i64> {
             let start = if job.windows.is_empty() {
                 Some(arrival)
             } else {
-                job.windows.iter().find(|w| w.end >= arrival).map(|w| w.start.max(arrival))
+                job.windows
+                    .iter()
+                    .find(|w| w.end >= arrival)
+                    .map(|w| w.start.max(arrival))
             };
             let Some(start) = start else { continue };
             let t2 = start + job.service;
@@ -41,7 +53,16 @@ fn best_routes(p: &Problem, v: &Vehicle) -> Vec<i64> {
             dfs(p, v, best, m2, job.location, t2, &new_load, c2);
         }
     }
-    dfs(p, v, &mut best, 0, v.start_location, v.shift.start, &vec![0; p.dimensions], 0);
+    dfs(
+        p,
+        v,
+        &mut best,
+        0,
+        v.start_location,
+        v.shift.start,
+        &vec![0; p.dimensions],
+        0,
+    );
     best
 }
 
@@ -67,7 +88,12 @@ pub(super) fn optimum(p: &Problem) -> i64 {
     }
     (0..=full)
         .filter(|&s| h[s] != i64::MAX)
-        .map(|s| h[s] + (0..n).filter(|j| s & (1 << j) == 0).map(|j| p.jobs[j].unserved_penalty).sum::<i64>())
+        .map(|s| {
+            h[s] + (0..n)
+                .filter(|j| s & (1 << j) == 0)
+                .map(|j| p.jobs[j].unserved_penalty)
+                .sum::<i64>()
+        })
         .min()
         .unwrap()
 }

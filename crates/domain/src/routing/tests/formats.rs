@@ -43,7 +43,11 @@ CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME
 ";
 
 fn quick() -> SolveOptions {
-    SolveOptions { time_limit: None, max_iterations: Some(300), ..SolveOptions::default() }
+    SolveOptions {
+        time_limit: None,
+        max_iterations: Some(300),
+        ..SolveOptions::default()
+    }
 }
 
 #[test]
@@ -52,7 +56,14 @@ fn cvrplib_reads_nodes_demands_and_depot() {
     assert_eq!(inst.kind, BenchKind::Cvrp);
     assert_eq!(inst.name, "mini-n5");
     assert_eq!(inst.job_numbers, vec![2, 3, 4, 5]);
-    assert_eq!(inst.problem.jobs.iter().map(|j| j.demand[0]).collect::<Vec<_>>(), vec![4, 5, 6, 3]);
+    assert_eq!(
+        inst.problem
+            .jobs
+            .iter()
+            .map(|j| j.demand[0])
+            .collect::<Vec<_>>(),
+        vec![4, 5, 6, 3]
+    );
     assert_eq!(inst.problem.vehicles[0].capacity, vec![10]);
     assert_eq!(inst.k_min, 2); // 18 / 10
     let m = &inst.problem.matrix;
@@ -71,7 +82,8 @@ fn cvrplib_answers_in_file_numbers() {
     all.sort();
     assert_eq!(all, vec![2, 3, 4, 5]);
     // Cost by hand from the file numbers with nint(euclid).
-    let pt = |id: i64| [(0.0, 0.0), (3.0, 4.0), (6.0, 8.0), (-3.0, -4.0), (1.0, 1.0)][(id - 1) as usize];
+    let pt =
+        |id: i64| [(0.0, 0.0), (3.0, 4.0), (6.0, 8.0), (-3.0, -4.0), (1.0, 1.0)][(id - 1) as usize];
     let d = |a: (f64, f64), b: (f64, f64)| (f64::hypot(a.0 - b.0, a.1 - b.1) + 0.5).floor() as i64;
     let cost: i64 = routes
         .iter()
@@ -96,7 +108,10 @@ fn solomon_reads_fleet_windows_and_tenths() {
     assert_eq!(inst.problem.vehicles[0].shift.end, 2300);
     assert_eq!(inst.job_numbers, vec![1, 2, 3]);
     let j1 = &inst.problem.jobs[0];
-    assert_eq!((j1.windows[0].start, j1.windows[0].end, j1.service), (100, 1000, 100));
+    assert_eq!(
+        (j1.windows[0].start, j1.windows[0].end, j1.service),
+        (100, 1000, 100)
+    );
     // depot (40,50) -> customer 2 (41,51): sqrt(2) = 1.414 -> 1.4 -> 14 tenths, time the same.
     assert_eq!(inst.problem.matrix.dist(0, 2), 14);
     assert_eq!(inst.problem.matrix.time(0, 2), 14);
@@ -118,14 +133,32 @@ fn solomon_solution_uses_customer_numbers() {
 fn routes_flatten_trips_in_order() {
     let inst = parse_file("mini.vrp", VRP).unwrap();
     let mut s = solve(&inst.problem, &quick(), &|| 0.0).unwrap();
-    s.routes = vec![Route { vehicle: 0, trips: vec![vec![0, 1], vec![3]] }, Route { vehicle: 1, trips: vec![vec![2]] }];
-    assert_eq!(inst.routes_in_file_numbers(&s), vec![vec![2, 3], vec![5], vec![4]]);
+    s.routes = vec![
+        Route {
+            vehicle: 0,
+            trips: vec![vec![0, 1], vec![3]],
+        },
+        Route {
+            vehicle: 1,
+            trips: vec![vec![2]],
+        },
+    ];
+    assert_eq!(
+        inst.routes_in_file_numbers(&s),
+        vec![vec![2, 3], vec![5], vec![4]]
+    );
 }
 
 #[test]
 fn unknown_or_broken_files_are_errors() {
-    assert!(matches!(parse_file("a.json", ""), Err(ParseError::UnknownFormat(_))));
+    assert!(matches!(
+        parse_file("a.json", ""),
+        Err(ParseError::UnknownFormat(_))
+    ));
     assert!(parse_file("a.vrp", "NAME : x\nTYPE : CVRP\n").is_err());
-    assert!(matches!(parse_file("a.vrp", &VRP.replace("EUC_2D", "GEO")), Err(ParseError::Unsupported(_))));
+    assert!(matches!(
+        parse_file("a.vrp", &VRP.replace("EUC_2D", "GEO")),
+        Err(ParseError::Unsupported(_))
+    ));
     assert!(parse_file("a.txt", "X\n 1 2\n").is_err());
 }

@@ -74,7 +74,12 @@ fn same_seed_same_answer() {
         job
     });
     let p = grid_problem(&pts, jobs.collect(), vec![Vehicle::new(0, vec![20]); 8], 1);
-    let opts = SolveOptions { time_limit: None, max_iterations: Some(2000), seed: 3, ..SolveOptions::default() };
+    let opts = SolveOptions {
+        time_limit: None,
+        max_iterations: Some(2000),
+        seed: 3,
+        ..SolveOptions::default()
+    };
     let a = solve(&p, &opts, &|| 0.0).unwrap();
     let b = solve(&p, &opts, &|| 0.0).unwrap();
     assert_eq!(a.routes, b.routes);
@@ -90,7 +95,12 @@ fn second_trip_serves_what_one_load_cannot() {
     v.max_trips = 2;
     v.reload_time = 3;
     let p = grid_problem(&pts, jobs, vec![v], 1);
-    let opts = SolveOptions { time_limit: None, max_iterations: Some(500), seed: 1, ..SolveOptions::default() };
+    let opts = SolveOptions {
+        time_limit: None,
+        max_iterations: Some(500),
+        seed: 1,
+        ..SolveOptions::default()
+    };
     let s = solve(&p, &opts, &|| 0.0).unwrap();
     assert!(s.unassigned.is_empty());
     assert_eq!(s.routes[0].trips.len(), 2);
@@ -105,7 +115,12 @@ fn optional_job_left_when_too_expensive() {
     far.unserved_penalty = 500;
     let near = Job::new(2, vec![1]);
     let p = grid_problem(&pts, vec![far, near], vec![Vehicle::new(0, vec![5])], 1);
-    let opts = SolveOptions { time_limit: None, max_iterations: Some(200), seed: 1, ..SolveOptions::default() };
+    let opts = SolveOptions {
+        time_limit: None,
+        max_iterations: Some(200),
+        seed: 1,
+        ..SolveOptions::default()
+    };
     let s = solve(&p, &opts, &|| 0.0).unwrap();
     assert_eq!(s.unassigned, vec![0]);
     assert_eq!(s.cost, 500 + 10);
@@ -118,7 +133,16 @@ fn impossible_job_is_reported_not_forced() {
     let mut j = Job::new(1, vec![1]);
     j.windows = vec![window(0, 50)];
     let p = grid_problem(&pts, vec![j], vec![Vehicle::new(0, vec![5])], 1);
-    let s = solve(&p, &SolveOptions { time_limit: None, max_iterations: Some(50), ..SolveOptions::default() }, &|| 0.0).unwrap();
+    let s = solve(
+        &p,
+        &SolveOptions {
+            time_limit: None,
+            max_iterations: Some(50),
+            ..SolveOptions::default()
+        },
+        &|| 0.0,
+    )
+    .unwrap();
     assert_eq!(s.unassigned, vec![0]);
     assert!(s.routes.is_empty());
 }
@@ -134,7 +158,12 @@ fn time_limit_is_respected_with_a_fake_clock() {
     let pts: Vec<(i64, i64)> = (0..21).map(|i| ((i * 7) % 31, (i * 11) % 29)).collect();
     let jobs = (1..21).map(|l| Job::new(l, vec![1])).collect();
     let p = grid_problem(&pts, jobs, vec![Vehicle::new(0, vec![6]); 5], 1);
-    let opts = SolveOptions { time_limit: Some(0.05), max_iterations: None, seed: 1, ..SolveOptions::default() };
+    let opts = SolveOptions {
+        time_limit: Some(0.05),
+        max_iterations: None,
+        seed: 1,
+        ..SolveOptions::default()
+    };
     let s = solve(&p, &opts, &clock).unwrap();
     assert!(s.stats.iterations <= 50, "{}", s.stats.iterations);
     assert!(s.unassigned.is_empty());

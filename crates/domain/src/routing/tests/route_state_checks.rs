@@ -11,7 +11,10 @@ use super::super::solution::Route;
 use super::{grid_problem, window};
 
 fn route_of(rs: &RouteState) -> Route {
-    Route { vehicle: rs.vehicle, trips: rs.trips() }
+    Route {
+        vehicle: rs.vehicle,
+        trips: rs.trips(),
+    }
 }
 
 proptest! {
@@ -78,7 +81,12 @@ proptest! {
 fn latest_arrival_with_two_windows() {
     let mut j = Job::new(1, vec![0]);
     j.windows = vec![window(10, 20), window(50, 60)];
-    let p = grid_problem(&[(0, 0), (1, 0)], vec![j], vec![Vehicle::new(0, vec![1])], 1);
+    let p = grid_problem(
+        &[(0, 0), (1, 0)],
+        vec![j],
+        vec![Vehicle::new(0, vec![1])],
+        1,
+    );
     let ctx = Ctx::new(&p, 5);
     assert_eq!(ctx.latest_arrival(0, 100), 60);
     assert_eq!(ctx.latest_arrival(0, 55), 55);
