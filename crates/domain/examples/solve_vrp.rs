@@ -14,6 +14,7 @@ struct Args {
     seed: u64,
     max_vehicles: Option<usize>,
     max_iterations: Option<u64>,
+    params: routing::SearchParams,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -28,6 +29,7 @@ fn parse_args() -> Result<Args, String> {
         seed: 1,
         max_vehicles: None,
         max_iterations: None,
+        params: routing::SearchParams::default(),
     };
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
@@ -51,6 +53,24 @@ fn parse_args() -> Result<Args, String> {
                         .parse()
                         .map_err(|e| format!("--max-iterations: {e}"))?,
                 )
+            }
+            // Tuning knobs for experiments; the defaults are what the benchmark uses.
+            "--t-start" => {
+                args.params.t_start = value(&a)?.parse().map_err(|e| format!("{a}: {e}"))?
+            }
+            "--t-end" => args.params.t_end = value(&a)?.parse().map_err(|e| format!("{a}: {e}"))?,
+            "--avg-removed" => {
+                args.params.avg_removed = value(&a)?.parse().map_err(|e| format!("{a}: {e}"))?
+            }
+            "--max-string" => {
+                args.params.max_string = value(&a)?.parse().map_err(|e| format!("{a}: {e}"))?
+            }
+            "--neighbours" => {
+                args.params.insertion_neighbours =
+                    value(&a)?.parse().map_err(|e| format!("{a}: {e}"))?
+            }
+            "--blink" => {
+                args.params.blink_rate = value(&a)?.parse().map_err(|e| format!("{a}: {e}"))?
             }
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
             s => file = Some(s.to_string()),
@@ -90,7 +110,7 @@ fn main() -> ExitCode {
         time_limit: Some((args.time_limit - 0.05).max(0.01)),
         max_iterations: args.max_iterations,
         seed: args.seed,
-        ..SolveOptions::default()
+        params: args.params.clone(),
     };
     let clock = || started.elapsed().as_secs_f64();
     let sol = match routing::solve(&problem, &options, &clock) {

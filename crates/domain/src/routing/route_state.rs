@@ -478,14 +478,64 @@ impl RouteState {
         end - depart.unwrap_or(v.shift.start) <= max
     }
 
+    /// Inserts `u` as found by `best_insertion`. A slot inside an existing trip is patched in
+    /// place (times are recomputed only downstream for departures and upstream for latest
+    /// arrivals); a new trip or a first stop recomputes everything.
     pub fn apply(&mut self, ins: &Insertion, u: usize, ctx: &Ctx) {
-        if ins.new_trip {
-            self.nodes.push(RELOAD);
+        if ins.new_trip || self.nodes.is_empty() {
+            if ins.new_trip {
+                self.nodes.push(RELOAD);
+            }
             self.nodes.push(u as u32);
-        } else {
-            self.nodes.insert(ins.gap, u as u32);
+            self.update(ctx);
+            return;
         }
-        self.update(ctx);
+        let g = ins.gap;
+        self.nodes.insert(g, u as u32);
+        self.loc.insert(g + 1, ctx.job_loc[u]);
+        let t = self.trip_of_gap[g];
+        self.trip_of_gap.insert(g + 1, t);
+        let base = t as usize * ctx.dims;
+        for (l, q) in self.trip_load[base..base + ctx.dims]
+            .iter_mut()
+            .zip(ctx.dem(u))
+        {
+            *l += q;
+        }
+        self.n_jobs += 1;
+        self.cost += ins.delta;
+        // `feasible` is unchanged: the slot was checked in full.
+        if ctx.timed {
+            let v = &ctx.p.vehicles[self.vehicle];
+            let m = self.nodes.len();
+            self.dep.insert(g + 1, 0);
+            self.lat.insert(g + 1, 0);
+            for i in g + 1..=m {
+                let a = self.dep[i - 1] + ctx.time(self.loc[i - 1], self.loc[i]);
+                let x = self.nodes[i - 1];
+                self.dep[i] = if x == RELOAD {
+                    a + v.reload_time
+                } else {
+                    service_start(ctx.p, x as usize, a).unwrap_or(a)
+                        + ctx.p.jobs[x as usize].service
+                };
+            }
+            self.dep[m + 1] = self.dep[m] + ctx.time(self.loc[m], self.loc[m + 1]);
+            for i in (1..=g + 1).rev() {
+                let x = self.nodes[i - 1];
+                let next = self.lat[i + 1];
+                self.lat[i] = if next == NEVER {
+                    NEVER
+                } else if x == RELOAD {
+                    next - ctx.time(self.loc[i], self.loc[i + 1]) - v.reload_time
+                } else {
+                    let ls = next
+                        - ctx.time(self.loc[i], self.loc[i + 1])
+                        - ctx.p.jobs[x as usize].service;
+                    ctx.latest_arrival(x as usize, ls)
+                };
+            }
+        }
     }
 
     pub fn jobs(&self) -> impl Iterator<Item = usize> + '_ {

@@ -80,12 +80,14 @@ pub(crate) struct Search<'a> {
     // Scratch.
     removed_flag: Vec<bool>,
     cand_stamp: Vec<u64>,
+    cand_buf: Vec<u32>,
     stamp_c: u64,
-    class_seen: Vec<u64>,
     size_key: Vec<f64>,
     depot_dist: Vec<i64>,
     penalty: Vec<i64>,
     mixed_fleet: bool,
+    /// Unused vehicles per class; recreate tries the lowest-numbered one of each class.
+    empty: Vec<std::collections::BTreeSet<usize>>,
 }
 
 impl<'a> Search<'a> {
@@ -127,6 +129,7 @@ impl<'a> Search<'a> {
             .collect();
         let penalty = problem.jobs.iter().map(|j| j.unserved_penalty).collect();
         let n_classes = ctx.veh_class.iter().copied().max().map_or(0, |c| c + 1);
+        let ctx_class = ctx.veh_class.clone();
         Search {
             ctx,
             params,
@@ -139,13 +142,20 @@ impl<'a> Search<'a> {
             saved: Vec::new(),
             saved_unassigned: Vec::new(),
             removed_flag: vec![false; nj],
-            cand_stamp: vec![0; nr],
+            cand_stamp: vec![0; nr + 1],
+            cand_buf: Vec::new(),
             stamp_c: 0,
-            class_seen: vec![0; n_classes],
             size_key,
             depot_dist,
             penalty,
             mixed_fleet: n_classes > 1,
+            empty: {
+                let mut e = vec![std::collections::BTreeSet::new(); n_classes];
+                for r in 0..nr {
+                    e[ctx_class[r]].insert(r);
+                }
+                e
+            },
         }
     }
 
@@ -181,6 +191,7 @@ impl<'a> Search<'a> {
         for (r, nodes) in saved {
             self.routes[r].nodes = nodes;
             self.routes[r].update(&self.ctx);
+            self.sync_empty(r);
             for j in self.routes[r].jobs() {
                 self.route_of[j] = r as u32;
             }
@@ -272,6 +283,7 @@ impl<'a> Search<'a> {
         }
         self.routes[r].normalize();
         self.routes[r].update(&self.ctx);
+        self.sync_empty(r);
     }
 
     /// Re-inserts every unserved job (greedy with blinks), in one of SISR's orders.
@@ -295,6 +307,7 @@ impl<'a> Search<'a> {
                 self.touch(best.route);
                 self.routes[best.route].apply(&best, u, &self.ctx);
                 self.route_of[u] = best.route as u32;
+                self.sync_empty(best.route);
             } else {
                 self.unassigned.push(u as u32);
             }
@@ -309,27 +322,35 @@ impl<'a> Search<'a> {
             new_trip: false,
         };
         self.stamp_candidates();
+        // Routes holding one of u's nearest jobs, nearest first (so the bound tightens early).
         let g = self
             .params
             .insertion_neighbours
             .min(self.ctx.neighbours[u].len());
-        for k in 0..g {
-            let nb = self.ctx.neighbours[u][k] as usize;
-            let r = self.route_of[nb];
-            if r != NONE && self.cand_stamp[r as usize] != self.stamp_c {
-                let r = r as usize;
-                self.cand_stamp[r] = self.stamp_c;
+        let mut cands = std::mem::take(&mut self.cand_buf);
+        cands.resize(g + 1, 0);
+        let mut len = 0;
+        // Branch-free de-duplication: unserved neighbours map to the sentinel slot `nr`.
+        let nr = self.routes.len();
+        let (route_of, stamp, sc) = (&self.route_of, &mut self.cand_stamp, self.stamp_c);
+        for &nb in &self.ctx.neighbours[u][..g] {
+            let r = (route_of[nb as usize] as usize).min(nr);
+            let fresh = usize::from(stamp[r] != sc);
+            stamp[r] = sc;
+            cands[len] = r as u32;
+            len += fresh;
+        }
+        for &r in &cands[..len] {
+            let r = r as usize;
+            if r < nr {
                 self.routes[r].best_insertion(&self.ctx, r, u, &mut best, &mut self.rng, blink);
             }
         }
-        for r in 0..self.routes.len() {
-            if self.routes[r].n_jobs == 0 {
-                let c = self.ctx.veh_class[r];
-                if self.class_seen[c] != self.stamp_c {
-                    self.class_seen[c] = self.stamp_c;
-                    self.cand_stamp[r] = self.stamp_c;
-                    self.routes[r].best_insertion(&self.ctx, r, u, &mut best, &mut self.rng, blink);
-                }
+        self.cand_buf = cands;
+        for c in 0..self.empty.len() {
+            if let Some(&r) = self.empty[c].first() {
+                self.cand_stamp[r] = self.stamp_c;
+                self.routes[r].best_insertion(&self.ctx, r, u, &mut best, &mut self.rng, blink);
             }
         }
         if best.route == NONE as usize {
@@ -366,9 +387,20 @@ impl Search<'_> {
         self.routes[b].nodes = na;
         for r in [a, b] {
             self.routes[r].update(&self.ctx);
+            self.sync_empty(r);
             for j in self.routes[r].jobs() {
                 self.route_of[j] = r as u32;
             }
+        }
+    }
+
+    /// Keeps `empty` in step after route `r` changed.
+    fn sync_empty(&mut self, r: usize) {
+        let c = self.ctx.veh_class[r];
+        if self.routes[r].n_jobs == 0 {
+            self.empty[c].insert(r);
+        } else {
+            self.empty[c].remove(&r);
         }
     }
 

@@ -73,6 +73,11 @@ proptest! {
             after.apply(&best, 0, &ctx);
             prop_assert!(schedule(&p, &route_of(&after)).1.is_empty());
             prop_assert_eq!(after.cost - rs.cost, best.delta);
+            // The in-place patch must leave the same caches as a full recomputation.
+            let mut fresh = after.clone();
+            fresh.update(&ctx);
+            prop_assert_eq!((&after.loc, &after.dep, &after.lat, &after.trip_of_gap), (&fresh.loc, &fresh.dep, &fresh.lat, &fresh.trip_of_gap));
+            prop_assert_eq!((&after.trip_load, after.n_jobs, after.n_trips, after.cost, after.feasible), (&fresh.trip_load, fresh.n_jobs, fresh.n_trips, fresh.cost, fresh.feasible));
         }
     }
 }
