@@ -84,15 +84,15 @@ pub fn solve(
             schedules: ev.schedules,
             stats,
         }),
-        // The search keeps only feasible states, so this is a bug; still never return a broken
-        // plan: serving nobody is always feasible.
+        // The search keeps only feasible states, so this would be a bug; still never return a
+        // broken plan: serving nobody is always feasible.
         Err(_) => {
             let all: Vec<usize> = (0..problem.jobs.len()).collect();
-            let ev = check(problem, &[], &all).map_err(|_| ProblemError::NegativeTravel)?;
+            let cost = problem.jobs.iter().map(|j| j.unserved_penalty).sum();
             Ok(Solution {
                 routes: Vec::new(),
                 unassigned: all,
-                cost: ev.cost,
+                cost,
                 distance: 0,
                 schedules: Vec::new(),
                 stats,

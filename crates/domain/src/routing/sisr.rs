@@ -458,7 +458,11 @@ impl Search<'_> {
                 }
                 progress = progress.max(it as f64 / mi as f64);
             }
-            if budget.time_limit.is_none() && budget.max_iterations.is_none() {
+            // Nothing to search without jobs and vehicles, or without any limit.
+            if (budget.time_limit.is_none() && budget.max_iterations.is_none())
+                || self.routes.is_empty()
+                || self.route_of.is_empty()
+            {
                 break;
             }
             it += 1;
