@@ -1,6 +1,27 @@
 //! Vehicle routing for the distribution plan: which van serves which unit, in which order, on which
 //! trip. A pure engine: the caller supplies the problem, a seed, a budget and a clock; it returns a
 //! solution that the independent checker (`check`) has accepted.
+//!
+//! - `model`: jobs (multi-dimensional demand, several time windows, service time, penalty if left
+//!   unserved), vehicles (capacity per dimension, shift, maximum duration, fixed and per-distance /
+//!   per-time costs, start/end depot, second trips after reloading) and the travel matrix.
+//! - `travel`: matrices from coordinates (haversine × road factor at a speed; the CVRPLIB and
+//!   Solomon conventions) or from a router's rows.
+//! - `solve`: the search (SISR, see `sisr`), anytime, deterministic for a seed and an iteration
+//!   budget; `check`: the independent validator with the timed schedule of every route.
+//! - `instances`: CVRPLIB / Solomon readers that answer in the file's own node numbers.
+//!
+//! ```
+//! use ppe_domain::routing::{self, Job, Problem, SolveOptions, Vehicle, travel};
+//!
+//! let matrix = travel::euclid_nint(&[(0.0, 0.0), (3.0, 4.0), (6.0, 8.0)]);
+//! let jobs = vec![Job::new(1, vec![1]), Job::new(2, vec![1])];
+//! let problem = Problem { dimensions: 1, jobs, vehicles: vec![Vehicle::new(0, vec![5])], matrix };
+//! let options = SolveOptions { time_limit: None, max_iterations: Some(100), ..SolveOptions::default() };
+//! let solution = routing::solve(&problem, &options, &|| 0.0).unwrap();
+//! assert_eq!(solution.cost, 20);
+//! assert!(solution.unassigned.is_empty());
+//! ```
 
 pub mod check;
 pub mod instances;
@@ -21,8 +42,10 @@ pub use solution::{Route, RouteSchedule, Solution, SolveStats, Stop, StopKind};
 
 use serde::{Deserialize, Serialize};
 
-/// How long to search and with which randomness.
+/// How long to search and with which randomness. With neither limit set, `solve` returns the first
+/// (greedy) solution.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SolveOptions {
     /// Seconds, as measured by the clock passed to `solve`.
     pub time_limit: Option<f64>,

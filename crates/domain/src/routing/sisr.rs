@@ -13,6 +13,7 @@ const NONE: u32 = u32::MAX;
 
 /// Tuning knobs; the defaults are the paper's, with the temperature scaled to the instance.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct SearchParams {
     /// Average number of jobs removed per iteration (c̄).
     pub avg_removed: f64,
