@@ -288,8 +288,19 @@ impl<'a> Search<'a> {
     }
 
     /// Re-inserts every unserved job (greedy with blinks), in one of SISR's orders.
-    fn recreate(&mut self, blink: f64) {
+    ///
+    /// With `cap_old`, at most that many of the jobs that were already unserved before this
+    /// iteration are retried (a random choice): on an over-full day hundreds of jobs stay unserved,
+    /// and retrying all of them every iteration would swamp the search.
+    fn recreate(&mut self, blink: f64, cap_old: Option<usize>) {
         let mut jobs = std::mem::take(&mut self.unassigned);
+        let old = self.saved_unassigned.len().min(jobs.len());
+        if let Some(cap) = cap_old.filter(|&c| old > c) {
+            // The old ones come first (ruin appends); keep a random `cap` of them in play.
+            self.rng.shuffle(&mut jobs[..old]);
+            self.unassigned.extend_from_slice(&jobs[cap..old]);
+            jobs.drain(cap..old);
+        }
         self.rng.shuffle(&mut jobs);
         let pick = self.rng.below(11);
         if pick < 4 {
@@ -412,7 +423,7 @@ impl Search<'_> {
     /// Builds a first solution, then anneals until the budget is spent.
     pub fn run(mut self, budget: &Budget) -> Found {
         self.begin();
-        self.recreate(0.0);
+        self.recreate(0.0, None);
         let mut cur = self.total_cost();
         let snapshot = |s: &Self| {
             (
@@ -473,7 +484,10 @@ impl Search<'_> {
                 self.swap_vehicles();
             }
             self.ruin();
-            self.recreate(self.params.blink_rate);
+            self.recreate(
+                self.params.blink_rate,
+                Some(2 * self.params.avg_removed as usize),
+            );
             let new = self.total_cost();
             let threshold = cur as f64 - temp * self.rng.unit().max(1e-300).ln();
             if self.touched_feasible() && (new as f64) < threshold {
