@@ -444,38 +444,55 @@ impl RouteState {
         v.max_duration.is_none() || self.duration_ok(ctx, u, gap, false)
     }
 
-    /// Full simulation of the route with `u` inserted, for the maximum-duration rule (whose
-    /// departure-time convention, see `check::schedule`, depends on the first stop).
+    /// The maximum-duration rule for `u` inserted at `gap` (or on a new trip at the end). Its
+    /// departure convention (see `check::schedule`) depends on the first stop, so this re-times the
+    /// route from the slot on, stopping as soon as the schedule meets the old one (times only move
+    /// later, so from there on nothing changes). Allocation-free.
     fn duration_ok(&self, ctx: &Ctx, u: usize, gap: usize, new_trip: bool) -> bool {
         let v = &ctx.p.vehicles[self.vehicle];
         let Some(max) = v.max_duration else {
             return true;
         };
-        let mut seq: Vec<u32> = Vec::with_capacity(self.nodes.len() + 2);
-        seq.extend_from_slice(&self.nodes[..gap]);
+        let m = self.nodes.len();
+        let lu = ctx.job_loc[u];
+        let mut t = self.dep[gap];
+        let mut loc = self.loc[gap];
         if new_trip {
-            seq.push(RELOAD);
+            t += ctx.time(loc, v.start_location) + v.reload_time;
+            loc = v.start_location;
         }
-        seq.push(u as u32);
-        seq.extend_from_slice(&self.nodes[gap..]);
-        let mut t = v.shift.start;
-        let mut loc = v.start_location;
-        let mut depart = None;
-        for &x in &seq {
-            if x == RELOAD {
-                t += ctx.time(loc, v.start_location) + v.reload_time;
-                loc = v.start_location;
-            } else {
-                let j = x as usize;
-                let tt = ctx.time(loc, ctx.job_loc[j]);
-                let start = service_start(ctx.p, j, t + tt).unwrap_or(t + tt);
-                depart.get_or_insert(v.shift.start.max(start - tt));
-                t = start + ctx.p.jobs[j].service;
-                loc = ctx.job_loc[j];
+        let tt = ctx.time(loc, lu);
+        let start_u = service_start(ctx.p, u, t + tt).unwrap_or(t + tt);
+        let depart = if gap == 0 && !new_trip {
+            v.shift.start.max(start_u - tt)
+        } else {
+            // The first stop is unchanged: its service start is its departure minus its service.
+            let first = self.nodes[0] as usize;
+            let start_first = self.dep[1] - ctx.p.jobs[first].service;
+            v.shift
+                .start
+                .max(start_first - ctx.time(v.start_location, self.loc[1]))
+        };
+        t = start_u + ctx.p.jobs[u].service;
+        loc = lu;
+        if !new_trip {
+            for i in gap + 1..=m {
+                let a = t + ctx.time(loc, self.loc[i]);
+                let x = self.nodes[i - 1];
+                t = if x == RELOAD {
+                    a + v.reload_time
+                } else {
+                    service_start(ctx.p, x as usize, a).unwrap_or(a)
+                        + ctx.p.jobs[x as usize].service
+                };
+                loc = self.loc[i];
+                if t == self.dep[i] {
+                    return self.dep[m + 1] - depart <= max;
+                }
             }
         }
         let end = t + ctx.time(loc, v.end_location);
-        end - depart.unwrap_or(v.shift.start) <= max
+        end - depart <= max
     }
 
     /// Inserts `u` as found by `best_insertion`. A slot inside an existing trip is patched in

@@ -33,6 +33,11 @@ pub struct SearchParams {
     /// With a mixed fleet: probability that an iteration first hands a whole route to another
     /// kind of vehicle (greedy insertion alone rarely picks the bigger, dearer van).
     pub vehicle_swap_rate: f64,
+    /// Probability that a recreate inserts optional jobs wherever they fit, even when the detour
+    /// costs more than leaving them unserved.
+    pub force_insert_rate: f64,
+    /// Share of iterations whose recreate skips half of the slots (a strongly randomised rebuild).
+    pub heavy_blink_share: f64,
 }
 
 impl Default for SearchParams {
@@ -47,6 +52,8 @@ impl Default for SearchParams {
             t_end: 0.005,
             insertion_neighbours: 40,
             vehicle_swap_rate: 0.1,
+            force_insert_rate: 0.2,
+            heavy_blink_share: 0.05,
         }
     }
 }
@@ -219,6 +226,13 @@ impl<'a> Search<'a> {
         let ls_max = p.max_string.min(served as f64 / used as f64);
         let ks_max = 4.0 * p.avg_removed / (1.0 + ls_max) - 1.0;
         let ks = (self.rng.unit() * ks_max.max(0.0)) as usize + 1;
+        // Half of the time leave at least one route untouched: ruining every route of a small
+        // plan makes the recreate a plain greedy rebuild, which always lands on the same plan.
+        let ks = if self.rng.unit() < 0.5 {
+            ks.min(used.saturating_sub(1).max(1))
+        } else {
+            ks
+        };
         let seed = loop {
             let j = self.rng.below(nj);
             if self.route_of[j] != NONE {
@@ -312,9 +326,12 @@ impl<'a> Search<'a> {
         } else {
             jobs.sort_by_key(|&a| self.depot_dist[a as usize]);
         }
+        // Judging each optional job alone against its penalty never opens a trip that only pays
+        // for several jobs together; so sometimes insert whatever fits and let the annealing judge.
+        let force = self.rng.unit() < self.params.force_insert_rate;
         for u in jobs {
             let u = u as usize;
-            let best = self.best_insertion(u, blink);
+            let best = self.best_insertion(u, blink, force);
             if best.route != NONE as usize {
                 self.touch(best.route);
                 self.routes[best.route].apply(&best, u, &self.ctx);
@@ -326,9 +343,9 @@ impl<'a> Search<'a> {
         }
     }
 
-    fn best_insertion(&mut self, u: usize, blink: f64) -> Insertion {
+    fn best_insertion(&mut self, u: usize, blink: f64, force: bool) -> Insertion {
         let mut best = Insertion {
-            delta: self.penalty[u],
+            delta: if force { i64::MAX } else { self.penalty[u] },
             route: NONE as usize,
             gap: 0,
             new_trip: false,
@@ -484,10 +501,14 @@ impl Search<'_> {
                 self.swap_vehicles();
             }
             self.ruin();
-            self.recreate(
-                self.params.blink_rate,
-                Some(2 * self.params.avg_removed as usize),
-            );
+            // Now and then blink heavily: on small or tightly packed plans the cheapest-slot rule
+            // is nearly deterministic, and only a looser recreate reaches other packings.
+            let blink = if self.rng.unit() < self.params.heavy_blink_share {
+                0.5
+            } else {
+                self.params.blink_rate
+            };
+            self.recreate(blink, Some(2 * self.params.avg_removed as usize));
             let new = self.total_cost();
             let threshold = cur as f64 - temp * self.rng.unit().max(1e-300).ln();
             if self.touched_feasible() && (new as f64) < threshold {

@@ -139,7 +139,7 @@ proptest! {
     #[test]
     fn search_finds_the_brute_force_optimum(p in tiny_instance()) {
         let best = optimum(&p);
-        let opts = SolveOptions { time_limit: None, max_iterations: Some(4000), seed: 7, ..SolveOptions::default() };
+        let opts = SolveOptions { time_limit: None, max_iterations: Some(20_000), seed: 7, ..SolveOptions::default() };
         let sol = solve(&p, &opts, &|| 0.0).unwrap();
         prop_assert!(check(&p, &sol.routes, &sol.unassigned).is_ok());
         prop_assert_eq!(sol.cost, best);
