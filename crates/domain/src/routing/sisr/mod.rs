@@ -6,8 +6,11 @@
 //! Every state the search keeps is feasible: insertions are checked exactly in O(1), and a move
 //! whose removals broke a time rule is undone.
 
+mod recreate;
+mod ruin;
+
 use super::rng::Rng;
-use super::route_state::{Ctx, Insertion, RouteState};
+use super::route_state::{Ctx, RouteState};
 
 const NONE: u32 = u32::MAX;
 
@@ -38,6 +41,8 @@ pub struct SearchParams {
     pub force_insert_rate: f64,
     /// Share of iterations whose recreate skips half of the slots (a strongly randomised rebuild).
     pub heavy_blink_share: f64,
+    /// Share of iterations that remove one whole route instead of strings.
+    pub route_removal_rate: f64,
 }
 
 impl Default for SearchParams {
@@ -54,6 +59,7 @@ impl Default for SearchParams {
             vehicle_swap_rate: 0.1,
             force_insert_rate: 0.2,
             heavy_blink_share: 0.05,
+            route_removal_rate: 0.01,
         }
     }
 }
@@ -94,6 +100,8 @@ pub(crate) struct Search<'a> {
     depot_dist: Vec<i64>,
     penalty: Vec<i64>,
     mixed_fleet: bool,
+    /// Set for one recreate: insert into used routes only.
+    no_new_routes: bool,
     /// Unused vehicles per class; recreate tries the lowest-numbered one of each class.
     empty: Vec<std::collections::BTreeSet<usize>>,
 }
@@ -157,6 +165,7 @@ impl<'a> Search<'a> {
             depot_dist,
             penalty,
             mixed_fleet: n_classes > 1,
+            no_new_routes: false,
             empty: {
                 let mut e = vec![std::collections::BTreeSet::new(); n_classes];
                 for r in 0..nr {
@@ -213,216 +222,9 @@ impl<'a> Search<'a> {
     fn touched_feasible(&self) -> bool {
         self.saved.iter().all(|(r, _)| self.routes[*r].feasible)
     }
-
-    /// SISR ruin: strings around a random seed job, at most one string per route.
-    fn ruin(&mut self) {
-        let nj = self.route_of.len();
-        let served = nj - self.unassigned.len();
-        if served == 0 {
-            return;
-        }
-        let used = self.routes.iter().filter(|r| r.n_jobs > 0).count().max(1);
-        let p = &self.params;
-        let ls_max = p.max_string.min(served as f64 / used as f64);
-        let ks_max = 4.0 * p.avg_removed / (1.0 + ls_max) - 1.0;
-        let ks = (self.rng.unit() * ks_max.max(0.0)) as usize + 1;
-        // Half of the time leave at least one route untouched: ruining every route of a small
-        // plan makes the recreate a plain greedy rebuild, which always lands on the same plan.
-        let ks = if self.rng.unit() < 0.5 {
-            ks.min(used.saturating_sub(1).max(1))
-        } else {
-            ks
-        };
-        let seed = loop {
-            let j = self.rng.below(nj);
-            if self.route_of[j] != NONE {
-                break j;
-            }
-        };
-        let mut ruined: Vec<usize> = Vec::with_capacity(ks);
-        let nbrs = std::mem::take(&mut self.ctx.neighbours[seed]);
-        for &c in std::iter::once(&(seed as u32)).chain(nbrs.iter()) {
-            if ruined.len() >= ks {
-                break;
-            }
-            let r = self.route_of[c as usize];
-            if r == NONE || ruined.contains(&(r as usize)) {
-                continue;
-            }
-            let r = r as usize;
-            let card = self.routes[r].n_jobs;
-            let l = (self.rng.unit() * ls_max.min(card as f64)) as usize + 1;
-            let l = l.min(card);
-            self.remove_string(r, c as usize, l);
-            ruined.push(r);
-        }
-        self.ctx.neighbours[seed] = nbrs;
-    }
-
-    fn remove_string(&mut self, r: usize, c: usize, l: usize) {
-        self.touch(r);
-        let jobs: Vec<usize> = self.routes[r].jobs().collect();
-        let card = jobs.len();
-        let idx = jobs.iter().position(|&j| j == c).unwrap_or(0);
-        let split = l < card && self.rng.unit() < self.params.split_rate;
-        let (mut kept, mut total) = (0, l);
-        if split {
-            kept = 1;
-            while l + kept < card && self.rng.unit() > self.params.split_depth {
-                kept += 1;
-            }
-            total = l + kept;
-        }
-        let lo = (idx + 1).saturating_sub(total);
-        let hi = idx.min(card - total);
-        let st = self.rng.between(lo, hi);
-        let keep_at = if split {
-            st + self.rng.between(0, l)
-        } else {
-            usize::MAX
-        };
-        for (k, &j) in jobs.iter().enumerate().skip(st).take(total) {
-            if k >= keep_at && k < keep_at + kept {
-                continue;
-            }
-            self.removed_flag[j] = true;
-            self.route_of[j] = NONE;
-            self.unassigned.push(j as u32);
-        }
-        let flags = &self.removed_flag;
-        self.routes[r]
-            .nodes
-            .retain(|&x| x == super::route_state::RELOAD || !flags[x as usize]);
-        for &j in &jobs[st..st + total] {
-            self.removed_flag[j] = false;
-        }
-        self.routes[r].normalize();
-        self.routes[r].update(&self.ctx);
-        self.sync_empty(r);
-    }
-
-    /// Re-inserts every unserved job (greedy with blinks), in one of SISR's orders.
-    ///
-    /// With `cap_old`, at most that many of the jobs that were already unserved before this
-    /// iteration are retried (a random choice): on an over-full day hundreds of jobs stay unserved,
-    /// and retrying all of them every iteration would swamp the search.
-    fn recreate(&mut self, blink: f64, cap_old: Option<usize>) {
-        let mut jobs = std::mem::take(&mut self.unassigned);
-        let old = self.saved_unassigned.len().min(jobs.len());
-        if let Some(cap) = cap_old.filter(|&c| old > c) {
-            // The old ones come first (ruin appends); keep a random `cap` of them in play.
-            self.rng.shuffle(&mut jobs[..old]);
-            self.unassigned.extend_from_slice(&jobs[cap..old]);
-            jobs.drain(cap..old);
-        }
-        self.rng.shuffle(&mut jobs);
-        let pick = self.rng.below(11);
-        if pick < 4 {
-            // random
-        } else if pick < 8 {
-            jobs.sort_by(|&a, &b| self.size_key[b as usize].total_cmp(&self.size_key[a as usize]));
-        } else if pick < 10 {
-            jobs.sort_by_key(|&a| std::cmp::Reverse(self.depot_dist[a as usize]));
-        } else {
-            jobs.sort_by_key(|&a| self.depot_dist[a as usize]);
-        }
-        // Judging each optional job alone against its penalty never opens a trip that only pays
-        // for several jobs together; so sometimes insert whatever fits and let the annealing judge.
-        let force = self.rng.unit() < self.params.force_insert_rate;
-        for u in jobs {
-            let u = u as usize;
-            let best = self.best_insertion(u, blink, force);
-            if best.route != NONE as usize {
-                self.touch(best.route);
-                self.routes[best.route].apply(&best, u, &self.ctx);
-                self.route_of[u] = best.route as u32;
-                self.sync_empty(best.route);
-            } else {
-                self.unassigned.push(u as u32);
-            }
-        }
-    }
-
-    fn best_insertion(&mut self, u: usize, blink: f64, force: bool) -> Insertion {
-        let mut best = Insertion {
-            delta: if force { i64::MAX } else { self.penalty[u] },
-            route: NONE as usize,
-            gap: 0,
-            new_trip: false,
-        };
-        self.stamp_candidates();
-        // Routes holding one of u's nearest jobs, nearest first (so the bound tightens early).
-        let g = self
-            .params
-            .insertion_neighbours
-            .min(self.ctx.neighbours[u].len());
-        let mut cands = std::mem::take(&mut self.cand_buf);
-        cands.resize(g + 1, 0);
-        let mut len = 0;
-        // Branch-free de-duplication: unserved neighbours map to the sentinel slot `nr`.
-        let nr = self.routes.len();
-        let (route_of, stamp, sc) = (&self.route_of, &mut self.cand_stamp, self.stamp_c);
-        for &nb in &self.ctx.neighbours[u][..g] {
-            let r = (route_of[nb as usize] as usize).min(nr);
-            let fresh = usize::from(stamp[r] != sc);
-            stamp[r] = sc;
-            cands[len] = r as u32;
-            len += fresh;
-        }
-        for &r in &cands[..len] {
-            let r = r as usize;
-            if r < nr {
-                self.routes[r].best_insertion(&self.ctx, r, u, &mut best, &mut self.rng, blink);
-            }
-        }
-        self.cand_buf = cands;
-        for c in 0..self.empty.len() {
-            if let Some(&r) = self.empty[c].first() {
-                self.cand_stamp[r] = self.stamp_c;
-                self.routes[r].best_insertion(&self.ctx, r, u, &mut best, &mut self.rng, blink);
-            }
-        }
-        if best.route == NONE as usize {
-            // Nothing near fits: look everywhere.
-            for r in 0..self.routes.len() {
-                if self.cand_stamp[r] != self.stamp_c && self.routes[r].n_jobs > 0 {
-                    self.routes[r].best_insertion(&self.ctx, r, u, &mut best, &mut self.rng, blink);
-                }
-            }
-        }
-        best
-    }
 }
 
 impl Search<'_> {
-    /// Exchanges the stops of a used route with those of a vehicle of another kind (possibly empty).
-    fn swap_vehicles(&mut self) {
-        let nr = self.routes.len();
-        let a = self.rng.below(nr);
-        if self.routes[a].n_jobs == 0 {
-            return;
-        }
-        let b = self.rng.below(nr);
-        if self.ctx.veh_class[a] == self.ctx.veh_class[b] {
-            return;
-        }
-        self.touch(a);
-        self.touch(b);
-        let (na, nb) = (
-            std::mem::take(&mut self.routes[a].nodes),
-            std::mem::take(&mut self.routes[b].nodes),
-        );
-        self.routes[a].nodes = nb;
-        self.routes[b].nodes = na;
-        for r in [a, b] {
-            self.routes[r].update(&self.ctx);
-            self.sync_empty(r);
-            for j in self.routes[r].jobs() {
-                self.route_of[j] = r as u32;
-            }
-        }
-    }
-
     /// Keeps `empty` in step after route `r` changed.
     fn sync_empty(&mut self, r: usize) {
         let c = self.ctx.veh_class[r];
@@ -500,7 +302,13 @@ impl Search<'_> {
             if self.mixed_fleet && self.rng.unit() < self.params.vehicle_swap_rate {
                 self.swap_vehicles();
             }
-            self.ruin();
+            // Now and then empty a whole route and rebuild without opening vehicles: the only
+            // way for string removals to lose a route (SISR's fleet-minimisation idea).
+            if self.rng.unit() < self.params.route_removal_rate && self.remove_route() {
+                self.no_new_routes = true;
+            } else {
+                self.ruin();
+            }
             // Now and then blink heavily: on small or tightly packed plans the cheapest-slot rule
             // is nearly deterministic, and only a looser recreate reaches other packings.
             let blink = if self.rng.unit() < self.params.heavy_blink_share {
@@ -509,6 +317,7 @@ impl Search<'_> {
                 self.params.blink_rate
             };
             self.recreate(blink, Some(2 * self.params.avg_removed as usize));
+            self.no_new_routes = false;
             let new = self.total_cost();
             let threshold = cur as f64 - temp * self.rng.unit().max(1e-300).ln();
             if self.touched_feasible() && (new as f64) < threshold {
