@@ -89,6 +89,7 @@ fn main() {
     let mut limits = vec![2.0, 30.0];
     let mut seed = 1u64;
     let mut stops = 200usize;
+    let mut params = ppe_domain::routing::SearchParams::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let v = args.next().unwrap_or_default();
@@ -96,6 +97,10 @@ fn main() {
             "--time-limits" => limits = v.split(',').map(|x| x.parse().expect("number")).collect(),
             "--seed" => seed = v.parse().expect("integer"),
             "--stops" => stops = v.parse().expect("integer"),
+            // Tuning knobs for experiments.
+            "--t-start" => params.t_start = v.parse().expect("number"),
+            "--t-end" => params.t_end = v.parse().expect("number"),
+            "--route-removal" => params.route_removal_rate = v.parse().expect("number"),
             _ => panic!("unknown option {a}"),
         }
     }
@@ -112,7 +117,7 @@ fn main() {
             time_limit: Some(t),
             max_iterations: None,
             seed,
-            ..SolveOptions::default()
+            params: params.clone(),
         };
         let s = solve(&p, &opts, &clock).expect("valid problem");
         let base = *first.get_or_insert(s.cost);
