@@ -10,6 +10,7 @@ pub mod consumption;
 pub mod forecast;
 pub mod gtin;
 pub mod ledger;
+pub mod routing;
 pub mod site;
 pub mod stock;
 pub mod validation;
