@@ -196,6 +196,17 @@ fn table(transfer: i64, spare_token: i64) -> Vec<Rule> {
             Some(&[Admin, Logistics, ReporterHere]),
         ),
         rule(
+            "post",
+            "/api/v1/routing/solve",
+            "/api/v1/routing/solve",
+            Some(
+                json!({"vehicles": [{"id": 1, "start": [10.2, 59.74], "capacity": [10]}],
+                "jobs": [{"id": 1, "location": [10.21, 59.75], "delivery": [1]}],
+                "options": {"time_limit": 0.1}}),
+            ),
+            Some(&[Admin, Logistics]),
+        ),
+        rule(
             "get",
             "/api/v1/movements",
             "/api/v1/movements?site=NH-01",

@@ -1,6 +1,6 @@
 //! The HTTP application: routes, middleware, API document and Swagger UI.
 
-use crate::handlers::{catalogue, health, ledger, movements, tokens, transfers};
+use crate::handlers::{catalogue, health, ledger, movements, routing, tokens, transfers};
 use crate::openapi::ApiDoc;
 use crate::request_context::request_context;
 use crate::state::AppState;
@@ -64,6 +64,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                         web::post().to(transfers::receive),
                     )
                     .route("/movements", web::get().to(movements::list_movements))
+                    .route("/routing/solve", web::post().to(routing::solve))
                     .service(
                         web::resource("/tokens")
                             .route(web::get().to(tokens::list))

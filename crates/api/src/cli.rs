@@ -75,6 +75,8 @@ enum Command {
     Openapi,
     /// Forecast every series of a long CSV (unique_id,ds,y) with quantiles.
     ForecastBatch(crate::forecast_batch::Args),
+    /// Solve a CVRPLIB .vrp or Solomon .txt instance; prints the routes as JSON.
+    SolveVrp(crate::solve_vrp::Args),
 }
 
 #[derive(Subcommand)]
@@ -114,6 +116,8 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 pub fn main() -> ExitCode {
+    // Time budgets of batch commands count from process start.
+    let started = std::time::Instant::now();
     let cli = Cli::parse();
     // Batch commands keep stdout and stderr for their results and real problems.
     let default_log = match cli.command {
@@ -134,6 +138,7 @@ pub fn main() -> ExitCode {
             println!("database {} is up to date", redact(&db.database_url));
         }),
         Command::ForecastBatch(args) => crate::forecast_batch::run(&args),
+        Command::SolveVrp(args) => crate::solve_vrp::run(&args, started),
         Command::Openapi => {
             print!("{}", crate::openapi::document_json());
             Ok(())

@@ -10,4 +10,5 @@ pub mod handlers;
 pub mod openapi;
 pub mod problem;
 pub mod request_context;
+pub mod solve_vrp;
 pub mod state;

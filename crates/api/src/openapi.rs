@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers and schemas.
 
-use crate::handlers::{catalogue, health, ledger, movements, tokens, transfers};
+use crate::handlers::{catalogue, health, ledger, movements, routing, tokens, transfers};
 use ppe_domain::access::{Permission, Role};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
@@ -53,6 +53,11 @@ pub const OPERATIONS: &[(&str, &str, Option<Permission>)] = &[
         Some(Permission::ReceiveTransfer),
     ),
     ("get", "/api/v1/movements", Some(Permission::ReadStock)),
+    (
+        "post",
+        "/api/v1/routing/solve",
+        Some(Permission::PlanRoutes),
+    ),
     ("post", "/api/v1/tokens", Some(Permission::ManageTokens)),
     ("get", "/api/v1/tokens", Some(Permission::ManageTokens)),
     (
@@ -65,7 +70,10 @@ pub const OPERATIONS: &[(&str, &str, Option<Permission>)] = &[
 /// What a site scope means for each permission, for the operation's description.
 fn scope_note(p: Permission) -> &'static str {
     match p {
-        Permission::ReadCatalogue | Permission::EditCatalogue | Permission::ManageTokens => "",
+        Permission::ReadCatalogue
+        | Permission::EditCatalogue
+        | Permission::ManageTokens
+        | Permission::PlanRoutes => "",
         Permission::ReadStock => {
             " A token limited to sites (every reporter) reads only those sites: balances of an \
              item are filtered to them; the ledger and transfer lists need `site=` naming one of them."
@@ -186,6 +194,7 @@ impl Modify for Access {
         transfers::list,
         transfers::get,
         movements::list_movements,
+        routing::solve,
         tokens::create,
         tokens::list,
         tokens::revoke,
@@ -198,6 +207,7 @@ impl Modify for Access {
         (name = "sites", description = "Warehouses and units"),
         (name = "stock", description = "The stock ledger and balances"),
         (name = "transfers", description = "Deliveries from the warehouse to units"),
+        (name = "routing", description = "Vehicle routes for deliveries"),
         (name = "tokens", description = "API tokens (administrators)"),
     )
 )]

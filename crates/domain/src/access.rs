@@ -51,6 +51,8 @@ pub enum Permission {
     Issue,
     /// Confirm that a delivery arrived (the transfer's destination).
     ReceiveTransfer,
+    /// Plan vehicle routes (distribution work).
+    PlanRoutes,
 }
 
 impl Permission {
@@ -65,6 +67,7 @@ impl Permission {
         Permission::ReportStock,
         Permission::Issue,
         Permission::ReceiveTransfer,
+        Permission::PlanRoutes,
     ];
 }
 
@@ -82,6 +85,7 @@ impl Role {
                     | P::Dispatch
                     | P::Discard
                     | P::ReceiveTransfer
+                    | P::PlanRoutes
             ),
             Role::Reporter => matches!(
                 p,

@@ -4,6 +4,7 @@ pub mod catalogue;
 pub mod health;
 pub mod ledger;
 pub mod movements;
+pub mod routing;
 pub mod tokens;
 pub mod transfers;
 
