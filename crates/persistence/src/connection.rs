@@ -92,9 +92,12 @@ impl Target {
                     })?;
                 // busy_timeout first: the others may need the lock. WAL lets readers run
                 // beside the writer; NORMAL sync is durable across process crashes in WAL.
+                // Temp storage in memory keeps the savepoint journals of group commits
+                // off the disk.
                 c.batch_execute(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000;",
                 )
                 .map_err(ConnectError::Pragma)?;
                 Ok(DbConnection::Sqlite(c))

@@ -29,14 +29,16 @@ fn balance((site, item, lot, expires_on, quantity, updated_at): BalanceTuple) ->
     }
 }
 
-/// Every lot balance of one site, by item SKU; NotFound when the site does not exist.
-pub fn balances_of_site(conn: &mut DbConnection, code: &str) -> Result<Vec<Balance>, StoreError> {
-    let (site_id, _) = crate::catalogue::site_ref(conn, "site", code)?;
-    Ok(balances::table
+/// Which balances to list: of one site (by item), or of one item (by site).
+enum BalancesOf {
+    Site(i64),
+    Item(i64),
+}
+
+fn load_balances(conn: &mut DbConnection, of: BalancesOf) -> Result<Vec<Balance>, StoreError> {
+    let q = balances::table
         .inner_join(sites::table)
         .inner_join(items::table)
-        .filter(balances::site_id.eq(site_id))
-        .order((items::sku, balances::lot))
         .select((
             sites::code,
             items::sku,
@@ -45,32 +47,31 @@ pub fn balances_of_site(conn: &mut DbConnection, code: &str) -> Result<Vec<Balan
             balances::quantity,
             balances::updated_at,
         ))
-        .load::<BalanceTuple>(conn)?
+        .into_boxed();
+    let q = match of {
+        BalancesOf::Site(id) => q
+            .filter(balances::site_id.eq(id))
+            .order((items::sku, balances::lot)),
+        BalancesOf::Item(id) => q
+            .filter(balances::item_id.eq(id))
+            .order((sites::code, balances::lot)),
+    };
+    Ok(q.load::<BalanceTuple>(conn)?
         .into_iter()
         .map(balance)
         .collect())
 }
 
+/// Every lot balance of one site, by item SKU; NotFound when the site does not exist.
+pub fn balances_of_site(conn: &mut DbConnection, code: &str) -> Result<Vec<Balance>, StoreError> {
+    let (site_id, _) = crate::catalogue::site_ref(conn, "site", code)?;
+    load_balances(conn, BalancesOf::Site(site_id))
+}
+
 /// Every lot balance of one item across sites, by site code.
 pub fn balances_of_item(conn: &mut DbConnection, sku: &str) -> Result<Vec<Balance>, StoreError> {
     let item_id = crate::catalogue::item_id(conn, "item", sku)?;
-    Ok(balances::table
-        .inner_join(sites::table)
-        .inner_join(items::table)
-        .filter(balances::item_id.eq(item_id))
-        .order((sites::code, balances::lot))
-        .select((
-            sites::code,
-            items::sku,
-            balances::lot,
-            balances::expires_on,
-            balances::quantity,
-            balances::updated_at,
-        ))
-        .load::<BalanceTuple>(conn)?
-        .into_iter()
-        .map(balance)
-        .collect())
+    load_balances(conn, BalancesOf::Item(item_id))
 }
 
 #[derive(Debug, Clone, Default)]

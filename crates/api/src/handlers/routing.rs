@@ -209,10 +209,11 @@ fn check_point(v: &mut Violations, field: &str, p: [f64; 2]) {
     }
 }
 
+/// `[lon, lat]` of each matrix location, when the request gave coordinates.
+type Coordinates = Vec<Option<[f64; 2]>>;
+
 /// Builds the domain problem, naming every field that does not fit.
-fn to_problem(
-    req: &RoutingRequest,
-) -> Result<(routing::Problem, Vec<Option<[f64; 2]>>), Violations> {
+fn to_problem(req: &RoutingRequest) -> Result<(routing::Problem, Coordinates), Violations> {
     let mut v = Violations::default();
     if req.vehicles.is_empty() {
         v.add("vehicles", "must hold at least one vehicle");
