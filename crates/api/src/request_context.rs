@@ -3,18 +3,15 @@
 //! response that is not yet a problem document (actix's own 404/405/extractor errors).
 
 use crate::problem::{PROBLEM_JSON, Problem};
+use actix_web::ResponseError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, ResponseError};
 use rand::Rng;
 use std::time::Instant;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
 
 fn incoming_id(req: &ServiceRequest) -> Option<String> {
     let v = req.headers().get(REQUEST_ID)?.to_str().ok()?;
@@ -34,7 +31,6 @@ pub async fn request_context(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
     let rid = incoming_id(&req).unwrap_or_else(new_id);
-    req.extensions_mut().insert(RequestId(rid.clone()));
     let method = req.method().clone();
     let path = req.path().to_owned();
     let res = next.call(req).await?;

@@ -45,9 +45,6 @@ impl<'a> Names<'a> {
     }
 
     fn item(&mut self, conn: &mut DbConnection, field: &str, sku: &str) -> Result<i64, StoreError> {
-        if let Some((id, _)) = self.items.iter().find(|(_, s)| s.as_str() == sku) {
-            return Ok(*id);
-        }
         let id = self.ids.item(conn, field, sku)?;
         self.items.insert(id, sku.to_owned());
         Ok(id)

@@ -58,21 +58,15 @@ fn info(t: TokenTuple, sites: Vec<String>) -> Result<TokenInfo, StoreError> {
     })
 }
 
-/// Site codes per token, for the given tokens (all when `ids` is `None`), sorted.
-fn scopes(
-    conn: &mut DbConnection,
-    ids: Option<&[i64]>,
-) -> Result<HashMap<i64, Vec<String>>, StoreError> {
-    let mut q = token_sites::table
+/// Site codes of every scoped token, sorted.
+fn scopes(conn: &mut DbConnection) -> Result<HashMap<i64, Vec<String>>, StoreError> {
+    let rows = token_sites::table
         .inner_join(sites::table)
         .select((token_sites::token_id, sites::code))
         .order((token_sites::token_id, sites::code))
-        .into_boxed();
-    if let Some(ids) = ids {
-        q = q.filter(token_sites::token_id.eq_any(ids.to_vec()));
-    }
+        .load::<(i64, String)>(conn)?;
     let mut out: HashMap<i64, Vec<String>> = HashMap::new();
-    for (id, code) in q.load::<(i64, String)>(conn)? {
+    for (id, code) in rows {
         out.entry(id).or_default().push(code);
     }
     Ok(out)
@@ -154,7 +148,7 @@ pub fn list_tokens(conn: &mut DbConnection) -> Result<Vec<TokenInfo>, StoreError
         .order(api_tokens::id)
         .select(COLUMNS)
         .load::<TokenTuple>(conn)?;
-    let mut scopes = scopes(conn, None)?;
+    let mut scopes = scopes(conn)?;
     rows.into_iter()
         .map(|t| {
             let sites = scopes.remove(&t.0).unwrap_or_default();
