@@ -34,6 +34,7 @@ const CALLERS: &[Caller] = &[
 ];
 const EVERY_ROLE: &[Caller] = &[Admin, Logistics, Viewer, ReporterHere, ReporterElsewhere];
 const READERS_OF_NH01: &[Caller] = &[Admin, Logistics, Viewer, ReporterHere];
+const UNSCOPED_READERS: &[Caller] = &[Admin, Logistics, Viewer];
 
 /// One operation of the API document, a request that exercises it, and who may make it
 /// (`None`: anyone, even without a token).
@@ -211,6 +212,51 @@ fn table(transfer: i64, spare_token: i64) -> Vec<Rule> {
             "/api/v1/movements",
             "/api/v1/movements?site=NH-01",
             None,
+            Some(READERS_OF_NH01),
+        ),
+        rule(
+            "get",
+            "/api/v1/consumption",
+            "/api/v1/consumption?site=NH-01&item=GLOVE-M",
+            None,
+            Some(READERS_OF_NH01),
+        ),
+        rule(
+            "get",
+            "/api/v1/forecasts",
+            "/api/v1/forecasts?site=NH-01",
+            None,
+            Some(READERS_OF_NH01),
+        ),
+        rule(
+            "get",
+            "/api/v1/forecasts/accuracy",
+            "/api/v1/forecasts/accuracy?site=NH-01",
+            None,
+            Some(READERS_OF_NH01),
+        ),
+        rule(
+            "get",
+            "/api/v1/supply-status",
+            "/api/v1/supply-status?site=NH-01",
+            None,
+            Some(READERS_OF_NH01),
+        ),
+        rule(
+            "get",
+            "/api/v1/supply-status/aggregates",
+            "/api/v1/supply-status/aggregates",
+            None,
+            Some(UNSCOPED_READERS),
+        ),
+        rule(
+            "post",
+            "/api/v1/scenarios",
+            "/api/v1/scenarios",
+            Some(
+                json!({"sites": [{"site": "NH-01", "from": "2026-01-01", "to": "2026-01-02",
+                "patients": {"mild": 1}}]}),
+            ),
             Some(READERS_OF_NH01),
         ),
         rule(

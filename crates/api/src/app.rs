@@ -1,6 +1,8 @@
 //! The HTTP application: routes, middleware, API document and Swagger UI.
 
-use crate::handlers::{catalogue, health, ledger, movements, routing, tokens, transfers};
+use crate::handlers::{
+    catalogue, forecasts, health, ledger, movements, routing, scenarios, tokens, transfers,
+};
 use crate::openapi::ApiDoc;
 use crate::request_context::request_context;
 use crate::state::AppState;
@@ -64,6 +66,18 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                         web::post().to(transfers::receive),
                     )
                     .route("/movements", web::get().to(movements::list_movements))
+                    .route(
+                        "/consumption",
+                        web::get().to(forecasts::consumption_history),
+                    )
+                    .route("/forecasts", web::get().to(forecasts::list_forecasts))
+                    .route("/forecasts/accuracy", web::get().to(forecasts::accuracy))
+                    .route("/supply-status", web::get().to(forecasts::supply_status))
+                    .route(
+                        "/supply-status/aggregates",
+                        web::get().to(forecasts::aggregates),
+                    )
+                    .route("/scenarios", web::post().to(scenarios::run))
                     .route("/routing/solve", web::post().to(routing::solve))
                     .service(
                         web::resource("/tokens")

@@ -32,6 +32,24 @@ struct DbArgs {
     db_pool: u32,
 }
 
+#[derive(clap::Args, Clone)]
+struct ForecastArgs {
+    /// Time zone whose calendar days consumption is counted in (IANA name).
+    #[arg(long, env = "PPE_TIME_ZONE", default_value = "Europe/Oslo", value_parser = parse_time_zone)]
+    time_zone: chrono_tz::Tz,
+}
+
+fn parse_time_zone(s: &str) -> Result<chrono_tz::Tz, String> {
+    s.parse()
+        .map_err(|_| format!("unknown time zone `{s}`: use an IANA name such as Europe/Oslo"))
+}
+
+impl ForecastArgs {
+    fn settings(&self) -> crate::forecasting::ForecastSettings {
+        crate::forecasting::ForecastSettings::new(self.time_zone)
+    }
+}
+
 impl DbArgs {
     fn open(&self) -> Result<Db, String> {
         let opts = DbOptions {
@@ -60,6 +78,13 @@ enum Command {
         /// Failed authentications one client address may make per minute before 429.
         #[arg(long, env = "PPE_AUTH_FAILURE_LIMIT", default_value_t = crate::auth::DEFAULT_FAILURE_LIMIT)]
         auth_failure_limit: u32,
+        #[command(flatten)]
+        forecast: ForecastArgs,
+    },
+    /// Stored forecasts and supply status.
+    Forecast {
+        #[command(subcommand)]
+        action: ForecastCommand,
     },
     /// Create, list and revoke API tokens.
     Token {
@@ -111,6 +136,18 @@ enum TokenCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum ForecastCommand {
+    /// Recompute every unit × item forecast and supply status now (a running server also
+    /// does this in the background when data arrives).
+    Refresh {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        forecast: ForecastArgs,
+    },
+}
+
 fn parse_role(s: &str) -> Result<Role, String> {
     s.parse()
 }
@@ -132,7 +169,24 @@ pub fn main() -> ExitCode {
             demo,
             workers,
             auth_failure_limit,
-        } => serve(&bind, &db, demo, workers, auth_failure_limit),
+            forecast,
+        } => serve(&bind, &db, demo, workers, auth_failure_limit, &forecast),
+        Command::Forecast {
+            action: ForecastCommand::Refresh { db, forecast },
+        } => db.open().and_then(|database| {
+            let r = crate::forecasting::refresh::refresh(
+                &database,
+                &forecast.settings(),
+                None,
+                chrono::Utc::now(),
+            )
+            .map_err(|e| e.to_string())?;
+            println!(
+                "refreshed {} forecasts in {:.2} s (days in {})",
+                r.series, r.seconds, forecast.time_zone
+            );
+            Ok(())
+        }),
         Command::Token { action } => token(action),
         Command::Migrate { db } => db.open().map(|_| {
             println!("database {} is up to date", redact(&db.database_url));
@@ -227,6 +281,7 @@ fn serve(
     demo: bool,
     workers: Option<usize>,
     auth_failure_limit: u32,
+    forecast: &ForecastArgs,
 ) -> Result<(), String> {
     let url = &args.database_url;
     let db = args.open()?;
@@ -242,9 +297,13 @@ fn serve(
             println!("{l}");
         }
     }
+    let forecasting = std::sync::Arc::new(forecast.settings());
+    crate::forecasting::refresh::spawn(db.clone(), forecasting.clone())
+        .map_err(|e| format!("cannot start the forecast refresher: {e}"))?;
     let state = web::Data::new(AppState {
         db,
         auth: AuthState::new(auth_failure_limit),
+        forecasting,
     });
     actix_web::rt::System::new().block_on(async move {
         let mut server = HttpServer::new(move || crate::app::build(state.clone()));

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod demo;
 pub mod extract;
 pub mod forecast_batch;
+pub mod forecasting;
 pub mod handlers;
 pub mod openapi;
 pub mod problem;

@@ -1,6 +1,8 @@
 //! The OpenAPI 3.1 document, generated from the handlers and schemas.
 
-use crate::handlers::{catalogue, health, ledger, movements, routing, tokens, transfers};
+use crate::handlers::{
+    catalogue, forecasts, health, ledger, movements, routing, scenarios, tokens, transfers,
+};
 use ppe_domain::access::{Permission, Role};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
@@ -53,6 +55,20 @@ pub const OPERATIONS: &[(&str, &str, Option<Permission>)] = &[
         Some(Permission::ReceiveTransfer),
     ),
     ("get", "/api/v1/movements", Some(Permission::ReadStock)),
+    ("get", "/api/v1/consumption", Some(Permission::ReadStock)),
+    ("get", "/api/v1/forecasts", Some(Permission::ReadStock)),
+    (
+        "get",
+        "/api/v1/forecasts/accuracy",
+        Some(Permission::ReadStock),
+    ),
+    ("get", "/api/v1/supply-status", Some(Permission::ReadStock)),
+    (
+        "get",
+        "/api/v1/supply-status/aggregates",
+        Some(Permission::ReadStock),
+    ),
+    ("post", "/api/v1/scenarios", Some(Permission::ReadStock)),
     (
         "post",
         "/api/v1/routing/solve",
@@ -76,7 +92,8 @@ fn scope_note(p: Permission) -> &'static str {
         | Permission::PlanRoutes => "",
         Permission::ReadStock => {
             " A token limited to sites (every reporter) reads only those sites: balances of an \
-             item are filtered to them; the ledger and transfer lists need `site=` naming one of them."
+             item are filtered to them; the ledger, transfer, forecast and supply-status lists \
+             need `site=` naming one of them; aggregates over many sites are refused."
         }
         Permission::ReceiveTransfer => {
             " A token limited to sites receives only transfers whose destination is one of them."
@@ -194,6 +211,12 @@ impl Modify for Access {
         transfers::list,
         transfers::get,
         movements::list_movements,
+        forecasts::consumption_history,
+        forecasts::list_forecasts,
+        forecasts::accuracy,
+        forecasts::supply_status,
+        forecasts::aggregates,
+        scenarios::run,
         routing::solve,
         tokens::create,
         tokens::list,
@@ -207,6 +230,7 @@ impl Modify for Access {
         (name = "sites", description = "Warehouses and units"),
         (name = "stock", description = "The stock ledger and balances"),
         (name = "transfers", description = "Deliveries from the warehouse to units"),
+        (name = "forecasts", description = "Consumption, forecasts, days of supply, stockout risk and what-if scenarios"),
         (name = "routing", description = "Vehicle routes for deliveries"),
         (name = "tokens", description = "API tokens (administrators)"),
     )

@@ -82,6 +82,9 @@ pub fn daily_use(events: &[LedgerEvent], until: NaiveDate) -> ConsumptionSeries 
     let mut balance = 0i64;
     // Index of the day after the last count (or the first day): where spreading starts.
     let mut interval_start = 0usize;
+    // Where the interval of today's first count started: a count of several lots records
+    // one adjustment per lot, all closing the same interval.
+    let mut counted_today_from: Option<(usize, usize)> = None;
     let mut last_evidence = 0usize;
     let mut counted_before = false;
     let mut ev = events.iter().peekable();
@@ -95,9 +98,14 @@ pub fn daily_use(events: &[LedgerEvent], until: NaiveDate) -> ConsumptionSeries 
                     last_evidence = i;
                 }
                 MovementKind::CountAdjustment => {
+                    let start = match counted_today_from {
+                        Some((day_index, start)) if day_index == i => start,
+                        _ => interval_start,
+                    };
+                    counted_today_from = Some((i, start));
                     if e.delta < 0 {
-                        let span = (i + 1 - interval_start) as f64;
-                        for d in &mut days[interval_start..=i] {
+                        let span = (i + 1 - start) as f64;
+                        for d in &mut days[start..=i] {
                             d.quantity += (-e.delta) as f64 / span;
                             d.inferred = true;
                         }
@@ -110,7 +118,7 @@ pub fn daily_use(events: &[LedgerEvent], until: NaiveDate) -> ConsumptionSeries 
                     }
                     if balance == 0 {
                         // Ran out at some point in the interval: its use is a lower bound.
-                        for d in &mut days[interval_start..=i] {
+                        for d in &mut days[start..=i] {
                             d.censored = d.censored || d.inferred;
                         }
                     }
@@ -188,6 +196,21 @@ mod tests {
                 quantity: 5
             }]
         );
+    }
+
+    #[test]
+    fn a_count_of_several_lots_closes_one_interval() {
+        // 100 counted, then 50 of another lot delivered; the count of 90 in all takes 50
+        // from one lot and 10 from the other: 60 used over the 4 days.
+        let ev = [
+            e("2026-03-01", MovementKind::CountAdjustment, 100),
+            e("2026-03-03", MovementKind::TransferIn, 50),
+            e("2026-03-05", MovementKind::CountAdjustment, -50),
+            e("2026-03-05", MovementKind::CountAdjustment, -10),
+        ];
+        let s = daily_use(&ev, d("2026-03-05"));
+        let q: Vec<f64> = s.days.iter().map(|x| x.quantity).collect();
+        assert_eq!(q, [0.0, 15.0, 15.0, 15.0, 15.0]);
     }
 
     #[test]

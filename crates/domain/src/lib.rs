@@ -11,6 +11,8 @@ pub mod forecast;
 pub mod gtin;
 pub mod ledger;
 pub mod routing;
+pub mod scenario;
 pub mod site;
 pub mod stock;
+pub mod supply;
 pub mod validation;

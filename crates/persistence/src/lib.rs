@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod connection;
 pub mod db;
 pub mod error;
+pub mod forecasts;
 pub mod idempotency;
 pub mod ledger;
 pub mod migrations;

@@ -125,6 +125,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    forecasts (site_id, item_id) {
+        site_id -> BigInt,
+        item_id -> BigInt,
+        computed_at -> Timestamp,
+        data_through_id -> BigInt,
+        first_day -> Date,
+        band -> Text,
+        stockout_probability -> Double,
+        dos_q50 -> Double,
+        status -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::joinable!(forecasts -> sites (site_id));
+diesel::joinable!(forecasts -> items (item_id));
 diesel::joinable!(token_sites -> api_tokens (token_id));
 diesel::joinable!(token_sites -> sites (site_id));
 diesel::joinable!(movements -> sites (site_id));
@@ -135,6 +152,7 @@ diesel::joinable!(transfer_lines -> items (item_id));
 diesel::joinable!(transfer_lines -> transfers (transfer_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    forecasts,
     items,
     sites,
     transfers,

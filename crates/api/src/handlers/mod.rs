@@ -1,10 +1,12 @@
 //! HTTP handlers, thin: parse, validate, call domain + persistence, map errors.
 
 pub mod catalogue;
+pub mod forecasts;
 pub mod health;
 pub mod ledger;
 pub mod movements;
 pub mod routing;
+pub mod scenarios;
 pub mod tokens;
 pub mod transfers;
 

@@ -69,6 +69,33 @@ impl CumulativeDemand {
             .collect()
     }
 
+    /// The same paths with a known extra demand per day added (day `t` of `extra` to day `t`
+    /// of every path; days beyond `extra` get none), e.g. a scenario's driver-based need.
+    pub fn with_extra(&self, extra: &[f64]) -> Self {
+        let mut added = Vec::with_capacity(self.days);
+        let mut total = 0.0;
+        for t in 0..self.days {
+            total += extra.get(t).copied().unwrap_or(0.0).max(0.0);
+            added.push(total);
+        }
+        let cumulative = self
+            .cumulative
+            .chunks(self.days.max(1))
+            .flat_map(|row| row.iter().zip(&added).map(|(c, a)| c + a))
+            .collect();
+        CumulativeDemand {
+            days: self.days,
+            n_paths: self.n_paths,
+            cumulative,
+        }
+    }
+
+    /// Mean total demand over the first `day` days.
+    pub fn mean_total(&self, day: usize) -> f64 {
+        let totals = self.totals(day);
+        totals.iter().sum::<f64>() / totals.len().max(1) as f64
+    }
+
     /// Quantiles (levels in (0, 1)) of total demand over the first `day` days.
     pub fn quantiles(&self, day: usize, levels: &[f64]) -> Vec<f64> {
         let mut totals = self.totals(day);

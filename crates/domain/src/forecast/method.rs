@@ -6,6 +6,7 @@ use super::{aggregation, baseline, croston, holt, ses};
 
 /// A point-forecast method. Every method fits its parameters on the series it is given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     Naive,

@@ -18,6 +18,7 @@
 //! of the same series; they are literature defaults (smoothing constants 0.05-0.3 for
 //! intermittent components, mean of the best three) rather than fitted constants.
 
+pub mod accuracy;
 pub mod aggregation;
 pub mod backtest;
 pub mod baseline;

@@ -1,0 +1,149 @@
+//! One unit × item from ledger to stored row: daily consumption in the local time zone,
+//! forecast, out-of-sample scores, supply assessment.
+
+use super::stored::{StoredDetail, StoredStatus};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use ppe_domain::consumption::{ConsumptionSeries, LedgerEvent, daily_use};
+use ppe_domain::forecast::accuracy::holdout_scores;
+use ppe_domain::forecast::{DateStep, ForecastConfig, Series, forecast_one, with_censoring};
+use ppe_domain::supply::{Position, SupplyPolicy, assess, day_range};
+use ppe_persistence::forecasts::{ForecastRow, PairEvent, PairInput};
+
+/// How forecasts are made and read.
+#[derive(Debug, Clone)]
+pub struct ForecastSettings {
+    /// Days are local days in this zone (counts and use happen on the clock of the unit).
+    pub time_zone: Tz,
+    /// Days forecast and stored.
+    pub horizon: usize,
+    pub levels: Vec<f64>,
+    /// Days of history fitted at most: older days barely move the forecast and cost time.
+    pub max_history: usize,
+    /// Days held out for the out-of-sample scores.
+    pub holdout_days: usize,
+    pub policy: SupplyPolicy,
+}
+
+impl ForecastSettings {
+    pub fn new(time_zone: Tz) -> Self {
+        ForecastSettings {
+            time_zone,
+            horizon: 56,
+            levels: vec![0.1, 0.5, 0.9],
+            max_history: 365,
+            holdout_days: 28,
+            policy: SupplyPolicy::default(),
+        }
+    }
+
+    /// The local calendar day of an instant.
+    pub fn local_day(&self, at: DateTime<Utc>) -> NaiveDate {
+        at.with_timezone(&self.time_zone).date_naive()
+    }
+
+    fn config(&self) -> ForecastConfig {
+        ForecastConfig::new(self.horizon, 7, &self.levels)
+    }
+}
+
+/// Ledger movements as local-day events.
+pub fn local_events(events: &[PairEvent], settings: &ForecastSettings) -> Vec<LedgerEvent> {
+    events
+        .iter()
+        .map(|e| LedgerEvent {
+            day: settings.local_day(e.occurred_at.and_utc()),
+            kind: e.kind,
+            delta: e.delta,
+        })
+        .collect()
+}
+
+/// Daily consumption through `until` (inclusive), in ledger order of the events.
+pub fn consumption(
+    events: &[PairEvent],
+    settings: &ForecastSettings,
+    until: NaiveDate,
+) -> ConsumptionSeries {
+    // The ledger order is the recording order; a late report of an earlier day still belongs
+    // to its day, so order by day and keep the recording order within a day.
+    let mut local = local_events(events, settings);
+    local.sort_by_key(|e| e.day);
+    daily_use(&local, until)
+}
+
+/// Computes the stored row of one pair. The forecast starts today (local): the history ends
+/// yesterday, the last complete day.
+pub fn compute(input: &PairInput, settings: &ForecastSettings, now: DateTime<Utc>) -> ForecastRow {
+    let today = settings.local_day(now);
+    let yesterday = today.pred_opt().unwrap_or(today);
+    let series = consumption(&input.events, settings, yesterday);
+    let keep = series.days.len().min(settings.max_history);
+    let days = &series.days[series.days.len() - keep..];
+    let quantities: Vec<f64> = days.iter().map(|d| d.quantity).collect();
+    let censored: Vec<bool> = days.iter().map(|d| d.censored).collect();
+    let values = with_censoring(&quantities, &censored);
+    let cfg = settings.config();
+    let observed = values.iter().any(Option::is_some);
+    let forecast = forecast_one(
+        &Series {
+            id: format!("{}:{}", input.site_id, input.item_id),
+            // An empty history still forecasts from today: zeros with no spread.
+            start: days.first().map_or(yesterday, |d| d.day),
+            step: DateStep::Day,
+            values: if observed { values.clone() } else { vec![] },
+        },
+        &cfg,
+    );
+    let holdout = holdout_scores(&values, settings.holdout_days, &cfg);
+    let position = Position {
+        on_hand: input.on_hand,
+        in_transit: input.in_transit,
+        lead_time_days: u32::try_from(input.lead_time_days).unwrap_or(1),
+        pack_size: input.pack_size,
+        today,
+    };
+    let a = assess(&forecast, &position, &settings.policy);
+    let status = StoredStatus {
+        on_hand: input.on_hand,
+        in_transit: input.in_transit,
+        pack_size: input.pack_size,
+        burn_rate: a.burn_rate,
+        days_of_supply: a.days_of_supply,
+        days_of_supply_cap: settings.policy.horizon_days,
+        expected_stockout_on: a.expected_stockout_on,
+        stockout_probability: a.stockout_probability,
+        risk_days: a.risk_days,
+        band: a.band,
+        day_range: day_range(a.days_of_supply.q50).to_owned(),
+        service_level: settings.policy.service_level,
+        reorder_point: a.reorder_point,
+        order_up_to: a.order_up_to,
+        suggested_order: a.suggested_order,
+        target_days: settings.policy.target_days,
+        target_demand: a.target_demand,
+        methods: forecast.methods.clone(),
+        backtest_rmsse: forecast.backtest_rmsse,
+        holdout,
+        history_days: days.len() as u32,
+        censored_days: days.iter().filter(|d| d.censored).count() as u32,
+        inferred_days: days.iter().filter(|d| d.inferred).count() as u32,
+        quality_flags: series.flags.len(),
+    };
+    let detail = StoredDetail {
+        forecast,
+        flags: series.flags,
+    };
+    ForecastRow {
+        site_id: input.site_id,
+        item_id: input.item_id,
+        computed_at: now.naive_utc(),
+        data_through_id: input.events.iter().map(|e| e.id).max().unwrap_or(0),
+        first_day: today,
+        band: a.band.as_str().to_owned(),
+        stockout_probability: a.stockout_probability,
+        dos_q50: a.days_of_supply.q50,
+        status: serde_json::to_string(&status).expect("plain data serialises"),
+        detail: serde_json::to_string(&detail).expect("plain data serialises"),
+    }
+}

@@ -1,0 +1,110 @@
+//! Keeping stored forecasts current. A background thread polls the ledger for movements
+//! newer than the last it saw (one indexed query a second), recomputes the pairs they touch
+//! and stores them in one transaction; at start and when the local day changes it recomputes
+//! everything. On PostgreSQL ids are taken before commit, so a movement may become visible
+//! after a higher id was seen: each poll looks again at the movements of the poll before. Polling the ledger rather than hooking the write path means every server of a
+//! PostgreSQL deployment sees every other's writes, and a write never waits for a forecast.
+
+use super::compute::{ForecastSettings, compute};
+use chrono::{DateTime, NaiveDate, Utc};
+use ppe_persistence::forecasts::{self, ForecastRow, Pair};
+use ppe_persistence::{Db, StoreError};
+use rayon::prelude::*;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How often the ledger is polled for new movements.
+pub const POLL: Duration = Duration::from_secs(1);
+
+/// What one refresh did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Refreshed {
+    pub series: usize,
+    pub seconds: f64,
+}
+
+/// Recomputes `only` these pairs, or all of them, and stores the rows in one transaction.
+pub fn refresh(
+    db: &Db,
+    settings: &ForecastSettings,
+    only: Option<&BTreeSet<Pair>>,
+    now: DateTime<Utc>,
+) -> Result<Refreshed, StoreError> {
+    let started = Instant::now();
+    let inputs = db.read(|c| forecasts::load_inputs(c, only))?;
+    let rows: Vec<ForecastRow> = inputs
+        .par_iter()
+        .map(|i| compute(i, settings, now))
+        .collect();
+    let series = rows.len();
+    let rows = Arc::new(rows);
+    db.write(move |c| forecasts::store(c, &rows))?;
+    Ok(Refreshed {
+        series,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Starts the background refresher. It runs until the process ends.
+pub fn spawn(db: Db, settings: Arc<ForecastSettings>) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("forecast-refresh".into())
+        .spawn(move || {
+            let mut watermark: Option<Watermark> = None;
+            let mut day: Option<NaiveDate> = None;
+            loop {
+                if let Err(e) = step(&db, &settings, &mut watermark, &mut day) {
+                    log::warn!("forecast refresh: {e}");
+                }
+                std::thread::sleep(POLL);
+            }
+        })
+        .map(|_| ())
+}
+
+/// The newest movement id seen by the last poll and by the one before.
+#[derive(Debug, Clone, Copy)]
+struct Watermark {
+    newest: i64,
+    before: i64,
+}
+
+/// One poll: everything on the first run and on a new local day, else the touched pairs.
+fn step(
+    db: &Db,
+    settings: &ForecastSettings,
+    watermark: &mut Option<Watermark>,
+    day: &mut Option<NaiveDate>,
+) -> Result<(), StoreError> {
+    let now = Utc::now();
+    let today = settings.local_day(now);
+    match *watermark {
+        Some(w) if *day == Some(today) => {
+            let (pairs, newest) = db.read(|c| forecasts::touched_since(c, w.before))?;
+            if !pairs.is_empty() {
+                let r = refresh(db, settings, Some(&pairs), now)?;
+                log::debug!("refreshed {} forecasts in {:.3} s", r.series, r.seconds);
+            }
+            *watermark = Some(Watermark {
+                newest,
+                before: w.newest,
+            });
+        }
+        _ => {
+            let newest = db.read(forecasts::newest_movement)?;
+            let r = refresh(db, settings, None, now)?;
+            log::info!(
+                "forecasts: {} series refreshed in {:.2} s",
+                r.series,
+                r.seconds
+            );
+            *watermark = Some(Watermark {
+                newest,
+                before: newest,
+            });
+            *day = Some(today);
+        }
+    }
+    Ok(())
+}

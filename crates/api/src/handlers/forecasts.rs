@@ -1,0 +1,562 @@
+//! Reads of the stored forecasts: supply status, aggregates, daily forecasts, accuracy, and
+//! the consumption history they were fitted on. Nothing here fits a model.
+
+use super::blocking;
+use crate::auth::Auth;
+use crate::forecasting::compute::consumption;
+use crate::forecasting::stored::{StoredDetail, StoredStatus};
+use crate::problem::Problem;
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use ppe_domain::access::Permission;
+use ppe_domain::consumption::{DailyUse, QualityFlag};
+use ppe_domain::forecast::accuracy::HoldoutScores;
+use ppe_domain::forecast::method::Method;
+use ppe_domain::supply::{Band, Spread};
+use ppe_persistence::forecasts::{self, ForecastFilter, Named, StatusRow};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+fn bad(field: &str, message: &str) -> Problem {
+    Problem::field(
+        StatusCode::BAD_REQUEST,
+        "bad-query",
+        "Bad query string",
+        field,
+        message,
+    )
+}
+
+/// A query parameter parsed here rather than by serde, so that a bad value gets an answer
+/// naming its parameter.
+fn param<T: std::str::FromStr>(
+    name: &str,
+    value: Option<&str>,
+    expected: &str,
+) -> Result<Option<T>, Problem> {
+    value
+        .map(|v| {
+            v.trim()
+                .parse()
+                .map_err(|_| bad(name, &format!("`{v}` is not {expected}")))
+        })
+        .transpose()
+}
+
+/// A stored JSON document this server wrote and cannot read back: a corrupted row.
+fn stored<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, Problem> {
+    serde_json::from_str(json).map_err(|e| {
+        log::error!("unreadable stored forecast: {e}");
+        Problem::internal()
+    })
+}
+
+/// When and from which data a row was computed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Provenance {
+    pub computed_at: DateTime<Utc>,
+    /// The newest ledger movement of this site × item the computation saw.
+    pub data_through_movement: i64,
+    /// The first forecast day (local); the history ends the day before.
+    pub first_day: NaiveDate,
+}
+
+fn provenance(computed_at: chrono::NaiveDateTime, through: i64, first: NaiveDate) -> Provenance {
+    Provenance {
+        computed_at: computed_at.and_utc(),
+        data_through_movement: through,
+        first_day: first,
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StatusQuery {
+    /// Site code.
+    pub site: Option<String>,
+    /// Item SKU.
+    pub item: Option<String>,
+    /// District of the sites.
+    pub district: Option<String>,
+    /// `red`, `amber` or `green`.
+    pub band: Option<String>,
+}
+
+/// Supply status of one unit × item.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SupplyStatusRow {
+    pub site: String,
+    pub site_name: String,
+    pub district: Option<String>,
+    pub item: String,
+    pub category: String,
+    #[serde(flatten)]
+    pub status: StoredStatus,
+    pub provenance: Provenance,
+}
+
+fn status_row(n: Named<StatusRow>) -> Result<SupplyStatusRow, Problem> {
+    Ok(SupplyStatusRow {
+        status: stored(&n.row.status)?,
+        provenance: provenance(n.row.computed_at, n.row.data_through_id, n.row.first_day),
+        site: n.site,
+        site_name: n.site_name,
+        district: n.district,
+        item: n.item,
+        category: n.category,
+    })
+}
+
+async fn load_status(
+    state: &web::Data<AppState>,
+    filter: ForecastFilter,
+) -> Result<Vec<SupplyStatusRow>, Problem> {
+    let rows = blocking(state, move |db| {
+        db.read(|c| forecasts::read_status(c, &filter))
+    })
+    .await?;
+    rows.into_iter().map(status_row).collect()
+}
+
+/// Days of supply and stockout risk per unit × item, riskiest first (by stockout probability
+/// within the lead time, then by median days of supply).
+#[utoipa::path(get, path = "/api/v1/supply-status", tag = "forecasts", params(StatusQuery), responses(
+    (status = 200, body = Vec<SupplyStatusRow>),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn supply_status(
+    auth: Auth,
+    state: web::Data<AppState>,
+    q: web::Query<StatusQuery>,
+) -> Result<HttpResponse, Problem> {
+    let q = q.into_inner();
+    auth.require_filtered(Permission::ReadStock, "site", q.site.as_deref())?;
+    let filter = ForecastFilter {
+        site: q.site,
+        item: q.item,
+        district: q.district,
+        band: param::<Band>("band", q.band.as_deref(), "red, amber or green")?
+            .map(|b| b.as_str().to_owned()),
+    };
+    Ok(HttpResponse::Ok().json(load_status(&state, filter).await?))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AggregateLevel {
+    District,
+    Municipality,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AggregateQuery {
+    /// `district` (default) or `municipality`.
+    pub by: Option<AggregateLevel>,
+    /// Item SKU.
+    pub item: Option<String>,
+    /// Only this district.
+    pub district: Option<String>,
+}
+
+/// How the demand intervals of an aggregate are formed.
+pub const AGGREGATE_INTERVAL_METHOD: &str = "comonotonic: the sum of the units' own quantiles, as if every unit's demand were high or low together (an outbreak moves them together); an upper bound of the width, never too narrow";
+
+/// Supply of one item over a group of units.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Aggregate {
+    /// The district, or absent for the whole municipality.
+    pub district: Option<String>,
+    pub item: String,
+    pub units: usize,
+    pub on_hand: i64,
+    pub in_transit: i64,
+    /// Sum of the units' burn rates.
+    pub burn_rate: f64,
+    /// (on hand + in transit) / burn rate, as if stock could move freely between the units;
+    /// absent when nothing is used.
+    pub pooled_days_of_supply: Option<f64>,
+    /// Demand over the target days: q10, q50, q90.
+    pub target_demand: Spread,
+    pub target_days: u32,
+    pub interval_method: &'static str,
+    pub red: usize,
+    pub amber: usize,
+    pub green: usize,
+    /// Sum of the units' suggested orders.
+    pub suggested_order: i64,
+    /// The oldest computation among the units.
+    pub oldest_computed_at: Option<DateTime<Utc>>,
+}
+
+/// Supply per item summed over each district or over the municipality.
+#[utoipa::path(get, path = "/api/v1/supply-status/aggregates", tag = "forecasts", params(AggregateQuery), responses(
+    (status = 200, body = Vec<Aggregate>),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn aggregates(
+    auth: Auth,
+    state: web::Data<AppState>,
+    q: web::Query<AggregateQuery>,
+) -> Result<HttpResponse, Problem> {
+    let q = q.into_inner();
+    // Totals over many sites: only for tokens that see every site.
+    auth.require_filtered(Permission::ReadStock, "site", None)?;
+    let by = q.by.unwrap_or(AggregateLevel::District);
+    let rows = load_status(
+        &state,
+        ForecastFilter {
+            item: q.item,
+            district: q.district,
+            ..ForecastFilter::default()
+        },
+    )
+    .await?;
+    let mut groups: BTreeMap<(Option<String>, String), Aggregate> = BTreeMap::new();
+    for r in rows {
+        let district = match by {
+            AggregateLevel::District => r.district.clone(),
+            AggregateLevel::Municipality => None,
+        };
+        let s = &r.status;
+        let a = groups
+            .entry((district.clone(), r.item.clone()))
+            .or_insert_with(|| Aggregate {
+                district,
+                item: r.item.clone(),
+                units: 0,
+                on_hand: 0,
+                in_transit: 0,
+                burn_rate: 0.0,
+                pooled_days_of_supply: None,
+                target_demand: Spread {
+                    q10: 0.0,
+                    q50: 0.0,
+                    q90: 0.0,
+                },
+                target_days: s.target_days,
+                interval_method: AGGREGATE_INTERVAL_METHOD,
+                red: 0,
+                amber: 0,
+                green: 0,
+                suggested_order: 0,
+                oldest_computed_at: None,
+            });
+        a.units += 1;
+        a.on_hand += s.on_hand;
+        a.in_transit += s.in_transit;
+        a.burn_rate += s.burn_rate;
+        a.target_demand.q10 += s.target_demand.q10;
+        a.target_demand.q50 += s.target_demand.q50;
+        a.target_demand.q90 += s.target_demand.q90;
+        match s.band {
+            Band::Red => a.red += 1,
+            Band::Amber => a.amber += 1,
+            Band::Green => a.green += 1,
+        }
+        a.suggested_order += s.suggested_order;
+        let at = r.provenance.computed_at;
+        a.oldest_computed_at = Some(a.oldest_computed_at.map_or(at, |o| o.min(at)));
+    }
+    let out: Vec<Aggregate> = groups
+        .into_values()
+        .map(|mut a| {
+            a.pooled_days_of_supply =
+                (a.burn_rate > 0.0).then(|| (a.on_hand + a.in_transit) as f64 / a.burn_rate);
+            a
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ForecastQuery {
+    /// Site code.
+    pub site: Option<String>,
+    /// Item SKU.
+    pub item: Option<String>,
+    /// Days to return, 1–56 (default 28).
+    pub horizon: Option<String>,
+}
+
+/// Forecast demand of one day.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ForecastPoint {
+    pub date: NaiveDate,
+    /// Expected use (base units).
+    pub mean: f64,
+    pub q10: f64,
+    pub q50: f64,
+    pub q90: f64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SeriesForecastView {
+    pub site: String,
+    pub item: String,
+    /// Methods combined, best first.
+    pub methods: Vec<Method>,
+    /// Whether a weekday profile was laid over the combination.
+    pub season_profile: bool,
+    pub backtest_rmsse: Option<f64>,
+    pub points: Vec<ForecastPoint>,
+    pub quality_flags: Vec<QualityFlag>,
+    pub provenance: Provenance,
+}
+
+const DEFAULT_HORIZON: usize = 28;
+
+/// Daily demand forecasts with quantiles, as last computed.
+#[utoipa::path(get, path = "/api/v1/forecasts", tag = "forecasts", params(ForecastQuery), responses(
+    (status = 200, body = Vec<SeriesForecastView>),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn list_forecasts(
+    auth: Auth,
+    state: web::Data<AppState>,
+    q: web::Query<ForecastQuery>,
+) -> Result<HttpResponse, Problem> {
+    let q = q.into_inner();
+    auth.require_filtered(Permission::ReadStock, "site", q.site.as_deref())?;
+    let max = state.forecasting.horizon;
+    let horizon = param::<usize>("horizon", q.horizon.as_deref(), "a number of days")?
+        .unwrap_or(DEFAULT_HORIZON.min(max));
+    if !(1..=max).contains(&horizon) {
+        return Err(bad("horizon", &format!("must be between 1 and {max}")));
+    }
+    let filter = ForecastFilter {
+        site: q.site,
+        item: q.item,
+        ..ForecastFilter::default()
+    };
+    let rows = blocking(&state, move |db| {
+        db.read(|c| forecasts::read_full(c, &filter))
+    })
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for n in rows {
+        let d: StoredDetail = stored(&n.row.detail)?;
+        let f = d.forecast;
+        let level = |l: f64| f.quantile(l).map(<[f64]>::to_vec).unwrap_or_default();
+        let (q10, q50, q90) = (level(0.1), level(0.5), level(0.9));
+        let points = (0..horizon.min(f.dates.len()))
+            .map(|t| ForecastPoint {
+                date: f.dates[t],
+                mean: f.point[t],
+                q10: q10.get(t).copied().unwrap_or(0.0),
+                q50: q50.get(t).copied().unwrap_or(0.0),
+                q90: q90.get(t).copied().unwrap_or(0.0),
+            })
+            .collect();
+        out.push(SeriesForecastView {
+            site: n.site,
+            item: n.item,
+            methods: f.methods.clone(),
+            season_profile: f.season_profile,
+            backtest_rmsse: f.backtest_rmsse,
+            points,
+            quality_flags: d.flags,
+            provenance: provenance(n.row.computed_at, n.row.data_through_id, n.row.first_day),
+        });
+    }
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AccuracyQuery {
+    /// Site code.
+    pub site: Option<String>,
+    /// Item SKU.
+    pub item: Option<String>,
+    /// District of the sites.
+    pub district: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SeriesAccuracy {
+    pub site: String,
+    pub item: String,
+    pub methods: Vec<Method>,
+    /// In-sample rolling-origin RMSSE that chose the methods.
+    pub backtest_rmsse: Option<f64>,
+    /// Out of sample: the whole procedure fitted before the last days and scored on them.
+    pub holdout: Option<HoldoutScores>,
+    pub history_days: u32,
+    pub censored_days: u32,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MethodShare {
+    pub method: Method,
+    /// Series whose combination includes it.
+    pub series: usize,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AccuracySummary {
+    pub series: usize,
+    /// Series with out-of-sample scores (enough history).
+    pub scored: usize,
+    pub mean_mase: Option<f64>,
+    pub mean_rmsse: Option<f64>,
+    /// Share of scored days inside the q10–q90 interval, over all scored series.
+    pub coverage: Option<f64>,
+    pub nominal_coverage: f64,
+    pub methods: Vec<MethodShare>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AccuracyReport {
+    pub summary: AccuracySummary,
+    pub series: Vec<SeriesAccuracy>,
+}
+
+fn mean(xs: impl Iterator<Item = f64>) -> Option<f64> {
+    let (s, n) = xs.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    (n > 0).then(|| s / n as f64)
+}
+
+/// How accurate the forecasts have been: per series and in summary.
+#[utoipa::path(get, path = "/api/v1/forecasts/accuracy", tag = "forecasts", params(AccuracyQuery), responses(
+    (status = 200, body = AccuracyReport),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn accuracy(
+    auth: Auth,
+    state: web::Data<AppState>,
+    q: web::Query<AccuracyQuery>,
+) -> Result<HttpResponse, Problem> {
+    let q = q.into_inner();
+    auth.require_filtered(Permission::ReadStock, "site", q.site.as_deref())?;
+    let rows = load_status(
+        &state,
+        ForecastFilter {
+            site: q.site,
+            item: q.item,
+            district: q.district,
+            band: None,
+        },
+    )
+    .await?;
+    let mut series: Vec<SeriesAccuracy> = rows
+        .into_iter()
+        .map(|r| SeriesAccuracy {
+            site: r.site,
+            item: r.item,
+            methods: r.status.methods,
+            backtest_rmsse: r.status.backtest_rmsse,
+            holdout: r.status.holdout,
+            history_days: r.status.history_days,
+            censored_days: r.status.censored_days,
+        })
+        .collect();
+    series.sort_by(|a, b| (&a.site, &a.item).cmp(&(&b.site, &b.item)));
+    let scored: Vec<&HoldoutScores> = series.iter().filter_map(|s| s.holdout.as_ref()).collect();
+    let (inside, days) = scored.iter().fold((0.0, 0usize), |(i, d), h| {
+        (
+            i + h.coverage.unwrap_or(0.0) * h.scored as f64,
+            d + h.scored,
+        )
+    });
+    let mut methods: BTreeMap<&'static str, MethodShare> = BTreeMap::new();
+    for m in series.iter().flat_map(|s| &s.methods) {
+        methods
+            .entry(m.name())
+            .or_insert(MethodShare {
+                method: *m,
+                series: 0,
+            })
+            .series += 1;
+    }
+    let summary = AccuracySummary {
+        series: series.len(),
+        scored: scored.len(),
+        mean_mase: mean(scored.iter().filter_map(|h| h.mase)),
+        mean_rmsse: mean(scored.iter().filter_map(|h| h.rmsse)),
+        coverage: (days > 0).then(|| inside / days as f64),
+        nominal_coverage: scored.first().map_or(0.8, |h| h.nominal_coverage),
+        methods: methods.into_values().collect(),
+    };
+    Ok(HttpResponse::Ok().json(AccuracyReport { summary, series }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ConsumptionQuery {
+    /// Site code.
+    pub site: String,
+    /// Item SKU.
+    pub item: String,
+    /// First local day to return, YYYY-MM-DD (default: the first day with a movement).
+    pub from: Option<String>,
+    /// Last local day, YYYY-MM-DD (default: today).
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ConsumptionView {
+    pub site: String,
+    pub item: String,
+    /// The time zone whose days these are.
+    pub time_zone: String,
+    pub days: Vec<DailyUse>,
+    pub flags: Vec<QualityFlag>,
+}
+
+/// Daily consumption reconstructed from the ledger: reported use on its day, unreported use
+/// inferred from counts and spread over the interval, stockout days censored.
+#[utoipa::path(get, path = "/api/v1/consumption", tag = "forecasts", params(ConsumptionQuery), responses(
+    (status = 200, body = ConsumptionView),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Unknown site or item", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn consumption_history(
+    auth: Auth,
+    state: web::Data<AppState>,
+    q: web::Query<ConsumptionQuery>,
+) -> Result<HttpResponse, Problem> {
+    let q = q.into_inner();
+    auth.require_at(Permission::ReadStock, &q.site)?;
+    let from = param::<NaiveDate>("from", q.from.as_deref(), "a date (YYYY-MM-DD)")?;
+    let to = param::<NaiveDate>("to", q.to.as_deref(), "a date (YYYY-MM-DD)")?;
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        return Err(bad("to", "must not be before `from`"));
+    }
+    let settings = state.forecasting.clone();
+    let until = to.unwrap_or_else(|| settings.local_day(chrono::Utc::now()));
+    let (site, item) = (q.site.trim().to_owned(), q.item.trim().to_owned());
+    let ids = state.db.ids();
+    let events = {
+        let (site, item) = (site.clone(), item.clone());
+        blocking(&state, move |db| {
+            db.read(|c| {
+                let (s, _) = ids.site(c, "site", &site)?;
+                let i = ids.item(c, "item", &item)?;
+                forecasts::pair_events(c, (s, i))
+            })
+        })
+        .await?
+    };
+    let mut series = consumption(&events, &settings, until);
+    if let Some(from) = from {
+        series.days.retain(|d| d.day >= from);
+    }
+    Ok(HttpResponse::Ok().json(ConsumptionView {
+        site,
+        item,
+        time_zone: settings.time_zone.name().to_owned(),
+        days: series.days,
+        flags: series.flags,
+    }))
+}

@@ -1,0 +1,379 @@
+//! Stored forecasts and supply assessments: what the background refresh reads from the ledger,
+//! what it writes, and what the API reads back. The computation itself lives in the service;
+//! this module only moves rows.
+
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::schema::{balances, forecasts, items, movements, sites, transfer_lines, transfers};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use ppe_domain::ledger::TransferStatus;
+use ppe_domain::site::SiteKind;
+use ppe_domain::stock::MovementKind;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One site × item.
+pub type Pair = (i64, i64);
+
+/// One stored row, as computed. `status` and `detail` are JSON documents of the service.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = forecasts)]
+pub struct ForecastRow {
+    pub site_id: i64,
+    pub item_id: i64,
+    pub computed_at: NaiveDateTime,
+    pub data_through_id: i64,
+    /// First forecast day (local).
+    pub first_day: NaiveDate,
+    pub band: String,
+    pub stockout_probability: f64,
+    pub dos_q50: f64,
+    pub status: String,
+    pub detail: String,
+}
+
+/// The small part of a stored row: all but `detail`.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct StatusRow {
+    pub site_id: i64,
+    pub item_id: i64,
+    pub computed_at: NaiveDateTime,
+    pub data_through_id: i64,
+    pub first_day: NaiveDate,
+    pub band: String,
+    pub stockout_probability: f64,
+    pub dos_q50: f64,
+    pub status: String,
+}
+
+/// A stored row with the names of its site and item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Named<R> {
+    pub site: String,
+    pub site_name: String,
+    pub district: Option<String>,
+    pub item: String,
+    pub category: String,
+    pub row: R,
+}
+
+/// One ledger movement of a pair, as the consumption rebuild needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairEvent {
+    pub id: i64,
+    pub kind: MovementKind,
+    pub delta: i64,
+    pub occurred_at: NaiveDateTime,
+}
+
+/// Everything the computation of one unit × item needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairInput {
+    pub site_id: i64,
+    pub item_id: i64,
+    pub lead_time_days: i32,
+    pub pack_size: i64,
+    /// In ledger order.
+    pub events: Vec<PairEvent>,
+    pub on_hand: i64,
+    pub in_transit: i64,
+}
+
+/// The newest movement id (0 for an empty ledger).
+pub fn newest_movement(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(movements::table
+        .select(diesel::dsl::max(movements::id))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0))
+}
+
+/// The pairs whose forecast a movement after `after_id` changes: its own site × item, and for a
+/// dispatch the receiving site × item (whose stock in transit changed). Also the newest id seen.
+pub fn touched_since(
+    conn: &mut DbConnection,
+    after_id: i64,
+) -> Result<(BTreeSet<Pair>, i64), StoreError> {
+    let rows: Vec<(i64, i64, i64, Option<i64>)> = movements::table
+        .left_join(transfers::table.on(movements::transfer_id.eq(transfers::id.nullable())))
+        .filter(movements::id.gt(after_id))
+        .select((
+            movements::id,
+            movements::site_id,
+            movements::item_id,
+            transfers::to_site_id.nullable(),
+        ))
+        .load(conn)?;
+    let mut pairs = BTreeSet::new();
+    let mut newest = after_id;
+    for (id, site, item, to_site) in rows {
+        newest = newest.max(id);
+        pairs.insert((site, item));
+        if let Some(to) = to_site {
+            pairs.insert((to, item));
+        }
+    }
+    Ok((pairs, newest))
+}
+
+/// Inputs of the given unit pairs, or of every unit × item with any movement or stock in
+/// transit when `only` is `None`. Warehouse pairs are left out: a warehouse's outflow is the
+/// units' supply, not consumption.
+pub fn load_inputs(
+    conn: &mut DbConnection,
+    only: Option<&BTreeSet<Pair>>,
+) -> Result<Vec<PairInput>, StoreError> {
+    let units: BTreeMap<i64, i32> = sites::table
+        .filter(sites::kind.eq(SiteKind::Unit.as_str()))
+        .select((sites::id, sites::lead_time_days))
+        .load::<(i64, i32)>(conn)?
+        .into_iter()
+        .collect();
+    let packs: BTreeMap<i64, i64> = items::table
+        .select((items::id, items::pack_size))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let wanted = |p: &Pair| units.contains_key(&p.0) && only.is_none_or(|o| o.contains(p));
+
+    let mut inputs: BTreeMap<Pair, PairInput> = BTreeMap::new();
+    let slot = |inputs: &mut BTreeMap<Pair, PairInput>, p: Pair| {
+        inputs.entry(p).or_insert_with(|| PairInput {
+            site_id: p.0,
+            item_id: p.1,
+            lead_time_days: units.get(&p.0).copied().unwrap_or(1),
+            pack_size: packs.get(&p.1).copied().unwrap_or(1),
+            events: Vec::new(),
+            on_hand: 0,
+            in_transit: 0,
+        });
+    };
+    // Movements: per pair when a few are asked for (indexed), in one scan for all.
+    let rows: Vec<EventTuple> = match only {
+        Some(o) if o.len() <= 64 => {
+            let mut all = Vec::new();
+            for &p in o.iter().filter(|p| units.contains_key(&p.0)) {
+                all.extend(event_query(conn, Some(p))?);
+            }
+            all
+        }
+        _ => event_query(conn, None)?,
+    };
+    for (id, site, item, kind, delta, occurred_at) in rows {
+        let p = (site, item);
+        if !wanted(&p) {
+            continue;
+        }
+        slot(&mut inputs, p);
+        if let Some(input) = inputs.get_mut(&p) {
+            input.events.push(PairEvent {
+                id,
+                kind: crate::catalogue::parse_text(&kind)?,
+                delta,
+                occurred_at,
+            });
+        }
+    }
+    for (site, item, q) in balances::table
+        .select((balances::site_id, balances::item_id, balances::quantity))
+        .load::<(i64, i64, i64)>(conn)?
+    {
+        if let Some(p) = inputs.get_mut(&(site, item)) {
+            p.on_hand += q;
+        }
+    }
+    for (site, item, q) in transfer_lines::table
+        .inner_join(transfers::table)
+        .filter(transfers::status.eq(TransferStatus::Dispatched.as_str()))
+        .select((
+            transfers::to_site_id,
+            transfer_lines::item_id,
+            transfer_lines::quantity,
+        ))
+        .load::<(i64, i64, i64)>(conn)?
+    {
+        let p = (site, item);
+        if wanted(&p) {
+            slot(&mut inputs, p);
+            if let Some(input) = inputs.get_mut(&p) {
+                input.in_transit += q;
+            }
+        }
+    }
+    Ok(inputs.into_values().collect())
+}
+
+type EventTuple = (i64, i64, i64, String, i64, NaiveDateTime);
+
+fn event_query(conn: &mut DbConnection, pair: Option<Pair>) -> Result<Vec<EventTuple>, StoreError> {
+    let q = movements::table
+        .select((
+            movements::id,
+            movements::site_id,
+            movements::item_id,
+            movements::kind,
+            movements::quantity,
+            movements::occurred_at,
+        ))
+        .into_boxed();
+    let q = match pair {
+        Some((s, i)) => q
+            .filter(movements::site_id.eq(s))
+            .filter(movements::item_id.eq(i))
+            .order(movements::id),
+        None => q.order((movements::site_id, movements::item_id, movements::id)),
+    };
+    Ok(q.load(conn)?)
+}
+
+/// Replaces the stored rows of these pairs.
+pub fn store(conn: &mut DbConnection, rows: &[ForecastRow]) -> Result<(), StoreError> {
+    for r in rows {
+        diesel::delete(
+            forecasts::table
+                .filter(forecasts::site_id.eq(r.site_id))
+                .filter(forecasts::item_id.eq(r.item_id)),
+        )
+        .execute(conn)?;
+        diesel::insert_into(forecasts::table)
+            .values(r)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The pairs and the day of their stored rows, to find those a new day has made stale.
+pub fn stored_days(conn: &mut DbConnection) -> Result<Vec<(Pair, NaiveDate)>, StoreError> {
+    Ok(forecasts::table
+        .select((forecasts::site_id, forecasts::item_id, forecasts::first_day))
+        .load::<(i64, i64, NaiveDate)>(conn)?
+        .into_iter()
+        .map(|(s, i, d)| ((s, i), d))
+        .collect())
+}
+
+/// Which stored rows to read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ForecastFilter {
+    pub site: Option<String>,
+    pub item: Option<String>,
+    pub district: Option<String>,
+    pub band: Option<String>,
+}
+
+/// Stored status rows, riskiest first: by stockout probability, then fewest median days of
+/// supply.
+pub fn read_status(
+    conn: &mut DbConnection,
+    filter: &ForecastFilter,
+) -> Result<Vec<Named<StatusRow>>, StoreError> {
+    let q = filtered(filter).select((
+        sites::code,
+        sites::name,
+        sites::district,
+        items::sku,
+        items::category,
+        (
+            forecasts::site_id,
+            forecasts::item_id,
+            forecasts::computed_at,
+            forecasts::data_through_id,
+            forecasts::first_day,
+            forecasts::band,
+            forecasts::stockout_probability,
+            forecasts::dos_q50,
+            forecasts::status,
+        ),
+    ));
+    Ok(
+        q.load::<(String, String, Option<String>, String, String, StatusRow)>(conn)?
+            .into_iter()
+            .map(named)
+            .collect(),
+    )
+}
+
+/// Whole stored rows (with the daily detail), in the same order.
+pub fn read_full(
+    conn: &mut DbConnection,
+    filter: &ForecastFilter,
+) -> Result<Vec<Named<ForecastRow>>, StoreError> {
+    let q = filtered(filter).select((
+        sites::code,
+        sites::name,
+        sites::district,
+        items::sku,
+        items::category,
+        ForecastRow::as_select(),
+    ));
+    Ok(
+        q.load::<(String, String, Option<String>, String, String, ForecastRow)>(conn)?
+            .into_iter()
+            .map(named)
+            .collect(),
+    )
+}
+
+fn named<R>(
+    (site, site_name, district, item, category, row): (
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        R,
+    ),
+) -> Named<R> {
+    Named {
+        site,
+        site_name,
+        district,
+        item,
+        category,
+        row,
+    }
+}
+
+type Joined =
+    diesel::dsl::InnerJoin<diesel::dsl::InnerJoin<forecasts::table, sites::table>, items::table>;
+
+fn filtered<'a>(
+    filter: &ForecastFilter,
+) -> diesel::dsl::IntoBoxed<'a, Joined, crate::connection::MultiBackend> {
+    let mut q = forecasts::table
+        .inner_join(sites::table)
+        .inner_join(items::table)
+        .into_boxed();
+    if let Some(s) = &filter.site {
+        q = q.filter(sites::code.eq(s.trim().to_owned()));
+    }
+    if let Some(i) = &filter.item {
+        q = q.filter(items::sku.eq(i.trim().to_owned()));
+    }
+    if let Some(d) = &filter.district {
+        q = q.filter(sites::district.eq(d.trim().to_owned()));
+    }
+    if let Some(b) = &filter.band {
+        q = q.filter(forecasts::band.eq(b.clone()));
+    }
+    q.order((
+        forecasts::stockout_probability.desc(),
+        forecasts::dos_q50.asc(),
+        sites::code.asc(),
+        items::sku.asc(),
+    ))
+}
+
+/// The ledger of one site × item, for reading its consumption.
+pub fn pair_events(conn: &mut DbConnection, pair: Pair) -> Result<Vec<PairEvent>, StoreError> {
+    event_query(conn, Some(pair))?
+        .into_iter()
+        .map(|(id, _, _, kind, delta, occurred_at)| {
+            Ok(PairEvent {
+                id,
+                kind: crate::catalogue::parse_text(&kind)?,
+                delta,
+                occurred_at,
+            })
+        })
+        .collect()
+}
