@@ -87,32 +87,102 @@ pub fn newest_movement(conn: &mut DbConnection) -> Result<i64, StoreError> {
         .unwrap_or(0))
 }
 
+/// What changed for one pair since a poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Touch {
+    /// The newest of its own new movements (0 when only stock in transit to it changed).
+    pub newest_id: i64,
+    /// When the earliest of its own new movements happened.
+    pub earliest: Option<NaiveDateTime>,
+}
+
 /// The pairs whose forecast a movement after `after_id` changes: its own site × item, and for a
 /// dispatch the receiving site × item (whose stock in transit changed). Also the newest id seen.
 pub fn touched_since(
     conn: &mut DbConnection,
     after_id: i64,
-) -> Result<(BTreeSet<Pair>, i64), StoreError> {
-    let rows: Vec<(i64, i64, i64, Option<i64>)> = movements::table
+) -> Result<(BTreeMap<Pair, Touch>, i64), StoreError> {
+    let rows: Vec<(i64, i64, i64, NaiveDateTime, Option<i64>)> = movements::table
         .left_join(transfers::table.on(movements::transfer_id.eq(transfers::id.nullable())))
         .filter(movements::id.gt(after_id))
         .select((
             movements::id,
             movements::site_id,
             movements::item_id,
+            movements::occurred_at,
             transfers::to_site_id.nullable(),
         ))
         .load(conn)?;
-    let mut pairs = BTreeSet::new();
+    let mut pairs: BTreeMap<Pair, Touch> = BTreeMap::new();
     let mut newest = after_id;
-    for (id, site, item, to_site) in rows {
+    for (id, site, item, occurred_at, to_site) in rows {
         newest = newest.max(id);
-        pairs.insert((site, item));
-        if let Some(to) = to_site {
-            pairs.insert((to, item));
+        let t = pairs.entry((site, item)).or_default();
+        t.newest_id = t.newest_id.max(id);
+        t.earliest = Some(t.earliest.map_or(occurred_at, |e| e.min(occurred_at)));
+        if let Some(to) = to_site
+            && to != site
+        {
+            pairs.entry((to, item)).or_default();
         }
     }
     Ok((pairs, newest))
+}
+
+/// On hand and in transit of the given pairs (zero when none).
+pub fn positions(
+    conn: &mut DbConnection,
+    pairs: &BTreeSet<Pair>,
+) -> Result<BTreeMap<Pair, (i64, i64)>, StoreError> {
+    let mut out: BTreeMap<Pair, (i64, i64)> = pairs.iter().map(|p| (*p, (0, 0))).collect();
+    let sites: BTreeSet<i64> = pairs.iter().map(|p| p.0).collect();
+    for (site, item, q) in balances::table
+        .filter(balances::site_id.eq_any(sites.iter().copied().collect::<Vec<_>>()))
+        .select((balances::site_id, balances::item_id, balances::quantity))
+        .load::<(i64, i64, i64)>(conn)?
+    {
+        if let Some(p) = out.get_mut(&(site, item)) {
+            p.0 += q;
+        }
+    }
+    for (site, item, q) in in_transit_lines(conn)? {
+        if let Some(p) = out.get_mut(&(site, item)) {
+            p.1 += q;
+        }
+    }
+    Ok(out)
+}
+
+fn in_transit_lines(conn: &mut DbConnection) -> Result<Vec<(i64, i64, i64)>, StoreError> {
+    Ok(transfer_lines::table
+        .inner_join(transfers::table)
+        .filter(transfers::status.eq(TransferStatus::Dispatched.as_str()))
+        .select((
+            transfers::to_site_id,
+            transfer_lines::item_id,
+            transfer_lines::quantity,
+        ))
+        .load::<(i64, i64, i64)>(conn)?)
+}
+
+/// The stored rows of the given pairs.
+pub fn stored_rows(
+    conn: &mut DbConnection,
+    pairs: &BTreeSet<Pair>,
+) -> Result<Vec<ForecastRow>, StoreError> {
+    let sites: Vec<i64> = pairs
+        .iter()
+        .map(|p| p.0)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    Ok(forecasts::table
+        .filter(forecasts::site_id.eq_any(sites))
+        .select(ForecastRow::as_select())
+        .load::<ForecastRow>(conn)?
+        .into_iter()
+        .filter(|r| pairs.contains(&(r.site_id, r.item_id)))
+        .collect())
 }
 
 /// Inputs of the given unit pairs, or of every unit × item with any movement or stock in
@@ -147,16 +217,16 @@ pub fn load_inputs(
             in_transit: 0,
         });
     };
-    // Movements: per pair when a few are asked for (indexed), in one scan for all.
+    // Movements: per pair (indexed) when some are asked for, in one scan for all.
     let rows: Vec<EventTuple> = match only {
-        Some(o) if o.len() <= 64 => {
+        Some(o) => {
             let mut all = Vec::new();
             for &p in o.iter().filter(|p| units.contains_key(&p.0)) {
                 all.extend(event_query(conn, Some(p))?);
             }
             all
         }
-        _ => event_query(conn, None)?,
+        None => event_query(conn, None)?,
     };
     for (id, site, item, kind, delta, occurred_at) in rows {
         let p = (site, item);
@@ -181,16 +251,7 @@ pub fn load_inputs(
             p.on_hand += q;
         }
     }
-    for (site, item, q) in transfer_lines::table
-        .inner_join(transfers::table)
-        .filter(transfers::status.eq(TransferStatus::Dispatched.as_str()))
-        .select((
-            transfers::to_site_id,
-            transfer_lines::item_id,
-            transfer_lines::quantity,
-        ))
-        .load::<(i64, i64, i64)>(conn)?
-    {
+    for (site, item, q) in in_transit_lines(conn)? {
         let p = (site, item);
         if wanted(&p) {
             slot(&mut inputs, p);

@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use ppe_domain::consumption::{ConsumptionSeries, LedgerEvent, daily_use};
 use ppe_domain::forecast::accuracy::holdout_scores;
 use ppe_domain::forecast::{DateStep, ForecastConfig, Series, forecast_one, with_censoring};
-use ppe_domain::supply::{Position, SupplyPolicy, assess, day_range};
+use ppe_domain::supply::{Position, SupplyAssessment, SupplyPolicy, assess, day_range};
 use ppe_persistence::forecasts::{ForecastRow, PairEvent, PairInput};
 
 /// How forecasts are made and read.
@@ -104,7 +104,7 @@ pub fn compute(input: &PairInput, settings: &ForecastSettings, now: DateTime<Utc
         today,
     };
     let a = assess(&forecast, &position, &settings.policy);
-    let status = StoredStatus {
+    let mut status = StoredStatus {
         on_hand: input.on_hand,
         in_transit: input.in_transit,
         pack_size: input.pack_size,
@@ -115,7 +115,7 @@ pub fn compute(input: &PairInput, settings: &ForecastSettings, now: DateTime<Utc
         stockout_probability: a.stockout_probability,
         risk_days: a.risk_days,
         band: a.band,
-        day_range: day_range(a.days_of_supply.q50).to_owned(),
+        day_range: String::new(),
         service_level: settings.policy.service_level,
         reorder_point: a.reorder_point,
         order_up_to: a.order_up_to,
@@ -130,20 +130,90 @@ pub fn compute(input: &PairInput, settings: &ForecastSettings, now: DateTime<Utc
         inferred_days: days.iter().filter(|d| d.inferred).count() as u32,
         quality_flags: series.flags.len(),
     };
+    apply(&mut status, &a, &position, settings);
     let detail = StoredDetail {
         forecast,
         flags: series.flags,
     };
+    row(
+        (input.site_id, input.item_id),
+        now,
+        input.events.iter().map(|e| e.id).max().unwrap_or(0),
+        today,
+        &status,
+        serde_json::to_string(&detail).expect("plain data serialises"),
+    )
+}
+
+/// Lays an assessment over a status.
+fn apply(status: &mut StoredStatus, a: &SupplyAssessment, p: &Position, s: &ForecastSettings) {
+    status.on_hand = p.on_hand;
+    status.in_transit = p.in_transit;
+    status.pack_size = p.pack_size;
+    status.burn_rate = a.burn_rate;
+    status.days_of_supply = a.days_of_supply;
+    status.days_of_supply_cap = s.policy.horizon_days;
+    status.expected_stockout_on = a.expected_stockout_on;
+    status.stockout_probability = a.stockout_probability;
+    status.risk_days = a.risk_days;
+    status.band = a.band;
+    status.day_range = day_range(a.days_of_supply.q50).to_owned();
+    status.service_level = s.policy.service_level;
+    status.reorder_point = a.reorder_point;
+    status.order_up_to = a.order_up_to;
+    status.suggested_order = a.suggested_order;
+    status.target_days = s.policy.target_days;
+    status.target_demand = a.target_demand;
+}
+
+fn row(
+    (site_id, item_id): (i64, i64),
+    now: DateTime<Utc>,
+    data_through_id: i64,
+    first_day: NaiveDate,
+    status: &StoredStatus,
+    detail: String,
+) -> ForecastRow {
     ForecastRow {
-        site_id: input.site_id,
-        item_id: input.item_id,
+        site_id,
+        item_id,
         computed_at: now.naive_utc(),
-        data_through_id: input.events.iter().map(|e| e.id).max().unwrap_or(0),
-        first_day: today,
-        band: a.band.as_str().to_owned(),
-        stockout_probability: a.stockout_probability,
-        dos_q50: a.days_of_supply.q50,
-        status: serde_json::to_string(&status).expect("plain data serialises"),
-        detail: serde_json::to_string(&detail).expect("plain data serialises"),
+        data_through_id,
+        first_day,
+        band: status.band.as_str().to_owned(),
+        stockout_probability: status.stockout_probability,
+        dos_q50: status.days_of_supply.q50,
+        status: serde_json::to_string(status).expect("plain data serialises"),
+        detail,
     }
+}
+
+/// A stored row with a new stock position: same forecast (its history still ends yesterday),
+/// new days of supply and risk. No model is fitted.
+pub fn reassess(
+    stored: &ForecastRow,
+    (on_hand, in_transit): (i64, i64),
+    newest_id: i64,
+    settings: &ForecastSettings,
+    now: DateTime<Utc>,
+) -> Result<ForecastRow, serde_json::Error> {
+    let mut status: StoredStatus = serde_json::from_str(&stored.status)?;
+    let detail: StoredDetail = serde_json::from_str(&stored.detail)?;
+    let position = Position {
+        on_hand,
+        in_transit,
+        lead_time_days: status.risk_days,
+        pack_size: status.pack_size,
+        today: stored.first_day,
+    };
+    let a = assess(&detail.forecast, &position, &settings.policy);
+    apply(&mut status, &a, &position, settings);
+    Ok(row(
+        (stored.site_id, stored.item_id),
+        now,
+        stored.data_through_id.max(newest_id),
+        stored.first_day,
+        &status,
+        stored.detail.clone(),
+    ))
 }
