@@ -304,6 +304,7 @@ fn serve(
         db,
         auth: AuthState::new(auth_failure_limit),
         forecasting,
+        answers: Default::default(),
     });
     actix_web::rt::System::new().block_on(async move {
         let mut server = HttpServer::new(move || crate::app::build(state.clone()));

@@ -2,6 +2,7 @@
 
 use crate::auth::AuthState;
 use crate::forecasting::ForecastSettings;
+use crate::forecasting::answer_cache::AnswerCache;
 use ppe_persistence::Db;
 use std::sync::Arc;
 
@@ -9,4 +10,6 @@ pub struct AppState {
     pub db: Db,
     pub auth: AuthState,
     pub forecasting: Arc<ForecastSettings>,
+    /// Serialised supply-status answers, valid until the stored forecasts change.
+    pub answers: AnswerCache,
 }

@@ -438,3 +438,14 @@ pub fn pair_events(conn: &mut DbConnection, pair: Pair) -> Result<Vec<PairEvent>
         })
         .collect()
 }
+
+/// Changes whenever a stored row is written (rows are only ever replaced with a new
+/// `computed_at`, or added): the newest computation time and the row count.
+pub fn version(conn: &mut DbConnection) -> Result<(Option<NaiveDateTime>, i64), StoreError> {
+    Ok(forecasts::table
+        .select((
+            diesel::dsl::max(forecasts::computed_at),
+            diesel::dsl::count_star(),
+        ))
+        .first(conn)?)
+}

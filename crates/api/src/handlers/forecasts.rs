@@ -141,7 +141,26 @@ pub async fn supply_status(
         band: param::<Band>("band", q.band.as_deref(), "red, amber or green")?
             .map(|b| b.as_str().to_owned()),
     };
-    Ok(HttpResponse::Ok().json(load_status(&state, filter).await?))
+    let key = format!("{filter:?}");
+    let version = blocking(&state, |db| db.read(forecasts::version)).await?;
+    if let Some(body) = state.answers.get(&key, &version) {
+        return Ok(json_bytes(body));
+    }
+    let rows = load_status(&state, filter).await?;
+    let body = web::Bytes::from(serde_json::to_vec(&rows).map_err(|e| {
+        log::error!("supply status not serialisable: {e}");
+        Problem::internal()
+    })?);
+    // Only an answer read after `version` was taken may be kept under it: rows written in
+    // between make it newer than its version, never older, so a later read refreshes it.
+    state.answers.put(key, version, body.clone());
+    Ok(json_bytes(body))
+}
+
+fn json_bytes(body: web::Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(body)
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
