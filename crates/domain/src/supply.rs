@@ -19,7 +19,9 @@ pub struct SupplyPolicy {
     pub service_level: f64,
     /// Days of use a delivery should cover.
     pub target_days: u32,
-    /// Days simulated; days of supply beyond it read "at least this many".
+    /// Days simulated; days of supply beyond it read "at least this many". Two months is far
+    /// beyond any reorder decision, and the simulation's cost is linear in it (it runs again on
+    /// every stock report).
     pub horizon_days: u32,
     pub paths: usize,
     pub seed: u64,
@@ -30,7 +32,7 @@ impl Default for SupplyPolicy {
         SupplyPolicy {
             service_level: 0.95,
             target_days: 14,
-            horizon_days: 120,
+            horizon_days: 60,
             paths: 1000,
             seed: 0x5eed,
         }
