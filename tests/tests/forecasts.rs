@@ -157,6 +157,7 @@ fn a_stockout_week_does_not_pull_the_forecast_toward_zero() {
     assert_eq!(out["on_hand"], 0);
     assert_eq!(out["band"], "red");
     assert_eq!(out["stockout_probability"], 1.0);
+    assert_eq!(out["stockout_within"].as_array().unwrap().len(), 28);
     assert!(out["censored_days"].as_u64().unwrap() >= 7, "{out}");
     let censored = forecast_mean(&s, "NH-01", "FFP2");
     let zero_use = forecast_mean(&s, "NH-02", "FFP2");

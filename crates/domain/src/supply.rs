@@ -111,6 +111,9 @@ pub struct SupplyAssessment {
     /// P(stock runs out within `risk_days`).
     pub stockout_probability: f64,
     pub risk_days: u32,
+    /// `stockout_within[n − 1]`: P(stock runs out within `n` days), for the first
+    /// [`STOCKOUT_CURVE_DAYS`] days.
+    pub stockout_within: Vec<f64>,
     pub band: Band,
     /// Order when on hand + in transit falls to this: the service-level quantile of demand
     /// over the lead time.
@@ -122,6 +125,9 @@ pub struct SupplyAssessment {
     /// Demand over the target days.
     pub target_demand: Spread,
 }
+
+/// Days of the stockout-probability curve: four weeks, past any lead time.
+pub const STOCKOUT_CURVE_DAYS: usize = 28;
 
 /// What is known about one site × item at assessment time.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -180,6 +186,15 @@ pub fn assess_simulated(
         0
     };
     let target_demand = Spread::from(&sim.quantiles(target, &[0.1, 0.5, 0.9]));
+    let stockout_within = (1..=STOCKOUT_CURVE_DAYS)
+        .map(|n| {
+            if out {
+                1.0
+            } else {
+                sim.stockout_probability(stock, n)
+            }
+        })
+        .collect();
     SupplyAssessment {
         burn_rate: sim.mean_total(target) / target as f64,
         days_of_supply: dos,
@@ -190,6 +205,7 @@ pub fn assess_simulated(
             sim.stockout_probability(stock, lead as usize)
         },
         risk_days: lead,
+        stockout_within,
         band: Band::of(dos.q50),
         reorder_point,
         order_up_to,
@@ -255,6 +271,11 @@ mod tests {
         assert_eq!(helped.band, Band::Amber);
         assert!(helped.stockout_probability < 0.05);
         assert!(helped.suggested_order <= low.suggested_order);
+        // The curve rises with the days and agrees with the lead-time figure.
+        let c = &helped.stockout_within;
+        assert!(c.windows(2).all(|w| w[0] <= w[1]), "{c:?}");
+        assert_eq!(c[1], helped.stockout_probability);
+        assert!(c[0] < 0.05 && c[10] > 0.95, "{c:?}");
     }
 
     #[test]

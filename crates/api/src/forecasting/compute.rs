@@ -114,6 +114,7 @@ pub fn compute(input: &PairInput, settings: &ForecastSettings, now: DateTime<Utc
         expected_stockout_on: a.expected_stockout_on,
         stockout_probability: a.stockout_probability,
         risk_days: a.risk_days,
+        stockout_within: a.stockout_within.clone(),
         band: a.band,
         day_range: String::new(),
         service_level: settings.policy.service_level,
@@ -156,6 +157,7 @@ fn apply(status: &mut StoredStatus, a: &SupplyAssessment, p: &Position, s: &Fore
     status.expected_stockout_on = a.expected_stockout_on;
     status.stockout_probability = a.stockout_probability;
     status.risk_days = a.risk_days;
+    status.stockout_within = a.stockout_within.clone();
     status.band = a.band;
     status.day_range = day_range(a.days_of_supply.q50).to_owned();
     status.service_level = s.policy.service_level;

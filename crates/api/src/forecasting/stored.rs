@@ -30,6 +30,8 @@ pub struct StoredStatus {
     pub stockout_probability: f64,
     /// The site's lead time.
     pub risk_days: u32,
+    /// `stockout_within[n − 1]`: probability of running out within `n` days, n = 1…28.
+    pub stockout_within: Vec<f64>,
     /// Red under 3 days of supply (median), amber 3–7, green from 7.
     pub band: Band,
     /// The DOMAIN.md range of the median days of supply: <1, 1-2, 2-3, 3-7, >=7.
