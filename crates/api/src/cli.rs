@@ -30,6 +30,10 @@ struct DbArgs {
     /// Connections per pool: readers, and writers on PostgreSQL (SQLite has one writer).
     #[arg(long, env = "PPE_DB_POOL", default_value_t = 16)]
     db_pool: u32,
+    /// PostgreSQL: group-committing writer connections for ledger writes (a site's
+    /// writes always share one).
+    #[arg(long, env = "PPE_PG_LANES", default_value_t = DbOptions::default().pg_lanes)]
+    pg_lanes: u32,
 }
 
 #[derive(clap::Args, Clone)]
@@ -55,6 +59,7 @@ impl DbArgs {
         let opts = DbOptions {
             readers: self.db_pool.max(1),
             pg_writers: self.db_pool.max(1),
+            pg_lanes: self.pg_lanes.max(1),
             ..DbOptions::default()
         };
         Db::open(&self.database_url, &opts).map_err(|e| e.to_string())

@@ -9,6 +9,7 @@ use crate::catalogue::IdCache;
 use crate::connection::{Backend, ConnectError, DbConnection, Manager, Target, redact};
 use crate::error::StoreError;
 use crate::migrations;
+use crate::savepoint::Savepoints;
 use diesel::Connection;
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,7 +52,7 @@ pub enum OpenError {
 }
 
 /// A queued write: runs in its savepoint, returns what to do once the group committed.
-type Job = Box<dyn FnOnce(&mut DbConnection) -> Completion + Send>;
+type Job = Box<dyn FnOnce(&mut DbConnection, &mut Savepoints) -> Completion + Send>;
 type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
 
 /// Most writes one group commit holds; bounds the latency a write can add to others.
@@ -103,10 +104,15 @@ fn writer_loop(mut conn: DbConnection, jobs: std::sync::mpsc::Receiver<Job>, ids
         }
         let mut done = Vec::with_capacity(group.len());
         let committed = conn.transaction(|c| {
+            let mut savepoints = Savepoints::default();
             for job in group.drain(..) {
-                done.push(job(c));
+                savepoints.begin(c);
+                done.push(job(c, &mut savepoints));
             }
-            Ok::<(), diesel::result::Error>(())
+            if savepoints.broken() {
+                return Err(diesel::result::Error::RollbackTransaction);
+            }
+            Ok(())
         });
         let failure = committed.err().map(|e| e.to_string());
         if let Some(e) = &failure {
@@ -259,11 +265,15 @@ where
     F: FnMut(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
 {
     let ids = Arc::clone(ids);
-    let job: Job = Box::new(move |c| {
+    let job: Job = Box::new(move |c, savepoints| {
         // One writer: only an idempotency key's own collision asks for another run.
         let mut attempt = 1;
         let result = loop {
-            match c.transaction(|c| f(c)) {
+            let result = f(c);
+            if result.is_err() {
+                savepoints.rollback(c);
+            }
+            match result {
                 Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => attempt += 1,
                 other => break other,
             }

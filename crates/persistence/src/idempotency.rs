@@ -46,7 +46,9 @@ fn stored(conn: &mut DbConnection, k: &IdempotencyKey) -> Result<Option<Answer>,
             idempotency_keys::status,
             idempotency_keys::response,
         ))
-        .first::<(String, i32, String)>(conn)
+        // By primary key, so no LIMIT: SQLite re-prepares a statement whenever a bound
+        // LIMIT is bound again.
+        .get_result::<(String, i32, String)>(conn)
         .optional()?;
     match seen {
         None => Ok(None),

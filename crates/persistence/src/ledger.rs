@@ -8,6 +8,7 @@ use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::reads::transfer_by_id;
 use crate::schema::{balances, movements, transfer_lines, transfers};
+use crate::statements::{BalanceWrite, MovementRow, RecordMovements, UpdateBalance};
 use crate::tokens::TokenRef;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -135,28 +136,47 @@ fn load_book(conn: &mut DbConnection, keys: &BTreeSet<StockKey>) -> Result<Loade
     Ok(Loaded { book, existing })
 }
 
-/// Writes back every lot balance of the book: update the rows that existed, insert the rest.
-fn save_book(
+/// Every lot balance of the book, to be written back.
+fn balance_writes<'a>(loaded: &'a Loaded) -> Vec<BalanceWrite<'a>> {
+    loaded
+        .book
+        .balances()
+        .map(|(k, b)| BalanceWrite {
+            site: k.site,
+            item: k.item,
+            lot: &b.lot,
+            expires_on: b.expires_on,
+            quantity: b.quantity,
+            existed: loaded.existing.contains(&(k, b.lot.clone())),
+        })
+        .collect()
+}
+
+/// Updates a lot balance that existed, inserts one that did not.
+fn write_balance(
     conn: &mut DbConnection,
-    book: &StockBook,
-    existing: &BTreeSet<(StockKey, String)>,
+    b: &BalanceWrite<'_>,
     now: NaiveDateTime,
 ) -> Result<(), StoreError> {
-    for (k, b) in book.balances() {
-        if existing.contains(&(k, b.lot.clone())) {
-            diesel::update(balances::table.find((k.site, k.item, &b.lot)))
+    match conn {
+        DbConnection::Sqlite(lite) if b.existed => {
+            UpdateBalance { row: b, now }.execute(lite)?;
+        }
+        _ if b.existed => {
+            diesel::update(balances::table.find((b.site, b.item, b.lot)))
                 .set((
                     balances::quantity.eq(b.quantity),
                     balances::expires_on.eq(b.expires_on),
                     balances::updated_at.eq(now),
                 ))
                 .execute(conn)?;
-        } else {
+        }
+        _ => {
             diesel::insert_into(balances::table)
                 .values((
-                    balances::site_id.eq(k.site),
-                    balances::item_id.eq(k.item),
-                    balances::lot.eq(&b.lot),
+                    balances::site_id.eq(b.site),
+                    balances::item_id.eq(b.item),
+                    balances::lot.eq(b.lot),
                     balances::expires_on.eq(b.expires_on),
                     balances::quantity.eq(b.quantity),
                     balances::updated_at.eq(now),
@@ -191,52 +211,107 @@ struct Header<'a> {
     transfer_id: Option<i64>,
 }
 
-fn insert_entries(
-    conn: &mut DbConnection,
-    names: &Names<'_>,
-    h: &Header<'_>,
-    entries: &[Entry],
-) -> Result<Vec<Movement>, StoreError> {
-    let mut out = Vec::with_capacity(entries.len());
-    for e in entries {
-        let id = diesel::insert_into(movements::table)
-            .values((
-                movements::kind.eq(e.kind.as_str()),
-                movements::site_id.eq(e.key.site),
-                movements::item_id.eq(e.key.item),
-                movements::lot.eq(&e.lot),
-                movements::expires_on.eq(e.expires_on),
-                movements::quantity.eq(e.delta),
-                movements::counted.eq(e.counted),
-                movements::reason.eq(h.reason),
-                movements::transfer_id.eq(h.transfer_id),
-                movements::reported_by.eq(h.reported_by),
-                movements::occurred_at.eq(h.occurred_at.naive_utc()),
-                movements::recorded_at.eq(h.recorded_at.naive_utc()),
-                movements::token_id.eq(h.by.map(|t| t.id)),
-                movements::token_name.eq(h.by.map(|t| t.name.as_str())),
-            ))
-            .returning(movements::id)
-            .get_result::<i64>(conn)?;
-        out.push(Movement {
-            id,
-            kind: e.kind,
-            site: names.sites.get(&e.key.site).cloned().unwrap_or_default(),
-            item: names.items.get(&e.key.item).cloned().unwrap_or_default(),
-            lot: e.lot.clone(),
-            expires_on: e.expires_on,
-            quantity: e.delta,
-            counted: e.counted,
-            reason: h.reason.map(str::to_owned),
-            transfer_id: h.transfer_id,
-            reported_by: h.reported_by.to_owned(),
-            token_id: h.by.map(|t| t.id),
-            token_name: h.by.map(|t| t.name.clone()),
-            occurred_at: h.occurred_at,
-            recorded_at: h.recorded_at,
-        });
+fn movement_row<'a>(h: &Header<'a>, e: &'a Entry) -> MovementRow<'a> {
+    MovementRow {
+        kind: e.kind.as_str(),
+        site: e.key.site,
+        item: e.key.item,
+        lot: &e.lot,
+        expires_on: e.expires_on,
+        quantity: e.delta,
+        counted: e.counted,
+        reason: h.reason,
+        transfer_id: h.transfer_id,
+        reported_by: h.reported_by,
+        occurred_at: h.occurred_at.naive_utc(),
+        recorded_at: h.recorded_at.naive_utc(),
+        token_id: h.by.map(|t| t.id),
+        token_name: h.by.map(|t| t.name.as_str()),
     }
-    Ok(out)
+}
+
+fn insert_movement(conn: &mut DbConnection, m: &MovementRow<'_>) -> Result<i64, StoreError> {
+    Ok(diesel::insert_into(movements::table)
+        .values((
+            movements::kind.eq(m.kind),
+            movements::site_id.eq(m.site),
+            movements::item_id.eq(m.item),
+            movements::lot.eq(m.lot),
+            movements::expires_on.eq(m.expires_on),
+            movements::quantity.eq(m.quantity),
+            movements::counted.eq(m.counted),
+            movements::reason.eq(m.reason),
+            movements::transfer_id.eq(m.transfer_id),
+            movements::reported_by.eq(m.reported_by),
+            movements::occurred_at.eq(m.occurred_at),
+            movements::recorded_at.eq(m.recorded_at),
+            movements::token_id.eq(m.token_id),
+            movements::token_name.eq(m.token_name),
+        ))
+        .returning(movements::id)
+        .get_result::<i64>(conn)?)
+}
+
+/// Inserts the movements and writes back the balances; returns the movement ids in
+/// entry order.
+fn write_entries(
+    conn: &mut DbConnection,
+    loaded: &Loaded,
+    entries: &[Entry],
+    h: &Header<'_>,
+) -> Result<Vec<i64>, StoreError> {
+    let rows: Vec<MovementRow> = entries.iter().map(|e| movement_row(h, e)).collect();
+    let balances = balance_writes(loaded);
+    let now = h.recorded_at.naive_utc();
+    if let DbConnection::Postgresql(pg) = conn
+        && !rows.is_empty()
+    {
+        let mut ids = RecordMovements {
+            movements: &rows,
+            balances: &balances,
+            now,
+        }
+        .load::<i64>(pg)?;
+        // The ids come from one sequence, drawn row by row in VALUES order; RETURNING
+        // does not promise that order, so sort them back into it.
+        ids.sort_unstable();
+        if ids.len() != rows.len() {
+            return Err(StoreError::Database(
+                diesel::result::Error::DeserializationError(
+                    format!("{} movement ids for {} movements", ids.len(), rows.len()).into(),
+                ),
+            ));
+        }
+        return Ok(ids);
+    }
+    let ids = rows
+        .iter()
+        .map(|m| insert_movement(conn, m))
+        .collect::<Result<Vec<_>, _>>()?;
+    for b in &balances {
+        write_balance(conn, b, now)?;
+    }
+    Ok(ids)
+}
+
+fn to_movement(names: &Names<'_>, h: &Header<'_>, e: &Entry, id: i64) -> Movement {
+    Movement {
+        id,
+        kind: e.kind,
+        site: names.sites.get(&e.key.site).cloned().unwrap_or_default(),
+        item: names.items.get(&e.key.item).cloned().unwrap_or_default(),
+        lot: e.lot.clone(),
+        expires_on: e.expires_on,
+        quantity: e.delta,
+        counted: e.counted,
+        reason: h.reason.map(str::to_owned),
+        transfer_id: h.transfer_id,
+        reported_by: h.reported_by.to_owned(),
+        token_id: h.by.map(|t| t.id),
+        token_name: h.by.map(|t| t.name.clone()),
+        occurred_at: h.occurred_at,
+        recorded_at: h.recorded_at,
+    }
 }
 
 fn lot(l: &Option<String>) -> Option<&str> {
@@ -409,13 +484,12 @@ fn finish(
     entries: &[Entry],
     h: Header<'_>,
 ) -> Result<Recorded, StoreError> {
-    let movements = insert_entries(conn, names, &h, entries)?;
-    save_book(
-        conn,
-        &loaded.book,
-        &loaded.existing,
-        h.recorded_at.naive_utc(),
-    )?;
+    let ids = write_entries(conn, loaded, entries, &h)?;
+    let movements = entries
+        .iter()
+        .zip(ids)
+        .map(|(e, id)| to_movement(names, &h, e, id))
+        .collect();
     Ok(Recorded {
         movements,
         transfer: None,

@@ -11,7 +11,9 @@ pub mod idempotency;
 pub mod ledger;
 pub mod migrations;
 pub mod reads;
+mod savepoint;
 pub mod schema;
+mod statements;
 pub mod testing;
 pub mod tokens;
 

@@ -113,17 +113,28 @@ pub fn token_by_id(conn: &mut DbConnection, id: i64) -> Result<Option<TokenInfo>
     with_scope(conn, row)
 }
 
-/// The token whose secret hashes to `secret_sha256`, whatever its state.
+/// The token whose secret hashes to `secret_sha256`, whatever its state, with its sites.
+/// Every authenticated request runs this, so it is one fixed (hence prepared and cached)
+/// query: one row per scoped site, or one row without a site for an unscoped token.
 pub fn token_by_hash(
     conn: &mut DbConnection,
     secret_sha256: &str,
 ) -> Result<Option<TokenInfo>, StoreError> {
-    let row = api_tokens::table
+    let rows = api_tokens::table
+        .left_join(token_sites::table.inner_join(sites::table))
         .filter(api_tokens::secret_sha256.eq(secret_sha256))
-        .select(COLUMNS)
-        .first::<TokenTuple>(conn)
-        .optional()?;
-    with_scope(conn, row)
+        .select((COLUMNS, sites::code.nullable()))
+        .order(sites::code)
+        .load::<(TokenTuple, Option<String>)>(conn)?;
+    let mut rows = rows.into_iter();
+    let Some((t, first)) = rows.next() else {
+        return Ok(None);
+    };
+    let sites = first
+        .into_iter()
+        .chain(rows.filter_map(|(_, s)| s))
+        .collect();
+    info(t, sites).map(Some)
 }
 
 fn with_scope(
@@ -131,8 +142,6 @@ fn with_scope(
     row: Option<TokenTuple>,
 ) -> Result<Option<TokenInfo>, StoreError> {
     let Some(t) = row else { return Ok(None) };
-    // A fixed query (not boxed) so the prepared statement is cached: this runs on
-    // every authenticated request.
     let sites = token_sites::table
         .inner_join(sites::table)
         .filter(token_sites::token_id.eq(t.0))
