@@ -5,6 +5,8 @@ local n = 0
 local thread_id = 0
 local counter = 0
 local authorization = "Bearer " .. (os.getenv("PPE_TOKEN") or "")
+-- Distinct keys per run, so the measured run never replays the warm-up's answers.
+local run = os.getenv("PPE_BENCH_RUN") or "run"
 
 setup = function(thread)
   counter = counter + 1
@@ -20,7 +22,7 @@ request = function()
   local headers = {
     ["Content-Type"] = "application/json",
     ["Authorization"] = authorization,
-    ["Idempotency-Key"] = string.format("bench-%d-%d", thread_id, n),
+    ["Idempotency-Key"] = string.format("bench-%s-%d-%d", run, thread_id, n),
   }
   return wrk.format("POST", "/api/v1/stock-reports", headers, body)
 end

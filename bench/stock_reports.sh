@@ -37,6 +37,6 @@ for s in $(seq -w 1 40); do
     -d "{\"code\":\"B-$s\",\"name\":\"bench unit $s\",\"kind\":\"unit\",\"latitude\":59.7,\"longitude\":10.2}" >/dev/null
 done
 # Warm-up, then the measured run.
-wrk -t2 -c"$conns" -d3s -s bench/stock_report.lua "http://127.0.0.1:$port" >/dev/null
+PPE_BENCH_RUN=warmup wrk -t2 -c"$conns" -d3s -s bench/stock_report.lua "http://127.0.0.1:$port" >/dev/null
 echo "backend=$backend duration=$duration connections=$conns"
-wrk -t2 -c"$conns" -d"$duration" --latency -s bench/stock_report.lua "http://127.0.0.1:$port" | tail -1
+PPE_BENCH_RUN=measured wrk -t2 -c"$conns" -d"$duration" --latency -s bench/stock_report.lua "http://127.0.0.1:$port" | tail -1
