@@ -158,6 +158,11 @@ pub(crate) struct RouteState {
     pub loc: Vec<usize>,
     pub dep: Vec<i64>,
     pub lat: Vec<i64>,
+    /// Only kept under a duration limit (see `update_delay_caps`): waiting that a later arrival at
+    /// each position would absorb before the route end moves, and the largest arrival delay at each
+    /// position for which every stop from there on keeps its time window.
+    pub wait_after: Vec<i64>,
+    pub delay_cap: Vec<i64>,
     pub trip_of_gap: Vec<u32>,
     /// trips × dims
     pub trip_load: Vec<i64>,
@@ -179,6 +184,8 @@ impl RouteState {
             loc: Vec::new(),
             dep: Vec::new(),
             lat: Vec::new(),
+            wait_after: Vec::new(),
+            delay_cap: Vec::new(),
             trip_of_gap: Vec::new(),
             trip_load: Vec::new(),
             n_trips: 0,
@@ -270,6 +277,45 @@ impl RouteState {
                     next - ctx.time(self.loc[i], self.loc[i + 1]) - ctx.p.jobs[x as usize].service;
                 ctx.latest_arrival(x as usize, ls)
             };
+        }
+        self.update_delay_caps(ctx);
+    }
+
+    /// Backward pass for the O(1) duration test (Savelsbergh 1992's forward time slack, extended
+    /// to several windows per stop). An arrival delayed by `δ` at position `i` moves the route end
+    /// by `max(0, δ − wait_after[i])`, as long as `δ ≤ delay_cap[i]`: within that bound every later
+    /// stop keeps its window and each wait absorbs part of the delay. A larger delay makes some stop
+    /// move to a later window, which `duration_ok` then simulates.
+    fn update_delay_caps(&mut self, ctx: &Ctx) {
+        let v = &ctx.p.vehicles[self.vehicle];
+        if v.max_duration.is_none() {
+            return;
+        }
+        let m = self.nodes.len();
+        self.wait_after.resize(m + 2, 0);
+        self.delay_cap.resize(m + 2, 0);
+        self.wait_after[m + 1] = 0;
+        self.delay_cap[m + 1] = i64::MAX / 4;
+        for i in (1..=m).rev() {
+            let x = self.nodes[i - 1];
+            if x == RELOAD {
+                self.wait_after[i] = self.wait_after[i + 1];
+                self.delay_cap[i] = self.delay_cap[i + 1];
+                continue;
+            }
+            let job = &ctx.p.jobs[x as usize];
+            let arrival = self.dep[i - 1] + ctx.time(self.loc[i - 1], self.loc[i]);
+            let wait = (self.dep[i] - job.service - arrival).max(0);
+            let window_end = if job.windows.is_empty() {
+                i64::MAX / 4
+            } else {
+                job.windows
+                    .iter()
+                    .find(|w| w.end >= arrival)
+                    .map_or(arrival, |w| w.end)
+            };
+            self.wait_after[i] = wait + self.wait_after[i + 1];
+            self.delay_cap[i] = (window_end - arrival).min(wait + self.delay_cap[i + 1]);
         }
     }
 
@@ -445,9 +491,10 @@ impl RouteState {
     }
 
     /// The maximum-duration rule for `u` inserted at `gap` (or on a new trip at the end). Its
-    /// departure convention (see `check::schedule`) depends on the first stop, so this re-times the
-    /// route from the slot on, stopping as soon as the schedule meets the old one (times only move
-    /// later, so from there on nothing changes). Allocation-free.
+    /// departure convention (see `check::schedule`) depends on the first stop. The new route end
+    /// comes in O(1) from the delay caps; otherwise this re-times the route from the slot on,
+    /// stopping as soon as the schedule meets the old one (times only move later, so from there on
+    /// nothing changes). Allocation-free.
     fn duration_ok(&self, ctx: &Ctx, u: usize, gap: usize, new_trip: bool) -> bool {
         let v = &ctx.p.vehicles[self.vehicle];
         let Some(max) = v.max_duration else {
@@ -476,6 +523,13 @@ impl RouteState {
         t = start_u + ctx.p.jobs[u].service;
         loc = lu;
         if !new_trip {
+            let delay = t + ctx.time(lu, self.loc[gap + 1])
+                - (self.dep[gap] + ctx.time(self.loc[gap], self.loc[gap + 1]));
+            if (0..=self.delay_cap[gap + 1]).contains(&delay) {
+                let end = self.dep[m + 1] + (delay - self.wait_after[gap + 1]).max(0);
+                return end - depart <= max;
+            }
+            // An earlier arrival (no triangle inequality) or a window change: simulate.
             for i in gap + 1..=m {
                 let a = t + ctx.time(loc, self.loc[i]);
                 let x = self.nodes[i - 1];
@@ -552,6 +606,7 @@ impl RouteState {
                     ctx.latest_arrival(x as usize, ls)
                 };
             }
+            self.update_delay_caps(ctx);
         }
     }
 

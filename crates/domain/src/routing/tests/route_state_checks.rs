@@ -77,6 +77,7 @@ proptest! {
             let mut fresh = after.clone();
             fresh.update(&ctx);
             prop_assert_eq!((&after.loc, &after.dep, &after.lat, &after.trip_of_gap), (&fresh.loc, &fresh.dep, &fresh.lat, &fresh.trip_of_gap));
+            prop_assert_eq!((&after.wait_after, &after.delay_cap), (&fresh.wait_after, &fresh.delay_cap));
             prop_assert_eq!((&after.trip_load, after.n_jobs, after.n_trips, after.cost, after.feasible), (&fresh.trip_load, fresh.n_jobs, fresh.n_trips, fresh.cost, fresh.feasible));
         }
     }
