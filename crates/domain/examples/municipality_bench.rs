@@ -4,7 +4,9 @@
 //! a second trip after reloading, a 9-hour driver day. Solves it with each time limit and reports
 //! the cost, so the 2 s answer can be compared with the 30 s one.
 //!
-//! `municipality_bench [--time-limits 2,30] [--seed 1] [--stops 200] [--iterations 60000,900000]`
+//! `municipality_bench [--time-limits 2,30] [--seed 1] [--stops 200] [--iterations 60000,900000]
+//! [--solver-seed S]` (the seed draws the municipality and, unless `--solver-seed` is given, the
+//! search's randomness)
 //!
 //! `--iterations` replaces the time limits by iteration budgets: the result then depends only on the
 //! seed, so variants can be compared on a loaded machine.
@@ -93,6 +95,7 @@ fn main() {
     let mut seed = 1u64;
     let mut stops = 200usize;
     let mut iterations: Vec<u64> = Vec::new();
+    let mut solver_seed = None;
     let mut params = ppe_domain::routing::SearchParams::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -100,6 +103,7 @@ fn main() {
         match a.as_str() {
             "--time-limits" => limits = v.split(',').map(|x| x.parse().expect("number")).collect(),
             "--seed" => seed = v.parse().expect("integer"),
+            "--solver-seed" => solver_seed = Some(v.parse().expect("integer")),
             "--stops" => stops = v.parse().expect("integer"),
             "--iterations" => {
                 iterations = v.split(',').map(|x| x.parse().expect("integer")).collect()
@@ -108,6 +112,7 @@ fn main() {
             "--t-start" => params.t_start = v.parse().expect("number"),
             "--t-end" => params.t_end = v.parse().expect("number"),
             "--route-removal" => params.route_removal_rate = v.parse().expect("number"),
+            "--fleet-share" => params.fleet_share = v.parse().expect("number"),
             _ => panic!("unknown option {a}"),
         }
     }
@@ -128,7 +133,7 @@ fn main() {
         let opts = SolveOptions {
             time_limit,
             max_iterations,
-            seed,
+            seed: solver_seed.unwrap_or(seed),
             params: params.clone(),
         };
         let s = solve(&p, &opts, &clock).expect("valid problem");

@@ -22,6 +22,9 @@ pub(crate) struct Ctx<'a> {
     pub demand: Vec<i64>,
     /// One cost matrix per distinct (cost per distance, cost per time) pair among the vehicles.
     pub cost_mats: Vec<Vec<i64>>,
+    /// The same matrices transposed: row `b` holds the costs of arriving at `b`, so that the
+    /// insertion test reads two contiguous rows instead of a column.
+    pub cost_mats_to: Vec<Vec<i64>>,
     pub veh_cost: Vec<usize>,
     /// Vehicles with equal attributes share a class; an empty route is tried once per class.
     pub veh_class: Vec<usize>,
@@ -52,7 +55,7 @@ impl<'a> Ctx<'a> {
             });
             veh_cost.push(idx);
         }
-        let cost_mats = pairs
+        let cost_mats: Vec<Vec<i64>> = pairs
             .iter()
             .map(|&(cd, ct)| {
                 p.matrix
@@ -61,6 +64,18 @@ impl<'a> Ctx<'a> {
                     .zip(&p.matrix.time)
                     .map(|(&d, &t)| cd * d + ct * t)
                     .collect()
+            })
+            .collect();
+        let cost_mats_to = cost_mats
+            .iter()
+            .map(|cm| {
+                let mut t = vec![0; n * n];
+                for a in 0..n {
+                    for b in 0..n {
+                        t[b * n + a] = cm[a * n + b];
+                    }
+                }
+                t
             })
             .collect();
         let mut classes: Vec<&Vehicle> = Vec::new();
@@ -104,6 +119,7 @@ impl<'a> Ctx<'a> {
             job_loc,
             demand,
             cost_mats,
+            cost_mats_to,
             veh_cost,
             veh_class,
             neighbours,
@@ -164,6 +180,8 @@ pub(crate) struct RouteState {
     pub wait_after: Vec<i64>,
     pub delay_cap: Vec<i64>,
     pub trip_of_gap: Vec<u32>,
+    /// Cost of the arc leaving each position (gap `g` = arc from position `g` to `g + 1`).
+    pub arc: Vec<i64>,
     /// trips × dims
     pub trip_load: Vec<i64>,
     pub n_trips: usize,
@@ -187,6 +205,7 @@ impl RouteState {
             wait_after: Vec::new(),
             delay_cap: Vec::new(),
             trip_of_gap: Vec::new(),
+            arc: Vec::new(),
             trip_load: Vec::new(),
             n_trips: 0,
             n_jobs: 0,
@@ -257,9 +276,10 @@ impl RouteState {
                 start + ctx.p.jobs[x as usize].service
             };
         }
+        // Also kept for an empty route: the O(1) duration test measures delays against it.
+        let end = self.dep[m] + ctx.time(self.loc[m], self.loc[m + 1]);
+        self.dep[m + 1] = end;
         if m > 0 {
-            let end = self.dep[m] + ctx.time(self.loc[m], self.loc[m + 1]);
-            self.dep[m + 1] = end;
             self.feasible &=
                 end <= v.shift.end && v.max_duration.is_none_or(|md| end - depart <= md);
         }
@@ -352,15 +372,16 @@ impl RouteState {
                 .trip_load
                 .chunks(ctx.dims.max(1))
                 .all(|l| l.iter().zip(&v.capacity).all(|(a, c)| a <= c));
+        self.arc.clear();
+        self.arc.extend(
+            self.loc
+                .windows(2)
+                .map(|w| ctx.cost(self.vehicle, w[0], w[1])),
+        );
         self.cost = if m == 0 {
             0
         } else {
-            v.fixed_cost
-                + self
-                    .loc
-                    .windows(2)
-                    .map(|w| ctx.cost(self.vehicle, w[0], w[1]))
-                    .sum::<i64>()
+            v.fixed_cost + self.arc.iter().sum::<i64>()
         };
     }
 
@@ -398,9 +419,10 @@ impl RouteState {
         if room == 0 && !can_add_trip {
             return;
         }
-        for gap in 0..=m {
-            let (a, b) = (self.loc[gap], self.loc[gap + 1]);
-            let delta = cm[a * n + lu] + cm[lu * n + b] - cm[a * n + b] + fixed;
+        let into_u = &ctx.cost_mats_to[ctx.veh_cost[vi]][lu * n..(lu + 1) * n];
+        let from_u = &cm[lu * n..(lu + 1) * n];
+        for (gap, (w, &arc)) in self.loc.windows(2).zip(&self.arc).enumerate() {
+            let delta = into_u[w[0]] + from_u[w[1]] - arc + fixed;
             if delta >= best.delta {
                 continue;
             }
@@ -563,7 +585,11 @@ impl RouteState {
         }
         let g = ins.gap;
         self.nodes.insert(g, u as u32);
-        self.loc.insert(g + 1, ctx.job_loc[u]);
+        let lu = ctx.job_loc[u];
+        self.loc.insert(g + 1, lu);
+        self.arc[g] = ctx.cost(self.vehicle, self.loc[g], lu);
+        self.arc
+            .insert(g + 1, ctx.cost(self.vehicle, lu, self.loc[g + 2]));
         let t = self.trip_of_gap[g];
         self.trip_of_gap.insert(g + 1, t);
         let base = t as usize * ctx.dims;
