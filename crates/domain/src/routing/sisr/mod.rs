@@ -30,6 +30,9 @@ pub struct SearchParams {
     /// Probability of skipping an insertion slot.
     pub blink_rate: f64,
     /// Start and final temperature, as fractions of the average arc cost of the first solution.
+    /// A hot start (2 average arcs) measured better than 0.5 on the time-windowed municipality
+    /// instance at short budgets: with few iterations the search otherwise settles in the basin of
+    /// its first solution.
     pub t_start: f64,
     pub t_end: f64,
     /// Recreate looks first at routes that hold one of this many nearest jobs.
@@ -57,8 +60,8 @@ impl Default for SearchParams {
             split_rate: 0.5,
             split_depth: 0.01,
             blink_rate: 0.01,
-            t_start: 0.5,
-            t_end: 0.005,
+            t_start: 2.0,
+            t_end: 0.01,
             insertion_neighbours: 40,
             vehicle_swap_rate: 0.1,
             force_insert_rate: 0.2,
