@@ -4,7 +4,12 @@
 //! a second trip after reloading, a 9-hour driver day. Solves it with each time limit and reports
 //! the cost, so the 2 s answer can be compared with the 30 s one.
 //!
-//! `municipality_bench [--time-limits 2,30] [--seed 1] [--stops 200]`
+//! `municipality_bench [--time-limits 2,30] [--seed 1] [--stops 200] [--iterations 60000,900000]
+//! [--solver-seed S]` (the seed draws the municipality and, unless `--solver-seed` is given, the
+//! search's randomness)
+//!
+//! `--iterations` replaces the time limits by iteration budgets: the result then depends only on the
+//! seed, so variants can be compared on a loaded machine.
 
 use std::time::Instant;
 
@@ -89,6 +94,8 @@ fn main() {
     let mut limits = vec![2.0, 30.0];
     let mut seed = 1u64;
     let mut stops = 200usize;
+    let mut iterations: Vec<u64> = Vec::new();
+    let mut solver_seed = None;
     let mut params = ppe_domain::routing::SearchParams::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -96,33 +103,51 @@ fn main() {
         match a.as_str() {
             "--time-limits" => limits = v.split(',').map(|x| x.parse().expect("number")).collect(),
             "--seed" => seed = v.parse().expect("integer"),
+            "--solver-seed" => solver_seed = Some(v.parse().expect("integer")),
             "--stops" => stops = v.parse().expect("integer"),
+            "--iterations" => {
+                iterations = v.split(',').map(|x| x.parse().expect("integer")).collect()
+            }
             // Tuning knobs for experiments.
             "--t-start" => params.t_start = v.parse().expect("number"),
             "--t-end" => params.t_end = v.parse().expect("number"),
             "--route-removal" => params.route_removal_rate = v.parse().expect("number"),
+            "--fleet-share" => params.fleet_share = v.parse().expect("number"),
+            "--avg-removed" => params.avg_removed = v.parse().expect("number"),
+            "--max-string" => params.max_string = v.parse().expect("number"),
+            "--blink-rate" => params.blink_rate = v.parse().expect("number"),
             _ => panic!("unknown option {a}"),
         }
     }
     let p = municipality(stops, seed);
     let mut first = None;
     println!(
-        "| time limit s | cost | distance km | vans | trips | unserved | iterations | time to best s | vs first |"
+        "| budget (s or iterations) | cost | distance km | vans | trips | unserved | iterations | time to best s | vs first |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
-    for &t in &limits {
+    let budgets: Vec<(Option<f64>, Option<u64>)> = if iterations.is_empty() {
+        limits.iter().map(|&t| (Some(t), None)).collect()
+    } else {
+        iterations.iter().map(|&i| (None, Some(i))).collect()
+    };
+    for (time_limit, max_iterations) in budgets {
         let started = Instant::now();
         let clock = || started.elapsed().as_secs_f64();
         let opts = SolveOptions {
-            time_limit: Some(t),
-            max_iterations: None,
-            seed,
+            time_limit,
+            max_iterations,
+            seed: solver_seed.unwrap_or(seed),
             params: params.clone(),
         };
         let s = solve(&p, &opts, &clock).expect("valid problem");
         let base = *first.get_or_insert(s.cost);
+        let label = match (time_limit, max_iterations) {
+            (Some(t), _) => format!("{t}"),
+            (_, Some(i)) => format!("{i} it ({:.1} s)", s.stats.elapsed),
+            _ => String::new(),
+        };
         println!(
-            "| {t} | {} | {:.1} | {} | {} | {} | {} | {:.2} | {:+.2} % |",
+            "| {label} | {} | {:.1} | {} | {} | {} | {} | {:.2} | {:+.2} % |",
             s.cost,
             s.distance as f64 / 1000.0,
             s.routes.len(),

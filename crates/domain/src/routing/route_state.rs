@@ -22,6 +22,9 @@ pub(crate) struct Ctx<'a> {
     pub demand: Vec<i64>,
     /// One cost matrix per distinct (cost per distance, cost per time) pair among the vehicles.
     pub cost_mats: Vec<Vec<i64>>,
+    /// The same matrices transposed: row `b` holds the costs of arriving at `b`, so that the
+    /// insertion test reads two contiguous rows instead of a column.
+    pub cost_mats_to: Vec<Vec<i64>>,
     pub veh_cost: Vec<usize>,
     /// Vehicles with equal attributes share a class; an empty route is tried once per class.
     pub veh_class: Vec<usize>,
@@ -52,7 +55,7 @@ impl<'a> Ctx<'a> {
             });
             veh_cost.push(idx);
         }
-        let cost_mats = pairs
+        let cost_mats: Vec<Vec<i64>> = pairs
             .iter()
             .map(|&(cd, ct)| {
                 p.matrix
@@ -61,6 +64,18 @@ impl<'a> Ctx<'a> {
                     .zip(&p.matrix.time)
                     .map(|(&d, &t)| cd * d + ct * t)
                     .collect()
+            })
+            .collect();
+        let cost_mats_to = cost_mats
+            .iter()
+            .map(|cm| {
+                let mut t = vec![0; n * n];
+                for a in 0..n {
+                    for b in 0..n {
+                        t[b * n + a] = cm[a * n + b];
+                    }
+                }
+                t
             })
             .collect();
         let mut classes: Vec<&Vehicle> = Vec::new();
@@ -104,6 +119,7 @@ impl<'a> Ctx<'a> {
             job_loc,
             demand,
             cost_mats,
+            cost_mats_to,
             veh_cost,
             veh_class,
             neighbours,
@@ -158,7 +174,14 @@ pub(crate) struct RouteState {
     pub loc: Vec<usize>,
     pub dep: Vec<i64>,
     pub lat: Vec<i64>,
+    /// Only kept under a duration limit (see `update_delay_caps`): waiting that a later arrival at
+    /// each position would absorb before the route end moves, and the largest arrival delay at each
+    /// position for which every stop from there on keeps its time window.
+    pub wait_after: Vec<i64>,
+    pub delay_cap: Vec<i64>,
     pub trip_of_gap: Vec<u32>,
+    /// Cost of the arc leaving each position (gap `g` = arc from position `g` to `g + 1`).
+    pub arc: Vec<i64>,
     /// trips × dims
     pub trip_load: Vec<i64>,
     pub n_trips: usize,
@@ -179,7 +202,10 @@ impl RouteState {
             loc: Vec::new(),
             dep: Vec::new(),
             lat: Vec::new(),
+            wait_after: Vec::new(),
+            delay_cap: Vec::new(),
             trip_of_gap: Vec::new(),
+            arc: Vec::new(),
             trip_load: Vec::new(),
             n_trips: 0,
             n_jobs: 0,
@@ -250,9 +276,10 @@ impl RouteState {
                 start + ctx.p.jobs[x as usize].service
             };
         }
+        // Also kept for an empty route: the O(1) duration test measures delays against it.
+        let end = self.dep[m] + ctx.time(self.loc[m], self.loc[m + 1]);
+        self.dep[m + 1] = end;
         if m > 0 {
-            let end = self.dep[m] + ctx.time(self.loc[m], self.loc[m + 1]);
-            self.dep[m + 1] = end;
             self.feasible &=
                 end <= v.shift.end && v.max_duration.is_none_or(|md| end - depart <= md);
         }
@@ -270,6 +297,45 @@ impl RouteState {
                     next - ctx.time(self.loc[i], self.loc[i + 1]) - ctx.p.jobs[x as usize].service;
                 ctx.latest_arrival(x as usize, ls)
             };
+        }
+        self.update_delay_caps(ctx);
+    }
+
+    /// Backward pass for the O(1) duration test (Savelsbergh 1992's forward time slack, extended
+    /// to several windows per stop). An arrival delayed by `δ` at position `i` moves the route end
+    /// by `max(0, δ − wait_after[i])`, as long as `δ ≤ delay_cap[i]`: within that bound every later
+    /// stop keeps its window and each wait absorbs part of the delay. A larger delay makes some stop
+    /// move to a later window, which `duration_ok` then simulates.
+    fn update_delay_caps(&mut self, ctx: &Ctx) {
+        let v = &ctx.p.vehicles[self.vehicle];
+        if v.max_duration.is_none() {
+            return;
+        }
+        let m = self.nodes.len();
+        self.wait_after.resize(m + 2, 0);
+        self.delay_cap.resize(m + 2, 0);
+        self.wait_after[m + 1] = 0;
+        self.delay_cap[m + 1] = i64::MAX / 4;
+        for i in (1..=m).rev() {
+            let x = self.nodes[i - 1];
+            if x == RELOAD {
+                self.wait_after[i] = self.wait_after[i + 1];
+                self.delay_cap[i] = self.delay_cap[i + 1];
+                continue;
+            }
+            let job = &ctx.p.jobs[x as usize];
+            let arrival = self.dep[i - 1] + ctx.time(self.loc[i - 1], self.loc[i]);
+            let wait = (self.dep[i] - job.service - arrival).max(0);
+            let window_end = if job.windows.is_empty() {
+                i64::MAX / 4
+            } else {
+                job.windows
+                    .iter()
+                    .find(|w| w.end >= arrival)
+                    .map_or(arrival, |w| w.end)
+            };
+            self.wait_after[i] = wait + self.wait_after[i + 1];
+            self.delay_cap[i] = (window_end - arrival).min(wait + self.delay_cap[i + 1]);
         }
     }
 
@@ -306,15 +372,16 @@ impl RouteState {
                 .trip_load
                 .chunks(ctx.dims.max(1))
                 .all(|l| l.iter().zip(&v.capacity).all(|(a, c)| a <= c));
+        self.arc.clear();
+        self.arc.extend(
+            self.loc
+                .windows(2)
+                .map(|w| ctx.cost(self.vehicle, w[0], w[1])),
+        );
         self.cost = if m == 0 {
             0
         } else {
-            v.fixed_cost
-                + self
-                    .loc
-                    .windows(2)
-                    .map(|w| ctx.cost(self.vehicle, w[0], w[1]))
-                    .sum::<i64>()
+            v.fixed_cost + self.arc.iter().sum::<i64>()
         };
     }
 
@@ -352,9 +419,10 @@ impl RouteState {
         if room == 0 && !can_add_trip {
             return;
         }
-        for gap in 0..=m {
-            let (a, b) = (self.loc[gap], self.loc[gap + 1]);
-            let delta = cm[a * n + lu] + cm[lu * n + b] - cm[a * n + b] + fixed;
+        let into_u = &ctx.cost_mats_to[ctx.veh_cost[vi]][lu * n..(lu + 1) * n];
+        let from_u = &cm[lu * n..(lu + 1) * n];
+        for (gap, (w, &arc)) in self.loc.windows(2).zip(&self.arc).enumerate() {
+            let delta = into_u[w[0]] + from_u[w[1]] - arc + fixed;
             if delta >= best.delta {
                 continue;
             }
@@ -445,9 +513,10 @@ impl RouteState {
     }
 
     /// The maximum-duration rule for `u` inserted at `gap` (or on a new trip at the end). Its
-    /// departure convention (see `check::schedule`) depends on the first stop, so this re-times the
-    /// route from the slot on, stopping as soon as the schedule meets the old one (times only move
-    /// later, so from there on nothing changes). Allocation-free.
+    /// departure convention (see `check::schedule`) depends on the first stop. The new route end
+    /// comes in O(1) from the delay caps; otherwise this re-times the route from the slot on,
+    /// stopping as soon as the schedule meets the old one (times only move later, so from there on
+    /// nothing changes). Allocation-free.
     fn duration_ok(&self, ctx: &Ctx, u: usize, gap: usize, new_trip: bool) -> bool {
         let v = &ctx.p.vehicles[self.vehicle];
         let Some(max) = v.max_duration else {
@@ -476,6 +545,13 @@ impl RouteState {
         t = start_u + ctx.p.jobs[u].service;
         loc = lu;
         if !new_trip {
+            let delay = t + ctx.time(lu, self.loc[gap + 1])
+                - (self.dep[gap] + ctx.time(self.loc[gap], self.loc[gap + 1]));
+            if (0..=self.delay_cap[gap + 1]).contains(&delay) {
+                let end = self.dep[m + 1] + (delay - self.wait_after[gap + 1]).max(0);
+                return end - depart <= max;
+            }
+            // An earlier arrival (no triangle inequality) or a window change: simulate.
             for i in gap + 1..=m {
                 let a = t + ctx.time(loc, self.loc[i]);
                 let x = self.nodes[i - 1];
@@ -509,7 +585,11 @@ impl RouteState {
         }
         let g = ins.gap;
         self.nodes.insert(g, u as u32);
-        self.loc.insert(g + 1, ctx.job_loc[u]);
+        let lu = ctx.job_loc[u];
+        self.loc.insert(g + 1, lu);
+        self.arc[g] = ctx.cost(self.vehicle, self.loc[g], lu);
+        self.arc
+            .insert(g + 1, ctx.cost(self.vehicle, lu, self.loc[g + 2]));
         let t = self.trip_of_gap[g];
         self.trip_of_gap.insert(g + 1, t);
         let base = t as usize * ctx.dims;
@@ -552,6 +632,7 @@ impl RouteState {
                     ctx.latest_arrival(x as usize, ls)
                 };
             }
+            self.update_delay_caps(ctx);
         }
     }
 

@@ -6,6 +6,7 @@
 //! Every state the search keeps is feasible: insertions are checked exactly in O(1), and a move
 //! whose removals broke a time rule is undone.
 
+mod fleet;
 mod recreate;
 mod ruin;
 
@@ -29,6 +30,9 @@ pub struct SearchParams {
     /// Probability of skipping an insertion slot.
     pub blink_rate: f64,
     /// Start and final temperature, as fractions of the average arc cost of the first solution.
+    /// A hot start (2 average arcs) measured better than 0.5 on the time-windowed municipality
+    /// instance at short budgets: with few iterations the search otherwise settles in the basin of
+    /// its first solution.
     pub t_start: f64,
     pub t_end: f64,
     /// Recreate looks first at routes that hold one of this many nearest jobs.
@@ -43,6 +47,9 @@ pub struct SearchParams {
     pub heavy_blink_share: f64,
     /// Share of iterations that remove one whole route instead of strings.
     pub route_removal_rate: f64,
+    /// Share of the budget spent first on using fewer vehicles (see `fleet`), when vehicles have a
+    /// fixed cost.
+    pub fleet_share: f64,
 }
 
 impl Default for SearchParams {
@@ -53,13 +60,14 @@ impl Default for SearchParams {
             split_rate: 0.5,
             split_depth: 0.01,
             blink_rate: 0.01,
-            t_start: 0.5,
-            t_end: 0.005,
+            t_start: 2.0,
+            t_end: 0.01,
             insertion_neighbours: 40,
             vehicle_swap_rate: 0.1,
             force_insert_rate: 0.2,
             heavy_blink_share: 0.05,
             route_removal_rate: 0.01,
+            fleet_share: 0.1,
         }
     }
 }
@@ -69,6 +77,31 @@ pub(crate) struct Budget<'c> {
     pub time_limit: Option<f64>,
     pub max_iterations: Option<u64>,
     pub clock: &'c dyn Fn() -> f64,
+}
+
+impl Budget<'_> {
+    /// The share of the budget spent after `it` iterations, or None when it is spent (or when
+    /// there is no limit at all).
+    fn progress(&self, it: u64) -> Option<f64> {
+        if self.time_limit.is_none() && self.max_iterations.is_none() {
+            return None;
+        }
+        let mut progress: f64 = 0.0;
+        if let Some(tl) = self.time_limit {
+            let now = (self.clock)();
+            if now >= tl {
+                return None;
+            }
+            progress = progress.max(now / tl);
+        }
+        if let Some(mi) = self.max_iterations {
+            if it >= mi {
+                return None;
+            }
+            progress = progress.max(it as f64 / mi as f64);
+        }
+        Some(progress)
+    }
 }
 
 /// The best solution found, as routes (nodes per vehicle) and unserved jobs.
@@ -244,12 +277,7 @@ impl Search<'_> {
         self.begin();
         self.recreate(0.0, None);
         let mut cur = self.total_cost();
-        let snapshot = |s: &Self| {
-            (
-                s.routes.iter().map(|r| r.nodes.clone()).collect::<Vec<_>>(),
-                s.unassigned.clone(),
-            )
-        };
+        let snapshot = |s: &Self| s.snapshot();
         let mut best_cost = cur;
         let mut best = snapshot(&self);
         let mut time_to_best = (budget.clock)();
@@ -274,28 +302,25 @@ impl Search<'_> {
         let (t0, t1) = (self.params.t_start * avg_arc, self.params.t_end * avg_arc);
 
         let mut it: u64 = 0;
-        loop {
-            let now = (budget.clock)();
-            let mut progress: f64 = 0.0;
-            if let Some(tl) = budget.time_limit {
-                if now >= tl {
-                    break;
-                }
-                progress = progress.max(now / tl);
+        // Nothing to search without jobs and vehicles.
+        let searchable = !self.routes.is_empty() && !self.route_of.is_empty();
+        let fleet_share = if searchable && self.ctx.p.vehicles.iter().all(|v| v.fixed_cost > 0) {
+            self.params.fleet_share.clamp(0.0, 0.9)
+        } else {
+            0.0
+        };
+        if fleet_share > 0.0 {
+            self.reduce_fleet(budget, fleet_share, &mut it);
+            cur = self.total_cost();
+            if cur < best_cost {
+                best_cost = cur;
+                best = snapshot(&self);
+                time_to_best = (budget.clock)();
             }
-            if let Some(mi) = budget.max_iterations {
-                if it >= mi {
-                    break;
-                }
-                progress = progress.max(it as f64 / mi as f64);
-            }
-            // Nothing to search without jobs and vehicles, or without any limit.
-            if (budget.time_limit.is_none() && budget.max_iterations.is_none())
-                || self.routes.is_empty()
-                || self.route_of.is_empty()
-            {
-                break;
-            }
+        }
+        while let Some(progress) = budget.progress(it).filter(|_| searchable) {
+            // The annealing cools over the part of the budget left after the fleet phase.
+            let progress = ((progress - fleet_share) / (1.0 - fleet_share)).max(0.0);
             it += 1;
             let temp = t0 * (t1 / t0).powf(progress);
             self.begin();

@@ -51,6 +51,9 @@ proptest! {
         let ctx = Ctx::new(&p, 10);
         // A route through some jobs (job 0 is the one to insert), with a reload somewhere.
         let mut rs = RouteState::new(0);
+        // Caches left from a longer route must not leak into the shorter one.
+        rs.nodes = (1..7).collect();
+        rs.update(&ctx);
         let mut nodes: Vec<u32> = order[..len].iter().map(|&j| j as u32).collect();
         nodes.insert(reload_at.min(nodes.len()), RELOAD);
         rs.nodes = nodes;
@@ -77,6 +80,7 @@ proptest! {
             let mut fresh = after.clone();
             fresh.update(&ctx);
             prop_assert_eq!((&after.loc, &after.dep, &after.lat, &after.trip_of_gap), (&fresh.loc, &fresh.dep, &fresh.lat, &fresh.trip_of_gap));
+            prop_assert_eq!((&after.wait_after, &after.delay_cap, &after.arc), (&fresh.wait_after, &fresh.delay_cap, &fresh.arc));
             prop_assert_eq!((&after.trip_load, after.n_jobs, after.n_trips, after.cost, after.feasible), (&fresh.trip_load, fresh.n_jobs, fresh.n_trips, fresh.cost, fresh.feasible));
         }
     }
