@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: one-line stock reports POSTed to a release build, measured with wrk.
 #   bench/stock_reports.sh sqlite|postgres [duration=20s] [connections=32]
+# The server keeps forecasts current as it would in service (PPE_FORECAST_REFRESH=false: not).
 # Server and wrk share the machine (as in ../shared/STACK.md's ceiling table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,8 @@ port=18181
 PPE_TOKEN=$(RUST_LOG=warn ./target/release/ppe token create --role admin --name bench --database-url "$url" 2>/dev/null)
 export PPE_TOKEN
 auth="Authorization: Bearer $PPE_TOKEN"
-RUST_LOG=warn ./target/release/ppe serve --database-url "$url" --bind 127.0.0.1:$port --workers 2 >/dev/null &
+RUST_LOG=warn ./target/release/ppe serve --database-url "$url" --bind 127.0.0.1:$port --workers 2 \
+  --forecast-refresh "${PPE_FORECAST_REFRESH:-true}" >/dev/null &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; [ -n "${admin:-}" ] && psql "$admin" -qc "DROP DATABASE IF EXISTS ${name:-x} WITH (FORCE)" || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done

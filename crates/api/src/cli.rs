@@ -85,6 +85,10 @@ enum Command {
         auth_failure_limit: u32,
         #[command(flatten)]
         forecast: ForecastArgs,
+        /// Keep stored forecasts current in the background. Off for extra servers of a
+        /// PostgreSQL deployment: one refresher serves them all.
+        #[arg(long, env = "PPE_FORECAST_REFRESH", default_value_t = true, action = clap::ArgAction::Set)]
+        forecast_refresh: bool,
     },
     /// Stored forecasts and supply status.
     Forecast {
@@ -175,7 +179,16 @@ pub fn main() -> ExitCode {
             workers,
             auth_failure_limit,
             forecast,
-        } => serve(&bind, &db, demo, workers, auth_failure_limit, &forecast),
+            forecast_refresh,
+        } => serve(
+            &bind,
+            &db,
+            demo,
+            workers,
+            auth_failure_limit,
+            &forecast,
+            forecast_refresh,
+        ),
         Command::Forecast {
             action: ForecastCommand::Refresh { db, forecast },
         } => db.open().and_then(|database| {
@@ -287,6 +300,7 @@ fn serve(
     workers: Option<usize>,
     auth_failure_limit: u32,
     forecast: &ForecastArgs,
+    forecast_refresh: bool,
 ) -> Result<(), String> {
     let url = &args.database_url;
     let db = args.open()?;
@@ -303,8 +317,10 @@ fn serve(
         }
     }
     let forecasting = std::sync::Arc::new(forecast.settings());
-    crate::forecasting::refresh::spawn(db.clone(), forecasting.clone())
-        .map_err(|e| format!("cannot start the forecast refresher: {e}"))?;
+    if forecast_refresh {
+        crate::forecasting::refresh::spawn(db.clone(), forecasting.clone())
+            .map_err(|e| format!("cannot start the forecast refresher: {e}"))?;
+    }
     let state = web::Data::new(AppState {
         db,
         auth: AuthState::new(auth_failure_limit),

@@ -302,6 +302,27 @@ pub fn store(conn: &mut DbConnection, rows: &[ForecastRow]) -> Result<(), StoreE
     Ok(())
 }
 
+/// Updates the status of stored rows, leaving their detail (the daily forecast) as it is.
+pub fn update_status(conn: &mut DbConnection, rows: &[ForecastRow]) -> Result<(), StoreError> {
+    for r in rows {
+        diesel::update(
+            forecasts::table
+                .filter(forecasts::site_id.eq(r.site_id))
+                .filter(forecasts::item_id.eq(r.item_id)),
+        )
+        .set((
+            forecasts::computed_at.eq(r.computed_at),
+            forecasts::data_through_id.eq(r.data_through_id),
+            forecasts::band.eq(&r.band),
+            forecasts::stockout_probability.eq(r.stockout_probability),
+            forecasts::dos_q50.eq(r.dos_q50),
+            forecasts::status.eq(&r.status),
+        ))
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// The pairs and the day of their stored rows, to find those a new day has made stale.
 pub fn stored_days(conn: &mut DbConnection) -> Result<Vec<(Pair, NaiveDate)>, StoreError> {
     Ok(forecasts::table

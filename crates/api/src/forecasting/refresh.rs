@@ -20,6 +20,28 @@ use std::time::{Duration, Instant};
 /// How often the ledger is polled for new movements.
 pub const POLL: Duration = Duration::from_secs(1);
 
+/// Rows per write transaction: the SQLite writer also serves stock reports, which must not wait
+/// behind one long transaction of forecasts.
+const ROWS_PER_WRITE: usize = 32;
+
+/// Stores rows in short transactions; `status_only` leaves the stored daily detail alone.
+fn store(db: &Db, rows: Vec<ForecastRow>, status_only: bool) -> Result<(), StoreError> {
+    let mut rows = rows;
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(ROWS_PER_WRITE));
+        let chunk = Arc::new(rows);
+        db.write(move |c| {
+            if status_only {
+                forecasts::update_status(c, &chunk)
+            } else {
+                forecasts::store(c, &chunk)
+            }
+        })?;
+        rows = rest;
+    }
+    Ok(())
+}
+
 /// What one refresh did.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Refreshed {
@@ -41,8 +63,7 @@ pub fn refresh(
         .map(|i| compute(i, settings, now))
         .collect();
     let series = rows.len();
-    let rows = Arc::new(rows);
-    db.write(move |c| forecasts::store(c, &rows))?;
+    store(db, rows, false)?;
     Ok(Refreshed {
         series,
         seconds: started.elapsed().as_secs_f64(),
@@ -66,7 +87,7 @@ pub fn refresh_touched(
         ))
     })?;
     let mut refit: BTreeSet<Pair> = keys.clone();
-    let mut rows = Vec::with_capacity(keys.len());
+    let mut reassessed = Vec::with_capacity(keys.len());
     for row in &stored {
         let pair = (row.site_id, row.item_id);
         let touch = touched.get(&pair).copied().unwrap_or_default();
@@ -79,24 +100,23 @@ pub fn refresh_touched(
         let position = positions.get(&pair).copied().unwrap_or((0, 0));
         match reassess(row, position, touch.newest_id, settings, now) {
             Ok(r) => {
-                rows.push(r);
+                reassessed.push(r);
                 refit.remove(&pair);
             }
             Err(e) => log::warn!("stored forecast of {pair:?} unreadable, fitting again: {e}"),
         }
     }
+    let mut series = reassessed.len();
+    store(db, reassessed, true)?;
     if !refit.is_empty() {
         let inputs = db.read(|c| forecasts::load_inputs(c, Some(&refit)))?;
-        rows.extend(
-            inputs
-                .par_iter()
-                .map(|i| compute(i, settings, now))
-                .collect::<Vec<_>>(),
-        );
+        let rows: Vec<ForecastRow> = inputs
+            .par_iter()
+            .map(|i| compute(i, settings, now))
+            .collect();
+        series += rows.len();
+        store(db, rows, false)?;
     }
-    let series = rows.len();
-    let rows = Arc::new(rows);
-    db.write(move |c| forecasts::store(c, &rows))?;
     Ok(Refreshed {
         series,
         seconds: started.elapsed().as_secs_f64(),
