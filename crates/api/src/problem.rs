@@ -97,6 +97,17 @@ impl Problem {
         self
     }
 
+    /// A query parameter that does not parse or is out of range: 400 naming it.
+    pub fn bad_query(field: &str, message: &str) -> Problem {
+        Problem::field(
+            StatusCode::BAD_REQUEST,
+            "bad-query",
+            "Bad query string",
+            field,
+            message,
+        )
+    }
+
     pub fn internal() -> Problem {
         Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -323,16 +323,6 @@ pub fn update_status(conn: &mut DbConnection, rows: &[ForecastRow]) -> Result<()
     Ok(())
 }
 
-/// The pairs and the day of their stored rows, to find those a new day has made stale.
-pub fn stored_days(conn: &mut DbConnection) -> Result<Vec<(Pair, NaiveDate)>, StoreError> {
-    Ok(forecasts::table
-        .select((forecasts::site_id, forecasts::item_id, forecasts::first_day))
-        .load::<(i64, i64, NaiveDate)>(conn)?
-        .into_iter()
-        .map(|(s, i, d)| ((s, i), d))
-        .collect())
-}
-
 /// Which stored rows to read.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ForecastFilter {

@@ -5,7 +5,8 @@ use super::stored::{StoredDetail, StoredStatus};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use ppe_domain::consumption::{ConsumptionSeries, LedgerEvent, daily_use};
-use ppe_domain::forecast::accuracy::holdout_scores;
+use ppe_domain::forecast::accuracy::{HoldoutScores, holdout_scores};
+use ppe_domain::forecast::method::Method;
 use ppe_domain::forecast::{DateStep, ForecastConfig, Series, forecast_one, with_censoring};
 use ppe_domain::supply::{Position, SupplyAssessment, SupplyPolicy, assess, day_range};
 use ppe_persistence::forecasts::{ForecastRow, PairEvent, PairInput};
@@ -48,7 +49,7 @@ impl ForecastSettings {
 }
 
 /// Ledger movements as local-day events.
-pub fn local_events(events: &[PairEvent], settings: &ForecastSettings) -> Vec<LedgerEvent> {
+fn local_events(events: &[PairEvent], settings: &ForecastSettings) -> Vec<LedgerEvent> {
     events
         .iter()
         .map(|e| LedgerEvent {
@@ -104,25 +105,7 @@ pub fn compute(input: &PairInput, settings: &ForecastSettings, now: DateTime<Utc
         today,
     };
     let a = assess(&forecast, &position, &settings.policy);
-    let mut status = StoredStatus {
-        on_hand: input.on_hand,
-        in_transit: input.in_transit,
-        pack_size: input.pack_size,
-        burn_rate: a.burn_rate,
-        days_of_supply: a.days_of_supply,
-        days_of_supply_cap: settings.policy.horizon_days,
-        expected_stockout_on: a.expected_stockout_on,
-        stockout_probability: a.stockout_probability,
-        risk_days: a.risk_days,
-        stockout_within: a.stockout_within.clone(),
-        band: a.band,
-        day_range: String::new(),
-        service_level: settings.policy.service_level,
-        reorder_point: a.reorder_point,
-        order_up_to: a.order_up_to,
-        suggested_order: a.suggested_order,
-        target_days: settings.policy.target_days,
-        target_demand: a.target_demand,
+    let fit = Fit {
         methods: forecast.methods.clone(),
         backtest_rmsse: forecast.backtest_rmsse,
         holdout,
@@ -131,7 +114,7 @@ pub fn compute(input: &PairInput, settings: &ForecastSettings, now: DateTime<Utc
         inferred_days: days.iter().filter(|d| d.inferred).count() as u32,
         quality_flags: series.flags.len(),
     };
-    apply(&mut status, &a, &position, settings);
+    let status = status(&a, &position, settings, fit);
     let detail = StoredDetail {
         forecast,
         flags: series.flags,
@@ -146,26 +129,60 @@ pub fn compute(input: &PairInput, settings: &ForecastSettings, now: DateTime<Utc
     )
 }
 
-/// Lays an assessment over a status.
-fn apply(status: &mut StoredStatus, a: &SupplyAssessment, p: &Position, s: &ForecastSettings) {
-    status.on_hand = p.on_hand;
-    status.in_transit = p.in_transit;
-    status.pack_size = p.pack_size;
-    status.burn_rate = a.burn_rate;
-    status.days_of_supply = a.days_of_supply;
-    status.days_of_supply_cap = s.policy.horizon_days;
-    status.expected_stockout_on = a.expected_stockout_on;
-    status.stockout_probability = a.stockout_probability;
-    status.risk_days = a.risk_days;
-    status.stockout_within = a.stockout_within.clone();
-    status.band = a.band;
-    status.day_range = day_range(a.days_of_supply.q50).to_owned();
-    status.service_level = s.policy.service_level;
-    status.reorder_point = a.reorder_point;
-    status.order_up_to = a.order_up_to;
-    status.suggested_order = a.suggested_order;
-    status.target_days = s.policy.target_days;
-    status.target_demand = a.target_demand;
+/// What fitting said about a series: kept as it is when only the stock position changes.
+struct Fit {
+    methods: Vec<Method>,
+    backtest_rmsse: Option<f64>,
+    holdout: Option<HoldoutScores>,
+    history_days: u32,
+    censored_days: u32,
+    inferred_days: u32,
+    quality_flags: usize,
+}
+
+impl Fit {
+    fn of(s: StoredStatus) -> Fit {
+        Fit {
+            methods: s.methods,
+            backtest_rmsse: s.backtest_rmsse,
+            holdout: s.holdout,
+            history_days: s.history_days,
+            censored_days: s.censored_days,
+            inferred_days: s.inferred_days,
+            quality_flags: s.quality_flags,
+        }
+    }
+}
+
+/// The stored status of an assessed position and its fit.
+fn status(a: &SupplyAssessment, p: &Position, s: &ForecastSettings, fit: Fit) -> StoredStatus {
+    StoredStatus {
+        on_hand: p.on_hand,
+        in_transit: p.in_transit,
+        pack_size: p.pack_size,
+        burn_rate: a.burn_rate,
+        days_of_supply: a.days_of_supply,
+        days_of_supply_cap: s.policy.horizon_days,
+        expected_stockout_on: a.expected_stockout_on,
+        stockout_probability: a.stockout_probability,
+        risk_days: a.risk_days,
+        stockout_within: a.stockout_within.clone(),
+        band: a.band,
+        day_range: day_range(a.days_of_supply.q50).to_owned(),
+        service_level: s.policy.service_level,
+        reorder_point: a.reorder_point,
+        order_up_to: a.order_up_to,
+        suggested_order: a.suggested_order,
+        target_days: s.policy.target_days,
+        target_demand: a.target_demand,
+        methods: fit.methods,
+        backtest_rmsse: fit.backtest_rmsse,
+        holdout: fit.holdout,
+        history_days: fit.history_days,
+        censored_days: fit.censored_days,
+        inferred_days: fit.inferred_days,
+        quality_flags: fit.quality_flags,
+    }
 }
 
 fn row(
@@ -199,17 +216,17 @@ pub fn reassess(
     settings: &ForecastSettings,
     now: DateTime<Utc>,
 ) -> Result<ForecastRow, serde_json::Error> {
-    let mut status: StoredStatus = serde_json::from_str(&stored.status)?;
+    let old: StoredStatus = serde_json::from_str(&stored.status)?;
     let detail: StoredDetail = serde_json::from_str(&stored.detail)?;
     let position = Position {
         on_hand,
         in_transit,
-        lead_time_days: status.risk_days,
-        pack_size: status.pack_size,
+        lead_time_days: old.risk_days,
+        pack_size: old.pack_size,
         today: stored.first_day,
     };
     let a = assess(&detail.forecast, &position, &settings.policy);
-    apply(&mut status, &a, &position, settings);
+    let status = status(&a, &position, settings, Fit::of(old));
     Ok(row(
         (stored.site_id, stored.item_id),
         now,

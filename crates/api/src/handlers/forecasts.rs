@@ -7,7 +7,6 @@ use crate::forecasting::compute::consumption;
 use crate::forecasting::stored::{StoredDetail, StoredStatus};
 use crate::problem::Problem;
 use crate::state::AppState;
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use ppe_domain::access::Permission;
@@ -18,16 +17,6 @@ use ppe_domain::supply::{Band, Spread};
 use ppe_persistence::forecasts::{self, ForecastFilter, Named, StatusRow};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-fn bad(field: &str, message: &str) -> Problem {
-    Problem::field(
-        StatusCode::BAD_REQUEST,
-        "bad-query",
-        "Bad query string",
-        field,
-        message,
-    )
-}
 
 /// A query parameter parsed here rather than by serde, so that a bad value gets an answer
 /// naming its parameter.
@@ -40,17 +29,20 @@ fn param<T: std::str::FromStr>(
         .map(|v| {
             v.trim()
                 .parse()
-                .map_err(|_| bad(name, &format!("`{v}` is not {expected}")))
+                .map_err(|_| Problem::bad_query(name, &format!("`{v}` is not {expected}")))
         })
         .transpose()
 }
 
 /// A stored JSON document this server wrote and cannot read back: a corrupted row.
-fn stored<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, Problem> {
-    serde_json::from_str(json).map_err(|e| {
-        log::error!("unreadable stored forecast: {e}");
-        Problem::internal()
-    })
+pub(super) fn stored<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, Problem> {
+    serde_json::from_str(json).map_err(corrupt)
+}
+
+/// A stored value this server wrote and cannot read back.
+pub(super) fn corrupt(e: impl std::fmt::Display) -> Problem {
+    log::error!("unreadable stored forecast: {e}");
+    Problem::internal()
 }
 
 /// When and from which data a row was computed.
@@ -347,7 +339,10 @@ pub async fn list_forecasts(
     let horizon = param::<usize>("horizon", q.horizon.as_deref(), "a number of days")?
         .unwrap_or(DEFAULT_HORIZON.min(max));
     if !(1..=max).contains(&horizon) {
-        return Err(bad("horizon", &format!("must be between 1 and {max}")));
+        return Err(Problem::bad_query(
+            "horizon",
+            &format!("must be between 1 and {max}"),
+        ));
     }
     let filter = ForecastFilter {
         site: q.site,
@@ -550,7 +545,7 @@ pub async fn consumption_history(
     if let (Some(f), Some(t)) = (from, to)
         && t < f
     {
-        return Err(bad("to", "must not be before `from`"));
+        return Err(Problem::bad_query("to", "must not be before `from`"));
     }
     let settings = state.forecasting.clone();
     let until = to.unwrap_or_else(|| settings.local_day(chrono::Utc::now()));

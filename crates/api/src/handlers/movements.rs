@@ -4,7 +4,6 @@ use super::blocking;
 use crate::auth::Auth;
 use crate::problem::Problem;
 use crate::state::AppState;
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use ppe_domain::access::Permission;
@@ -43,16 +42,6 @@ pub struct MovementPage {
     pub next_cursor: Option<String>,
 }
 
-fn bad(field: &str, message: &str) -> Problem {
-    Problem::field(
-        StatusCode::BAD_REQUEST,
-        "bad-query",
-        "Bad query string",
-        field,
-        message,
-    )
-}
-
 /// The ledger in recording order.
 #[utoipa::path(get, path = "/api/v1/movements", tag = "stock", params(MovementQuery), responses(
     (status = 200, body = MovementPage),
@@ -68,14 +57,14 @@ pub async fn list_movements(
     auth.require_filtered(Permission::ReadStock, "site", q.site.as_deref())?;
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(bad("limit", "must be between 1 and 1000"));
+        return Err(Problem::bad_query("limit", "must be between 1 and 1000"));
     }
     // The cursor is the id of the last movement seen; opaque to clients.
     let after_id = match q.cursor.as_deref() {
         None => None,
         Some(c) => Some(
             c.parse::<i64>()
-                .map_err(|_| bad("cursor", "is not a cursor this server gave"))?,
+                .map_err(|_| Problem::bad_query("cursor", "is not a cursor this server gave"))?,
         ),
     };
     let filter = MovementFilter {

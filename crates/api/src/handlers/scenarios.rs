@@ -2,6 +2,7 @@
 //! Computed on request from stored forecasts; nothing is written.
 
 use super::blocking;
+use super::forecasts::{corrupt, stored};
 use crate::auth::Auth;
 use crate::extract::JsonBody;
 use crate::forecasting::stored::{StoredDetail, StoredStatus};
@@ -117,7 +118,7 @@ pub async fn run(
     let settings = state.forecasting.clone();
     let ids = state.db.ids();
     let codes: Vec<String> = req.sites.iter().map(|s| s.site.trim().to_owned()).collect();
-    let stored = blocking(&state, move |db| {
+    let by_site = blocking(&state, move |db| {
         db.read(|c| {
             let mut out = BTreeMap::new();
             for (i, code) in codes.iter().enumerate() {
@@ -137,13 +138,13 @@ pub async fn run(
     let days = settings.policy.horizon_days as usize;
     let mut rows = Vec::new();
     let mut totals: BTreeMap<String, f64> = BTreeMap::new();
-    for (code, series) in stored {
+    for (code, series) in by_site {
         let drivers: Vec<&SiteDrivers> =
             req.sites.iter().filter(|s| s.site.trim() == code).collect();
         let mut parsed = Vec::with_capacity(series.len());
         for n in series {
-            let status: StoredStatus = serde_json::from_str(&n.row.status).map_err(corrupt)?;
-            let detail: StoredDetail = serde_json::from_str(&n.row.detail).map_err(corrupt)?;
+            let status: StoredStatus = stored(&n.row.status)?;
+            let detail: StoredDetail = stored(&n.row.detail)?;
             let category: Category = n.category.parse().map_err(corrupt)?;
             parsed.push((n, status, detail, category));
         }
@@ -212,9 +213,4 @@ pub async fn run(
             .collect(),
         rates: rates.0,
     }))
-}
-
-fn corrupt(e: impl std::fmt::Display) -> Problem {
-    log::error!("unreadable stored forecast: {e}");
-    Problem::internal()
 }

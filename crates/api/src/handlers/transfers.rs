@@ -113,13 +113,7 @@ pub async fn list(
     auth.require_filtered(Permission::ReadStock, "site", q.site.as_deref())?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(Problem::field(
-            StatusCode::BAD_REQUEST,
-            "bad-query",
-            "Bad query string",
-            "limit",
-            "must be between 1 and 500",
-        ));
+        return Err(Problem::bad_query("limit", "must be between 1 and 500"));
     }
     let rows = blocking(&state, move |db| {
         db.read(|c| reads::list_transfers(c, q.status, q.site.as_deref(), limit))
