@@ -6,6 +6,7 @@
 //! (WAL). PostgreSQL writes through a pool, and row locks order concurrent writers.
 
 use crate::catalogue::IdCache;
+use crate::checkpoint::{self, Checkpointer};
 use crate::connection::{Backend, ConnectError, DbConnection, Manager, Target, redact};
 use crate::error::StoreError;
 use crate::migrations;
@@ -75,12 +76,13 @@ fn spawn_writer(
     name: String,
     conn: DbConnection,
     ids: &Arc<IdCache>,
+    checkpointer: Option<Checkpointer>,
 ) -> Result<std::sync::mpsc::Sender<Job>, std::io::Error> {
     let (tx, rx) = std::sync::mpsc::channel::<Job>();
     let ids = Arc::clone(ids);
     std::thread::Builder::new()
         .name(name)
-        .spawn(move || writer_loop(conn, rx, ids))?;
+        .spawn(move || writer_loop(conn, rx, ids, checkpointer))?;
     Ok(tx)
 }
 
@@ -93,7 +95,12 @@ pub struct Db {
 }
 
 /// The writer thread: take everything queued, run it in one transaction, commit, answer.
-fn writer_loop(mut conn: DbConnection, jobs: std::sync::mpsc::Receiver<Job>, ids: Arc<IdCache>) {
+fn writer_loop(
+    mut conn: DbConnection,
+    jobs: std::sync::mpsc::Receiver<Job>,
+    ids: Arc<IdCache>,
+    checkpointer: Option<Checkpointer>,
+) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -121,6 +128,9 @@ fn writer_loop(mut conn: DbConnection, jobs: std::sync::mpsc::Receiver<Job>, ids
         }
         for d in done {
             d(failure.as_deref());
+        }
+        if let Some(c) = &checkpointer {
+            c.after_commit(&mut conn);
         }
     }
 }
@@ -155,15 +165,23 @@ impl Db {
             source: Box::new(e),
         };
         let writer = match backend {
-            Backend::Sqlite => Writer::Queue(
-                spawn_writer("sqlite-writer".into(), first, &ids).map_err(spawn_failed)?,
-            ),
+            Backend::Sqlite => {
+                use diesel::connection::SimpleConnection;
+                first
+                    .batch_execute("PRAGMA wal_autocheckpoint = 0")
+                    .map_err(ConnectError::Pragma)?;
+                let checkpointer = checkpoint::spawn(&target).map_err(spawn_failed)?;
+                Writer::Queue(
+                    spawn_writer("sqlite-writer".into(), first, &ids, Some(checkpointer))
+                        .map_err(spawn_failed)?,
+                )
+            }
             Backend::Postgres => {
                 drop(first);
                 let mut lanes = Vec::new();
                 for i in 0..opts.pg_lanes.max(1) {
                     lanes.push(
-                        spawn_writer(format!("pg-writer-{i}"), target.connect()?, &ids)
+                        spawn_writer(format!("pg-writer-{i}"), target.connect()?, &ids, None)
                             .map_err(spawn_failed)?,
                     );
                 }

@@ -3,6 +3,7 @@
 //! `ppe-domain`; this crate turns them into rows and back.
 
 pub mod catalogue;
+mod checkpoint;
 pub mod connection;
 pub mod db;
 pub mod error;
