@@ -2,7 +2,9 @@
 -- each with its own Idempotency-Key (as a phone would send).
 local sites, items = 40, 12
 local n = 0
-local thread_id = 0
+-- thread_id is a global: setup() sets it in each thread's own Lua state (a local
+-- here would shadow it, and every thread would send the same keys).
+thread_id = 0
 local counter = 0
 local authorization = "Bearer " .. (os.getenv("PPE_TOKEN") or "")
 -- Distinct keys per run, so the measured run never replays the warm-up's answers.

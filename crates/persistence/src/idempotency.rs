@@ -6,8 +6,9 @@
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::idempotency_keys;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use std::cell::RefCell;
 
 /// A client's key and the fingerprint of the request it came with.
 #[derive(Debug, Clone)]
@@ -100,25 +101,15 @@ pub fn run_once(
         }
     };
     if let Some(k) = key {
-        let inserted = diesel::insert_into(idempotency_keys::table)
-            .values((
-                idempotency_keys::key.eq(&k.key),
-                idempotency_keys::request_hash.eq(&k.request_hash),
-                idempotency_keys::status.eq(i32::from(status)),
-                idempotency_keys::response.eq(&body),
-                idempotency_keys::created_at.eq(now.naive_utc()),
-            ))
-            .execute(conn);
-        if let Err(e) = inserted {
-            let collided = matches!(
-                e,
-                diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::UniqueViolation,
-                    _
-                )
-            );
-            k.look_first |= collided;
-            return Err(e.into());
+        let row = KeyRow {
+            key: k.key.clone(),
+            request_hash: k.request_hash.clone(),
+            status: i32::from(status),
+            response: body.clone(),
+            created_at: now.naive_utc(),
+        };
+        if let Err(row) = defer(row) {
+            insert_now(conn, k, &row)?;
         }
     }
     Ok(Answer {
@@ -126,4 +117,97 @@ pub fn run_once(
         body,
         replayed: false,
     })
+}
+
+/// A key and its answer, as stored.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyRow {
+    key: String,
+    request_hash: String,
+    status: i32,
+    response: String,
+    created_at: NaiveDateTime,
+}
+
+thread_local! {
+    /// Keys of the group being committed by this (writer) thread, when its writes
+    /// store their keys together at the end.
+    static DEFERRED: RefCell<Option<Vec<KeyRow>>> = const { RefCell::new(None) };
+}
+
+/// Keeps `row` for the group's insert when the thread collects keys; gives it back
+/// otherwise.
+fn defer(row: KeyRow) -> Result<(), KeyRow> {
+    DEFERRED.with(|d| match d.borrow_mut().as_mut() {
+        Some(rows) => {
+            rows.push(row);
+            Ok(())
+        }
+        None => Err(row),
+    })
+}
+
+/// From now until `take_deferred`, `run_once` on this thread leaves its key to the
+/// caller instead of inserting it.
+pub(crate) fn collect_keys() {
+    DEFERRED.with(|d| *d.borrow_mut() = Some(Vec::new()));
+}
+
+/// The keys collected since `collect_keys`; stops collecting.
+pub(crate) fn take_deferred() -> Vec<KeyRow> {
+    DEFERRED.with(|d| d.borrow_mut().take().unwrap_or_default())
+}
+
+/// PostgreSQL: stores the keys of a whole group in one statement. A key seen before
+/// fails it (unique violation) and with it the group, which then runs again write by
+/// write.
+pub(crate) fn insert_all(conn: &mut diesel::PgConnection, rows: &[KeyRow]) -> QueryResult<()> {
+    use diesel::sql_types::{Array, Integer, Text, Timestamp};
+    if rows.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "INSERT INTO idempotency_keys (key, request_hash, status, response, created_at) \
+         SELECT * FROM unnest($1, $2, $3, $4, $5)",
+    )
+    .bind::<Array<Text>, _>(rows.iter().map(|r| r.key.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(
+        rows.iter()
+            .map(|r| r.request_hash.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Integer>, _>(rows.iter().map(|r| r.status).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(rows.iter().map(|r| r.response.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Timestamp>, _>(rows.iter().map(|r| r.created_at).collect::<Vec<_>>())
+    .execute(conn)
+    .map(drop)
+}
+
+/// Stores one key now; a collision marks the key to be looked up on the next attempt.
+fn insert_now(
+    conn: &mut DbConnection,
+    k: &mut IdempotencyKey,
+    row: &KeyRow,
+) -> Result<(), StoreError> {
+    let inserted = diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::key.eq(&row.key),
+            idempotency_keys::request_hash.eq(&row.request_hash),
+            idempotency_keys::status.eq(row.status),
+            idempotency_keys::response.eq(&row.response),
+            idempotency_keys::created_at.eq(row.created_at),
+        ))
+        .execute(conn);
+    if let Err(e) = inserted {
+        let collided = matches!(
+            e,
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            )
+        );
+        k.look_first |= collided;
+        return Err(e.into());
+    }
+    Ok(())
 }
