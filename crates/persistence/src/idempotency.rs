@@ -6,6 +6,7 @@
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::idempotency_keys;
+use crate::statements::InsertKey;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use std::cell::RefCell;
@@ -189,15 +190,25 @@ fn insert_now(
     k: &mut IdempotencyKey,
     row: &KeyRow,
 ) -> Result<(), StoreError> {
-    let inserted = diesel::insert_into(idempotency_keys::table)
-        .values((
-            idempotency_keys::key.eq(&row.key),
-            idempotency_keys::request_hash.eq(&row.request_hash),
-            idempotency_keys::status.eq(row.status),
-            idempotency_keys::response.eq(&row.response),
-            idempotency_keys::created_at.eq(row.created_at),
-        ))
-        .execute(conn);
+    let inserted = match conn {
+        DbConnection::Sqlite(lite) => InsertKey {
+            key: &row.key,
+            request_hash: &row.request_hash,
+            status: row.status,
+            response: &row.response,
+            created_at: row.created_at,
+        }
+        .execute(lite),
+        DbConnection::Postgresql(_) => diesel::insert_into(idempotency_keys::table)
+            .values((
+                idempotency_keys::key.eq(&row.key),
+                idempotency_keys::request_hash.eq(&row.request_hash),
+                idempotency_keys::status.eq(row.status),
+                idempotency_keys::response.eq(&row.response),
+                idempotency_keys::created_at.eq(row.created_at),
+            ))
+            .execute(conn),
+    };
     if let Err(e) = inserted {
         let collided = matches!(
             e,

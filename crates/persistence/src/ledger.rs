@@ -7,8 +7,10 @@ use crate::catalogue::IdCache;
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::reads::transfer_by_id;
-use crate::schema::{balances, movements, transfer_lines, transfers};
-use crate::statements::{BalanceWrite, MovementRow, RecordMovements, UpdateBalance};
+use crate::schema::{balances, transfer_lines, transfers};
+use crate::statements::{
+    BalanceWrite, InsertMovement, MovementRow, RecordMovements, UpdateBalance,
+};
 use crate::tokens::TokenRef;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -231,25 +233,15 @@ fn movement_row<'a>(h: &Header<'a>, e: &'a Entry) -> MovementRow<'a> {
 }
 
 fn insert_movement(conn: &mut DbConnection, m: &MovementRow<'_>) -> Result<i64, StoreError> {
-    Ok(diesel::insert_into(movements::table)
-        .values((
-            movements::kind.eq(m.kind),
-            movements::site_id.eq(m.site),
-            movements::item_id.eq(m.item),
-            movements::lot.eq(m.lot),
-            movements::expires_on.eq(m.expires_on),
-            movements::quantity.eq(m.quantity),
-            movements::counted.eq(m.counted),
-            movements::reason.eq(m.reason),
-            movements::transfer_id.eq(m.transfer_id),
-            movements::reported_by.eq(m.reported_by),
-            movements::occurred_at.eq(m.occurred_at),
-            movements::recorded_at.eq(m.recorded_at),
-            movements::token_id.eq(m.token_id),
-            movements::token_name.eq(m.token_name),
-        ))
-        .returning(movements::id)
-        .get_result::<i64>(conn)?)
+    Ok(match conn {
+        DbConnection::Sqlite(lite) => InsertMovement(m).get_result::<i64>(lite)?,
+        DbConnection::Postgresql(pg) => RecordMovements {
+            movements: std::slice::from_ref(m),
+            balances: &[],
+            now: m.recorded_at,
+        }
+        .get_result::<i64>(pg)?,
+    })
 }
 
 /// Inserts the movements and writes back the balances; returns the movement ids in

@@ -67,9 +67,13 @@ pub(crate) struct UpdateBalance<'a> {
     pub now: chrono::NaiveDateTime,
 }
 
+/// Marks a statement whose SQL text never changes, so diesel finds its prepared form
+/// by type instead of building the text to look it up.
+pub(crate) struct Static<T>(std::marker::PhantomData<T>);
+
 impl QueryId for UpdateBalance<'_> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
+    type QueryId = Static<UpdateBalance<'static>>;
+    const HAS_STATIC_QUERY_ID: bool = true;
 }
 
 impl<'a> QueryFragment<Sqlite> for UpdateBalance<'a> {
@@ -110,6 +114,111 @@ where
     out.push_bind_param::<Text, _>(b.lot)?;
     Ok(())
 }
+
+/// SQLite: one movement row, returning its id.
+pub(crate) struct InsertMovement<'a>(pub &'a MovementRow<'a>);
+
+impl QueryId for InsertMovement<'_> {
+    type QueryId = Static<InsertMovement<'static>>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for InsertMovement<'_> {
+    type SqlType = BigInt;
+}
+
+impl<'a> QueryFragment<Sqlite> for InsertMovement<'a> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql(MOVEMENT_COLUMNS);
+        out.push_sql("(");
+        movement_values(self.0, &mut out)?;
+        out.push_sql(") RETURNING id");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<SqliteConnection> for InsertMovement<'_> {}
+
+const MOVEMENT_COLUMNS: &str = "INSERT INTO movements (kind, site_id, item_id, lot, expires_on, \
+     quantity, counted, reason, transfer_id, reported_by, occurred_at, recorded_at, token_id, \
+     token_name) VALUES ";
+
+fn movement_values<'b, DB>(m: &'b MovementRow<'_>, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>
+where
+    DB: Backend,
+    i64: diesel::serialize::ToSql<BigInt, DB>,
+    str: diesel::serialize::ToSql<Text, DB>,
+    chrono::NaiveDate: diesel::serialize::ToSql<Date, DB>,
+    chrono::NaiveDateTime: diesel::serialize::ToSql<Timestamp, DB>,
+    DB: diesel::sql_types::HasSqlType<BigInt>
+        + diesel::sql_types::HasSqlType<Text>
+        + diesel::sql_types::HasSqlType<Date>
+        + diesel::sql_types::HasSqlType<Timestamp>,
+{
+    out.push_bind_param::<Text, _>(m.kind)?;
+    out.push_sql(", ");
+    out.push_bind_param::<BigInt, _>(&m.site)?;
+    out.push_sql(", ");
+    out.push_bind_param::<BigInt, _>(&m.item)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Text, _>(m.lot)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Nullable<Date>, _>(&m.expires_on)?;
+    out.push_sql(", ");
+    out.push_bind_param::<BigInt, _>(&m.quantity)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Nullable<BigInt>, _>(&m.counted)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Nullable<Text>, _>(&m.reason)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Nullable<BigInt>, _>(&m.transfer_id)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Text, _>(m.reported_by)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Timestamp, _>(&m.occurred_at)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Timestamp, _>(&m.recorded_at)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Nullable<BigInt>, _>(&m.token_id)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Nullable<Text>, _>(&m.token_name)?;
+    Ok(())
+}
+
+/// SQLite: one idempotency key and its answer.
+pub(crate) struct InsertKey<'a> {
+    pub key: &'a str,
+    pub request_hash: &'a str,
+    pub status: i32,
+    pub response: &'a str,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+impl QueryId for InsertKey<'_> {
+    type QueryId = Static<InsertKey<'static>>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<'a> QueryFragment<Sqlite> for InsertKey<'a> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO idempotency_keys (key, request_hash, status, response, created_at) VALUES (",
+        );
+        out.push_bind_param::<Text, _>(self.key)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(self.request_hash)?;
+        out.push_sql(", ");
+        out.push_bind_param::<diesel::sql_types::Integer, _>(&self.status)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(self.response)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.created_at)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<SqliteConnection> for InsertKey<'_> {}
 
 /// PostgreSQL: a command's movements and balances in one statement (one round trip),
 /// the balance writes as data-modifying CTEs beside the movement insert. Returns the new
@@ -159,39 +268,10 @@ impl<'a> QueryFragment<Pg> for RecordMovements<'a> {
         if !self.balances.is_empty() {
             out.push_sql(" ");
         }
-        out.push_sql(
-            "INSERT INTO movements (kind, site_id, item_id, lot, expires_on, quantity, counted, \
-             reason, transfer_id, reported_by, occurred_at, recorded_at, token_id, token_name) VALUES ",
-        );
+        out.push_sql(MOVEMENT_COLUMNS);
         for (i, m) in self.movements.iter().enumerate() {
             out.push_sql(if i == 0 { "(" } else { ", (" });
-            out.push_bind_param::<Text, _>(m.kind)?;
-            out.push_sql(", ");
-            out.push_bind_param::<BigInt, _>(&m.site)?;
-            out.push_sql(", ");
-            out.push_bind_param::<BigInt, _>(&m.item)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(m.lot)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<Date>, _>(&m.expires_on)?;
-            out.push_sql(", ");
-            out.push_bind_param::<BigInt, _>(&m.quantity)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<BigInt>, _>(&m.counted)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<Text>, _>(&m.reason)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<BigInt>, _>(&m.transfer_id)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(m.reported_by)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Timestamp, _>(&m.occurred_at)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Timestamp, _>(&m.recorded_at)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<BigInt>, _>(&m.token_id)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<Text>, _>(&m.token_name)?;
+            movement_values(m, &mut out)?;
             out.push_sql(")");
         }
         out.push_sql(" RETURNING id");
