@@ -384,6 +384,81 @@ fn idempotent_write_runs_once_and_refuses_a_different_body() {
     assert!(matches!(err, StoreError::IdempotencyMismatch));
 }
 
+/// An issue of `quantity` at WH under idempotency key `key` (fingerprint = the key).
+fn keyed_issue(
+    key: &'static str,
+    quantity: i64,
+) -> impl FnMut(&mut ppe_persistence::DbConnection) -> Result<idempotency::Answer, StoreError> + Send
+{
+    let mut key = IdempotencyKey::new(key, key);
+    move |c| {
+        idempotency::run_once(c, Some(&mut key), now(), |c| {
+            let r = ledger::record_issue(
+                c,
+                &ppe_persistence::catalogue::IdCache::default(),
+                &IssueReport {
+                    site: "WH".into(),
+                    occurred_at: None,
+                    reported_by: "t".into(),
+                    lines: vec![QuantityLine {
+                        item: "FFP2".into(),
+                        quantity,
+                        lot: None,
+                    }],
+                },
+                now(),
+            )?;
+            Ok((201, format!("{{\"movements\":{}}}", r.movements.len())))
+        })
+    }
+}
+
+fn wait_for<T>(mut rx: futures_channel::oneshot::Receiver<T>) -> T {
+    loop {
+        if let Some(v) = rx.try_recv().expect("the writer answers") {
+            return v;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn one_group_commit_keeps_its_good_writes_when_others_fail() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let (_t, db) = stocked();
+    let done = db.write(keyed_issue("done", 5)).unwrap();
+    assert!(!done.replayed);
+    // Hold the writer so the next writes queue up and are committed as one group.
+    let gate = Arc::new(AtomicBool::new(false));
+    let open = Arc::clone(&gate);
+    let hold = db.write_queued("WH", move |_| {
+        while !open.load(Ordering::SeqCst) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        Ok(())
+    });
+    let fresh = db.write_queued("WH", keyed_issue("fresh", 10));
+    let too_big = db.write_queued("WH", keyed_issue("too-big", 1000));
+    let retry = db.write_queued("WH", keyed_issue("done", 5));
+    let twice = db.write_queued("WH", keyed_issue("fresh", 10));
+    gate.store(true, Ordering::SeqCst);
+    wait_for(hold).unwrap();
+    let fresh = wait_for(fresh).unwrap();
+    assert!(!fresh.replayed);
+    assert!(matches!(
+        wait_for(too_big),
+        Err(StoreError::InsufficientStock { .. })
+    ));
+    assert!(wait_for(retry).unwrap().replayed);
+    let twice = wait_for(twice).unwrap();
+    assert!(twice.replayed);
+    assert_eq!(twice.body, fresh.body);
+    // 150 received, 5 and 10 issued once each; the refused and replayed writes left no trace.
+    assert_eq!(on_hand(&db, "WH"), 135);
+    assert_eq!(ledger_sum(&db, "WH"), 135);
+}
+
 #[test]
 fn ledger_pages_by_cursor_and_filters_by_kind() {
     let (_t, db) = stocked();
