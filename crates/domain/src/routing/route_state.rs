@@ -316,7 +316,12 @@ impl RouteState {
         self.delay_cap.resize(m + 2, 0);
         self.wait_after[m + 1] = 0;
         self.delay_cap[m + 1] = i64::MAX / 4;
-        for i in (1..=m).rev() {
+        self.delay_caps_from(ctx, m);
+    }
+
+    /// The delay-cap pass for positions `top` down to 1, those past `top` being current.
+    fn delay_caps_from(&mut self, ctx: &Ctx, top: usize) {
+        for i in (1..=top).rev() {
             let x = self.nodes[i - 1];
             if x == RELOAD {
                 self.wait_after[i] = self.wait_after[i + 1];
@@ -605,23 +610,34 @@ impl RouteState {
         if ctx.timed {
             let v = &ctx.p.vehicles[self.vehicle];
             let m = self.nodes.len();
+            // After the inserts, every other position holds its stop's old value. A stop
+            // whose departure (or latest arrival) comes out as before ends the pass: the
+            // stops beyond it cannot change either, since waiting absorbed the delay.
             self.dep.insert(g + 1, 0);
             self.lat.insert(g + 1, 0);
+            let mut unchanged_from = m + 1;
             for i in g + 1..=m {
                 let a = self.dep[i - 1] + ctx.time(self.loc[i - 1], self.loc[i]);
                 let x = self.nodes[i - 1];
-                self.dep[i] = if x == RELOAD {
+                let dep = if x == RELOAD {
                     a + v.reload_time
                 } else {
                     service_start(ctx.p, x as usize, a).unwrap_or(a)
                         + ctx.p.jobs[x as usize].service
                 };
+                if i > g + 1 && dep == self.dep[i] {
+                    unchanged_from = i;
+                    break;
+                }
+                self.dep[i] = dep;
             }
-            self.dep[m + 1] = self.dep[m] + ctx.time(self.loc[m], self.loc[m + 1]);
+            if unchanged_from > m {
+                self.dep[m + 1] = self.dep[m] + ctx.time(self.loc[m], self.loc[m + 1]);
+            }
             for i in (1..=g + 1).rev() {
                 let x = self.nodes[i - 1];
                 let next = self.lat[i + 1];
-                self.lat[i] = if next == NEVER {
+                let lat = if next == NEVER {
                     NEVER
                 } else if x == RELOAD {
                     next - ctx.time(self.loc[i], self.loc[i + 1]) - v.reload_time
@@ -631,8 +647,18 @@ impl RouteState {
                         - ctx.p.jobs[x as usize].service;
                     ctx.latest_arrival(x as usize, ls)
                 };
+                if i <= g && lat == self.lat[i] {
+                    break;
+                }
+                self.lat[i] = lat;
             }
-            self.update_delay_caps(ctx);
+            if v.max_duration.is_some() {
+                // Delay caps at and past `unchanged_from + 1` depend only on departures
+                // that did not change.
+                self.wait_after.insert(g + 1, 0);
+                self.delay_cap.insert(g + 1, 0);
+                self.delay_caps_from(ctx, unchanged_from.min(m));
+            }
         }
     }
 
