@@ -214,6 +214,24 @@ impl RouteState {
         }
     }
 
+    /// Makes this route a copy of `other`, reusing this one's buffers.
+    pub fn copy_from(&mut self, other: &RouteState) {
+        self.vehicle = other.vehicle;
+        self.nodes.clone_from(&other.nodes);
+        self.loc.clone_from(&other.loc);
+        self.dep.clone_from(&other.dep);
+        self.lat.clone_from(&other.lat);
+        self.wait_after.clone_from(&other.wait_after);
+        self.delay_cap.clone_from(&other.delay_cap);
+        self.trip_of_gap.clone_from(&other.trip_of_gap);
+        self.arc.clone_from(&other.arc);
+        self.trip_load.clone_from(&other.trip_load);
+        self.n_trips = other.n_trips;
+        self.n_jobs = other.n_jobs;
+        self.cost = other.cost;
+        self.feasible = other.feasible;
+    }
+
     /// Drops reload markers that would leave a trip empty.
     pub fn normalize(&mut self) {
         let mut out = 0;

@@ -122,7 +122,11 @@ pub(crate) struct Search<'a> {
     // Undo log of the current iteration.
     stamp: u64,
     touched: Vec<u64>,
-    saved: Vec<(usize, Vec<u32>)>,
+    /// Routes as they were before this iteration touched them (restored whole on undo,
+    /// which is cheaper than recomputing them from their stops).
+    saved: Vec<(usize, RouteState)>,
+    /// Buffers of earlier iterations' saved routes, reused.
+    spare: Vec<RouteState>,
     saved_unassigned: Vec<u32>,
     // Scratch.
     removed_flag: Vec<bool>,
@@ -189,6 +193,7 @@ impl<'a> Search<'a> {
             stamp: 0,
             touched: vec![0; nr],
             saved: Vec::new(),
+            spare: Vec::new(),
             saved_unassigned: Vec::new(),
             removed_flag: vec![false; nj],
             cand_stamp: vec![0; nr + 1],
@@ -221,13 +226,16 @@ impl<'a> Search<'a> {
     fn touch(&mut self, r: usize) {
         if self.touched[r] != self.stamp {
             self.touched[r] = self.stamp;
-            self.saved.push((r, self.routes[r].nodes.clone()));
+            let mut copy = self.spare.pop().unwrap_or_else(|| RouteState::new(r));
+            copy.copy_from(&self.routes[r]);
+            self.saved.push((r, copy));
         }
     }
 
     fn begin(&mut self) {
         self.stamp += 1;
-        self.saved.clear();
+        self.spare
+            .extend(self.saved.drain(..).map(|(_, copy)| copy));
         self.saved_unassigned.clone_from(&self.unassigned);
     }
 
@@ -238,9 +246,9 @@ impl<'a> Search<'a> {
                 self.route_of[j] = NONE;
             }
         }
-        for (r, nodes) in saved {
-            self.routes[r].nodes = nodes;
-            self.routes[r].update(&self.ctx);
+        for (r, mut copy) in saved {
+            std::mem::swap(&mut self.routes[r], &mut copy);
+            self.spare.push(copy);
             self.sync_empty(r);
             for j in self.routes[r].jobs() {
                 self.route_of[j] = r as u32;
