@@ -232,18 +232,6 @@ fn movement_row<'a>(h: &Header<'a>, e: &'a Entry) -> MovementRow<'a> {
     }
 }
 
-fn insert_movement(conn: &mut DbConnection, m: &MovementRow<'_>) -> Result<i64, StoreError> {
-    Ok(match conn {
-        DbConnection::Sqlite(lite) => InsertMovement(m).get_result::<i64>(lite)?,
-        DbConnection::Postgresql(pg) => RecordMovements {
-            movements: std::slice::from_ref(m),
-            balances: &[],
-            now: m.recorded_at,
-        }
-        .get_result::<i64>(pg)?,
-    })
-}
-
 /// Inserts the movements and writes back the balances; returns the movement ids in
 /// entry order.
 fn write_entries(
@@ -276,10 +264,14 @@ fn write_entries(
         }
         return Ok(ids);
     }
-    let ids = rows
-        .iter()
-        .map(|m| insert_movement(conn, m))
-        .collect::<Result<Vec<_>, _>>()?;
+    // SQLite, or a PostgreSQL command without movements.
+    let ids = match conn {
+        DbConnection::Sqlite(lite) => rows
+            .iter()
+            .map(|m| InsertMovement(m).get_result::<i64>(lite))
+            .collect::<Result<Vec<_>, _>>()?,
+        DbConnection::Postgresql(_) => Vec::new(),
+    };
     for b in &balances {
         write_balance(conn, b, now)?;
     }
