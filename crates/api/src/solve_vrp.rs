@@ -15,6 +15,9 @@ pub struct Args {
     time_limit: f64,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Threads searching together (the benchmark protocol uses one).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
     /// Fleet bound; default: the file's own.
     #[arg(long)]
     max_vehicles: Option<usize>,
@@ -34,6 +37,7 @@ pub fn run(args: &Args, started: Instant) -> Result<(), String> {
         time_limit: Some((args.time_limit - 0.05).max(0.01)),
         max_iterations: args.max_iterations,
         seed: args.seed,
+        threads: args.threads.max(1),
         ..SolveOptions::default()
     };
     let clock = || started.elapsed().as_secs_f64();

@@ -5,8 +5,8 @@
 //! the cost, so the 2 s answer can be compared with the 30 s one.
 //!
 //! `municipality_bench [--time-limits 2,30] [--seed 1] [--stops 200] [--iterations 60000,900000]
-//! [--solver-seed S]` (the seed draws the municipality and, unless `--solver-seed` is given, the
-//! search's randomness)
+//! [--solver-seed S] [--threads N] [--routes]` (the seed draws the municipality and, unless
+//! `--solver-seed` is given, the search's randomness; `--routes` lists each van's trips on stderr)
 //!
 //! `--iterations` replaces the time limits by iteration budgets: the result then depends only on the
 //! seed, so variants can be compared on a loaded machine.
@@ -96,13 +96,20 @@ fn main() {
     let mut stops = 200usize;
     let mut iterations: Vec<u64> = Vec::new();
     let mut solver_seed = None;
+    let mut threads = 1;
+    let mut show_routes = false;
     let mut params = ppe_domain::routing::SearchParams::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
+        if a == "--routes" {
+            show_routes = true;
+            continue;
+        }
         let v = args.next().unwrap_or_default();
         match a.as_str() {
             "--time-limits" => limits = v.split(',').map(|x| x.parse().expect("number")).collect(),
             "--seed" => seed = v.parse().expect("integer"),
+            "--threads" => threads = v.parse().expect("integer"),
             "--solver-seed" => solver_seed = Some(v.parse().expect("integer")),
             "--stops" => stops = v.parse().expect("integer"),
             "--iterations" => {
@@ -116,6 +123,7 @@ fn main() {
             "--avg-removed" => params.avg_removed = v.parse().expect("number"),
             "--max-string" => params.max_string = v.parse().expect("number"),
             "--blink-rate" => params.blink_rate = v.parse().expect("number"),
+            "--insertion-neighbours" => params.insertion_neighbours = v.parse().expect("integer"),
             _ => panic!("unknown option {a}"),
         }
     }
@@ -137,9 +145,22 @@ fn main() {
             time_limit,
             max_iterations,
             seed: solver_seed.unwrap_or(seed),
+            threads,
             params: params.clone(),
         };
         let s = solve(&p, &opts, &clock).expect("valid problem");
+        if show_routes {
+            for (r, sch) in s.routes.iter().zip(&s.schedules) {
+                let trips: Vec<usize> = r.trips.iter().map(|t| t.len()).collect();
+                eprintln!(
+                    "van {} trips {:?} km {:.1} h {:.2}",
+                    r.vehicle,
+                    trips,
+                    sch.distance as f64 / 1000.0,
+                    sch.duration as f64 / 3600.0
+                );
+            }
+        }
         let base = *first.get_or_insert(s.cost);
         let label = match (time_limit, max_iterations) {
             (Some(t), _) => format!("{t}"),

@@ -108,6 +108,9 @@ pub struct OptionsIn {
     /// Search time in seconds (at most 30).
     pub time_limit: f64,
     pub seed: u64,
+    /// Threads searching together, from 1 to the server's cores. More threads find cheaper plans
+    /// within the same time limit; each keeps one core busy for the whole of it.
+    pub threads: usize,
     /// Road distance over straight-line distance (coordinates only).
     pub road_factor: f64,
     /// Average speed in km/h (coordinates only).
@@ -119,6 +122,7 @@ impl Default for OptionsIn {
         OptionsIn {
             time_limit: 2.0,
             seed: 1,
+            threads: 1,
             road_factor: 1.3,
             speed_kmh: 40.0,
         }
@@ -229,6 +233,13 @@ fn to_problem(req: &RoutingRequest) -> Result<(routing::Problem, Coordinates), V
         v.add(
             "options.time_limit",
             format!("must be more than 0 and at most {MAX_TIME_LIMIT} seconds"),
+        );
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if !(1..=cores).contains(&o.threads) {
+        v.add(
+            "options.threads",
+            format!("must be between 1 and {cores}, the server's cores"),
         );
     }
     if !(1.0..=5.0).contains(&o.road_factor) {
@@ -491,6 +502,7 @@ pub async fn solve(auth: Auth, body: JsonBody<RoutingRequest>) -> Result<HttpRes
         time_limit: Some(req.options.time_limit),
         max_iterations: None,
         seed: req.options.seed,
+        threads: req.options.threads,
         ..SolveOptions::default()
     };
     let sol = actix_web::web::block(move || {

@@ -52,6 +52,9 @@ pub struct SolveOptions {
     /// Iterations of ruin-and-recreate; with no time limit the result depends only on the seed.
     pub max_iterations: Option<u64>,
     pub seed: u64,
+    /// Threads searching together (see `sisr::parallel`); with more than one, each spends the
+    /// whole iteration budget, and the result is still fixed by the seed and the budget.
+    pub threads: usize,
     pub params: SearchParams,
 }
 
@@ -61,6 +64,7 @@ impl Default for SolveOptions {
             time_limit: Some(10.0),
             max_iterations: None,
             seed: 1,
+            threads: 1,
             params: SearchParams::default(),
         }
     }
@@ -72,7 +76,7 @@ impl Default for SolveOptions {
 pub fn solve(
     problem: &Problem,
     options: &SolveOptions,
-    clock: &dyn Fn() -> f64,
+    clock: &(dyn Fn() -> f64 + Sync),
 ) -> Result<Solution, ProblemError> {
     problem.validate()?;
     let budget = sisr::Budget {
@@ -80,7 +84,13 @@ pub fn solve(
         max_iterations: options.max_iterations,
         clock,
     };
-    let found = sisr::Search::new(problem, options.params.clone(), options.seed).run(&budget);
+    let found = sisr::search(
+        problem,
+        &options.params,
+        options.seed,
+        options.threads,
+        &budget,
+    );
     let elapsed = clock();
     let routes: Vec<Route> = found
         .routes

@@ -7,11 +7,14 @@
 //! whose removals broke a time rule is undone.
 
 mod fleet;
+mod parallel;
 mod recreate;
 mod ruin;
 
 use super::rng::Rng;
 use super::route_state::{Ctx, RouteState};
+use fleet::Snapshot;
+pub(crate) use parallel::search;
 
 const NONE: u32 = u32::MAX;
 
@@ -76,7 +79,7 @@ impl Default for SearchParams {
 pub(crate) struct Budget<'c> {
     pub time_limit: Option<f64>,
     pub max_iterations: Option<u64>,
-    pub clock: &'c dyn Fn() -> f64,
+    pub clock: &'c (dyn Fn() -> f64 + Sync),
 }
 
 impl Budget<'_> {
@@ -104,10 +107,24 @@ impl Budget<'_> {
     }
 }
 
+/// One annealing chain's progress: its current cost, its best solution and its schedule.
+pub(crate) struct Chain {
+    cur: i64,
+    best_cost: i64,
+    best: Snapshot,
+    time_to_best: f64,
+    it: u64,
+    t0: f64,
+    t1: f64,
+    fleet_share: f64,
+    searchable: bool,
+}
+
 /// The best solution found, as routes (nodes per vehicle) and unserved jobs.
 pub(crate) struct Found {
     pub routes: Vec<RouteState>,
     pub unassigned: Vec<usize>,
+    pub cost: i64,
     pub iterations: u64,
     pub time_to_best: f64,
 }
@@ -282,13 +299,17 @@ impl Search<'_> {
 
     /// Builds a first solution, then anneals until the budget is spent.
     pub fn run(mut self, budget: &Budget) -> Found {
+        let mut chain = self.start(budget);
+        while self.anneal(budget, &mut chain, u64::MAX) {}
+        self.finish(chain)
+    }
+
+    /// Builds a first solution, sets the temperatures from it and, with fixed vehicle costs, runs
+    /// the fleet phase.
+    pub(super) fn start(&mut self, budget: &Budget) -> Chain {
         self.begin();
         self.recreate(0.0, None);
-        let mut cur = self.total_cost();
-        let snapshot = |s: &Self| s.snapshot();
-        let mut best_cost = cur;
-        let mut best = snapshot(&self);
-        let mut time_to_best = (budget.clock)();
+        let cur = self.total_cost();
 
         // Temperatures scale with the average arc of the first solution, so one setting suits
         // costs in metres, tenths or plain units alike.
@@ -307,9 +328,6 @@ impl Search<'_> {
             })
             .sum();
         let avg_arc = (travel as f64 / (served + used).max(1) as f64).max(1e-9);
-        let (t0, t1) = (self.params.t_start * avg_arc, self.params.t_end * avg_arc);
-
-        let mut it: u64 = 0;
         // Nothing to search without jobs and vehicles.
         let searchable = !self.routes.is_empty() && !self.route_of.is_empty();
         let fleet_share = if searchable && self.ctx.p.vehicles.iter().all(|v| v.fixed_cost > 0) {
@@ -317,20 +335,35 @@ impl Search<'_> {
         } else {
             0.0
         };
+        let mut chain = Chain {
+            cur,
+            best_cost: cur,
+            best: self.snapshot(),
+            time_to_best: (budget.clock)(),
+            it: 0,
+            t0: self.params.t_start * avg_arc,
+            t1: self.params.t_end * avg_arc,
+            fleet_share,
+            searchable,
+        };
         if fleet_share > 0.0 {
-            self.reduce_fleet(budget, fleet_share, &mut it);
-            cur = self.total_cost();
-            if cur < best_cost {
-                best_cost = cur;
-                best = snapshot(&self);
-                time_to_best = (budget.clock)();
-            }
+            self.reduce_fleet(budget, fleet_share, &mut chain.it);
+            chain.cur = self.total_cost();
+            self.keep_if_best(&mut chain, budget);
         }
-        while let Some(progress) = budget.progress(it).filter(|_| searchable) {
+        chain
+    }
+
+    /// Anneals for at most `steps` iterations; false once the budget is spent.
+    pub(super) fn anneal(&mut self, budget: &Budget, chain: &mut Chain, steps: u64) -> bool {
+        for _ in 0..steps {
+            let Some(progress) = budget.progress(chain.it).filter(|_| chain.searchable) else {
+                return false;
+            };
             // The annealing cools over the part of the budget left after the fleet phase.
-            let progress = ((progress - fleet_share) / (1.0 - fleet_share)).max(0.0);
-            it += 1;
-            let temp = t0 * (t1 / t0).powf(progress);
+            let progress = ((progress - chain.fleet_share) / (1.0 - chain.fleet_share)).max(0.0);
+            chain.it += 1;
+            let temp = chain.t0 * (chain.t1 / chain.t0).powf(progress);
             self.begin();
             if self.mixed_fleet && self.rng.unit() < self.params.vehicle_swap_rate {
                 self.swap_vehicles();
@@ -352,19 +385,34 @@ impl Search<'_> {
             self.recreate(blink, Some(2 * self.params.avg_removed as usize));
             self.no_new_routes = false;
             let new = self.total_cost();
-            let threshold = cur as f64 - temp * self.rng.unit().max(1e-300).ln();
+            let threshold = chain.cur as f64 - temp * self.rng.unit().max(1e-300).ln();
             if self.touched_feasible() && (new as f64) < threshold {
-                cur = new;
-                if cur < best_cost {
-                    best_cost = cur;
-                    best = snapshot(&self);
-                    time_to_best = (budget.clock)();
-                }
+                chain.cur = new;
+                self.keep_if_best(chain, budget);
             } else {
                 self.undo();
             }
         }
-        let (nodes, unassigned) = best;
+        true
+    }
+
+    fn keep_if_best(&self, chain: &mut Chain, budget: &Budget) {
+        if chain.cur < chain.best_cost {
+            chain.best_cost = chain.cur;
+            chain.best = self.snapshot();
+            chain.time_to_best = (budget.clock)();
+        }
+    }
+
+    /// Continues from another chain's current solution.
+    pub(super) fn adopt(&mut self, s: &Snapshot, chain: &mut Chain) {
+        self.restore(s);
+        chain.cur = self.total_cost();
+    }
+
+    /// The best solution of the chain, with fresh route states.
+    pub(super) fn finish(self, chain: Chain) -> Found {
+        let (nodes, unassigned) = chain.best;
         let routes = nodes
             .into_iter()
             .enumerate()
@@ -378,8 +426,9 @@ impl Search<'_> {
         Found {
             routes,
             unassigned: unassigned.into_iter().map(|j| j as usize).collect(),
-            iterations: it,
-            time_to_best,
+            cost: chain.best_cost,
+            iterations: chain.it,
+            time_to_best: chain.time_to_best,
         }
     }
 }

@@ -74,16 +74,42 @@ fn same_seed_same_answer() {
         job
     });
     let p = grid_problem(&pts, jobs.collect(), vec![Vehicle::new(0, vec![20]); 8], 1);
+    for threads in [1, 3] {
+        let opts = SolveOptions {
+            time_limit: None,
+            max_iterations: Some(2000),
+            seed: 3,
+            threads,
+            ..SolveOptions::default()
+        };
+        let a = solve(&p, &opts, &|| 0.0).unwrap();
+        let b = solve(&p, &opts, &|| 0.0).unwrap();
+        assert_eq!(a.routes, b.routes, "{threads} threads");
+        assert_eq!(a.cost, b.cost, "{threads} threads");
+        // Every chain spends the whole budget.
+        assert_eq!(a.stats.iterations, 2000 * threads as u64);
+    }
+}
+
+#[test]
+fn chains_on_several_threads_stop_together_at_the_time_limit() {
+    let pts: Vec<(i64, i64)> = (0..61).map(|i| ((i * 37) % 101, (i * 61) % 97)).collect();
+    let jobs = (1..61)
+        .map(|j| Job::new(j, vec![1 + (j as i64 % 5)]))
+        .collect();
+    let p = grid_problem(&pts, jobs, vec![Vehicle::new(0, vec![25]); 12], 1);
+    let started = std::time::Instant::now();
+    let clock = || started.elapsed().as_secs_f64();
     let opts = SolveOptions {
-        time_limit: None,
-        max_iterations: Some(2000),
-        seed: 3,
+        time_limit: Some(0.3),
+        threads: 2,
         ..SolveOptions::default()
     };
-    let a = solve(&p, &opts, &|| 0.0).unwrap();
-    let b = solve(&p, &opts, &|| 0.0).unwrap();
-    assert_eq!(a.routes, b.routes);
-    assert_eq!(a.cost, b.cost);
+    let s = solve(&p, &opts, &clock).unwrap();
+    assert!(s.unassigned.is_empty());
+    assert!(s.stats.iterations > 0);
+    // Both chains stop at the limit: a chain left waiting for the other would hang here.
+    assert!(started.elapsed().as_secs_f64() < 5.0);
 }
 
 #[test]
@@ -150,11 +176,8 @@ fn impossible_job_is_reported_not_forced() {
 #[test]
 fn time_limit_is_respected_with_a_fake_clock() {
     // The clock advances 1 ms per read; a 0.05 s limit stops after about 50 iterations.
-    let ticks = std::cell::Cell::new(0u64);
-    let clock = || {
-        ticks.set(ticks.get() + 1);
-        ticks.get() as f64 * 0.001
-    };
+    let ticks = std::sync::atomic::AtomicU64::new(0);
+    let clock = || (ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1) as f64 * 0.001;
     let pts: Vec<(i64, i64)> = (0..21).map(|i| ((i * 7) % 31, (i * 11) % 29)).collect();
     let jobs = (1..21).map(|l| Job::new(l, vec![1])).collect();
     let p = grid_problem(&pts, jobs, vec![Vehicle::new(0, vec![6]); 5], 1);
