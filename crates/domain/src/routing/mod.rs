@@ -8,7 +8,8 @@
 //! - `travel`: matrices from coordinates (haversine × road factor at a speed; the CVRPLIB and
 //!   Solomon conventions) or from a router's rows.
 //! - `solve`: the search (SISR, see `sisr`), anytime, deterministic for a seed and an iteration
-//!   budget; `check`: the independent validator with the timed schedule of every route.
+//!   budget, on one thread or as several chains that exchange plans (`sisr::parallel`); `check`:
+//!   the independent validator with the timed schedule of every route.
 //! - `instances`: CVRPLIB / Solomon readers that answer in the file's own node numbers.
 //!
 //! ```
