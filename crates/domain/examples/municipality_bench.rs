@@ -5,8 +5,9 @@
 //! the cost, so the 2 s answer can be compared with the 30 s one.
 //!
 //! `municipality_bench [--time-limits 2,30] [--seed 1] [--stops 200] [--iterations 60000,900000]
-//! [--solver-seed S] [--threads N] [--routes]` (the seed draws the municipality and, unless
-//! `--solver-seed` is given, the search's randomness; `--routes` lists each van's trips on stderr)
+//! [--solver-seed S] [--threads N] [--runs N] [--routes]` (the seed draws the municipality and,
+//! unless `--solver-seed` is given, the search's randomness; `--runs` repeats each budget with the
+//! solver seeds S, S + 1, … and summarises them; `--routes` lists each van's trips on stderr)
 //!
 //! `--iterations` replaces the time limits by iteration budgets: the result then depends only on the
 //! seed, so variants can be compared on a loaded machine.
@@ -97,6 +98,7 @@ fn main() {
     let mut iterations: Vec<u64> = Vec::new();
     let mut solver_seed = None;
     let mut threads = 1;
+    let mut runs = 1u64;
     let mut show_routes = false;
     let mut params = ppe_domain::routing::SearchParams::default();
     let mut args = std::env::args().skip(1);
@@ -110,6 +112,7 @@ fn main() {
             "--time-limits" => limits = v.split(',').map(|x| x.parse().expect("number")).collect(),
             "--seed" => seed = v.parse().expect("integer"),
             "--threads" => threads = v.parse().expect("integer"),
+            "--runs" => runs = v.parse().expect("integer"),
             "--solver-seed" => solver_seed = Some(v.parse().expect("integer")),
             "--stops" => stops = v.parse().expect("integer"),
             "--iterations" => {
@@ -138,45 +141,89 @@ fn main() {
     } else {
         iterations.iter().map(|&i| (None, Some(i))).collect()
     };
+    // Costs of every run, per budget.
+    let mut costs: Vec<Vec<i64>> = Vec::new();
     for (time_limit, max_iterations) in budgets {
-        let started = Instant::now();
-        let clock = || started.elapsed().as_secs_f64();
-        let opts = SolveOptions {
-            time_limit,
-            max_iterations,
-            seed: solver_seed.unwrap_or(seed),
-            threads,
-            params: params.clone(),
-        };
-        let s = solve(&p, &opts, &clock).expect("valid problem");
-        if show_routes {
-            for (r, sch) in s.routes.iter().zip(&s.schedules) {
-                let trips: Vec<usize> = r.trips.iter().map(|t| t.len()).collect();
-                eprintln!(
-                    "van {} trips {:?} km {:.1} h {:.2}",
-                    r.vehicle,
-                    trips,
-                    sch.distance as f64 / 1000.0,
-                    sch.duration as f64 / 3600.0
-                );
+        let mut these = Vec::new();
+        for run in 0..runs {
+            let started = Instant::now();
+            let clock = || started.elapsed().as_secs_f64();
+            let opts = SolveOptions {
+                time_limit,
+                max_iterations,
+                seed: solver_seed.unwrap_or(seed).wrapping_add(run),
+                threads,
+                params: params.clone(),
+            };
+            let s = solve(&p, &opts, &clock).expect("valid problem");
+            if show_routes {
+                for (r, sch) in s.routes.iter().zip(&s.schedules) {
+                    let trips: Vec<usize> = r.trips.iter().map(|t| t.len()).collect();
+                    eprintln!(
+                        "van {} trips {:?} km {:.1} h {:.2}",
+                        r.vehicle,
+                        trips,
+                        sch.distance as f64 / 1000.0,
+                        sch.duration as f64 / 3600.0
+                    );
+                }
             }
+            let base = *first.get_or_insert(s.cost);
+            let label = match (time_limit, max_iterations) {
+                (Some(t), _) => format!("{t}"),
+                (_, Some(i)) => format!("{i} it ({:.1} s)", s.stats.elapsed),
+                _ => String::new(),
+            };
+            println!(
+                "| {label} | {} | {:.1} | {} | {} | {} | {} | {:.2} | {:+.2} % |",
+                s.cost,
+                s.distance as f64 / 1000.0,
+                s.routes.len(),
+                s.routes.iter().map(|r| r.trips.len()).sum::<usize>(),
+                s.unassigned.len(),
+                s.stats.iterations,
+                s.stats.time_to_best,
+                100.0 * (s.cost - base) as f64 / base as f64
+            );
+            these.push(s.cost);
         }
-        let base = *first.get_or_insert(s.cost);
-        let label = match (time_limit, max_iterations) {
-            (Some(t), _) => format!("{t}"),
-            (_, Some(i)) => format!("{i} it ({:.1} s)", s.stats.elapsed),
-            _ => String::new(),
-        };
+        costs.push(these);
+    }
+    if runs > 1 {
+        summarise(&costs);
+    }
+}
+
+/// Mean, median and spread per budget, and how the first budget's runs compare with the mean of
+/// the last one (one run against one run is mostly noise: two runs differ by up to 2 %).
+fn summarise(costs: &[Vec<i64>]) {
+    let mean = |xs: &[i64]| xs.iter().sum::<i64>() as f64 / xs.len() as f64;
+    let Some(last) = costs.last().map(|c| mean(c)) else {
+        return;
+    };
+    println!();
+    println!("| budget # | runs | mean | median | min | max | mean vs last budget's mean |");
+    println!("|---|---|---|---|---|---|---|");
+    for (b, c) in costs.iter().enumerate() {
+        let mut sorted = c.clone();
+        sorted.sort_unstable();
         println!(
-            "| {label} | {} | {:.1} | {} | {} | {} | {} | {:.2} | {:+.2} % |",
-            s.cost,
-            s.distance as f64 / 1000.0,
-            s.routes.len(),
-            s.routes.iter().map(|r| r.trips.len()).sum::<usize>(),
-            s.unassigned.len(),
-            s.stats.iterations,
-            s.stats.time_to_best,
-            100.0 * (s.cost - base) as f64 / base as f64
+            "| {} | {} | {:.0} | {} | {} | {} | {:+.2} % |",
+            b + 1,
+            c.len(),
+            mean(c),
+            sorted[(sorted.len() - 1) / 2],
+            sorted[0],
+            sorted[sorted.len() - 1],
+            100.0 * (mean(c) - last) / last
         );
     }
+    let within = costs[0]
+        .iter()
+        .filter(|&&x| x as f64 <= 1.01 * last)
+        .count();
+    println!(
+        "\nruns of the first budget within 1 % of the last budget's mean: {within} of {}",
+        costs[0].len()
+    );
 }
