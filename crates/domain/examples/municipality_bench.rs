@@ -123,6 +123,7 @@ fn main() {
             "--t-end" => params.t_end = v.parse().expect("number"),
             "--route-removal" => params.route_removal_rate = v.parse().expect("number"),
             "--fleet-share" => params.fleet_share = v.parse().expect("number"),
+            "--trip-swap" => params.trip_swap_rate = v.parse().expect("number"),
             "--avg-removed" => params.avg_removed = v.parse().expect("number"),
             "--max-string" => params.max_string = v.parse().expect("number"),
             "--blink-rate" => params.blink_rate = v.parse().expect("number"),

@@ -43,6 +43,9 @@ pub struct SearchParams {
     /// With a mixed fleet: probability that an iteration first hands a whole route to another
     /// kind of vehicle (greedy insertion alone rarely picks the bigger, dearer van).
     pub vehicle_swap_rate: f64,
+    /// With second trips: probability that an iteration first exchanges two trips (of two vans,
+    /// or of one van, which then drives them in the other order).
+    pub trip_swap_rate: f64,
     /// Probability that a recreate inserts optional jobs wherever they fit, even when the detour
     /// costs more than leaving them unserved.
     pub force_insert_rate: f64,
@@ -67,6 +70,7 @@ impl Default for SearchParams {
             t_end: 0.01,
             insertion_neighbours: 40,
             vehicle_swap_rate: 0.1,
+            trip_swap_rate: 0.5,
             force_insert_rate: 0.2,
             heavy_blink_share: 0.05,
             route_removal_rate: 0.01,
@@ -154,6 +158,7 @@ pub(crate) struct Search<'a> {
     depot_dist: Vec<i64>,
     penalty: Vec<i64>,
     mixed_fleet: bool,
+    multi_trip: bool,
     /// Set for one recreate: insert into used routes only.
     no_new_routes: bool,
     /// Unused vehicles per class; recreate tries the lowest-numbered one of each class.
@@ -220,6 +225,7 @@ impl<'a> Search<'a> {
             depot_dist,
             penalty,
             mixed_fleet: n_classes > 1,
+            multi_trip: problem.vehicles.iter().any(|v| v.max_trips > 1),
             no_new_routes: false,
             empty: {
                 let mut e = vec![std::collections::BTreeSet::new(); n_classes];
@@ -367,6 +373,15 @@ impl Search<'_> {
             self.begin();
             if self.mixed_fleet && self.rng.unit() < self.params.vehicle_swap_rate {
                 self.swap_vehicles();
+            }
+            if self.multi_trip && self.rng.unit() < self.params.trip_swap_rate {
+                self.swap_trips();
+                // Most exchanges break a window or a capacity; dropping those at once keeps the
+                // iteration's ruin and recreate from being spent on a plan that must be undone.
+                if !self.touched_feasible() {
+                    self.undo();
+                    self.begin();
+                }
             }
             // Now and then empty a whole route and rebuild without opening vehicles: the only
             // way for string removals to lose a route (SISR's fleet-minimisation idea).
