@@ -63,15 +63,37 @@ impl Search<'_> {
             .fold((0, 0), |(n, w), &j| (n + 1, w + absences[j as usize]))
     }
 
-    /// Unserves the jobs of the used route with the fewest jobs, when at least two are used.
+    /// Unserves the jobs of the used route with the fewest jobs, when at least two are used and
+    /// the others could still carry every served job: all their trips together, full, hold at
+    /// least the demand in each dimension (a bound that needs no routing).
     fn empty_smallest_route(&mut self) -> bool {
         let used = (0..self.routes.len()).filter(|&r| self.routes[r].n_jobs > 0);
         if used.clone().count() < 2 {
             return false;
         }
-        let Some(r) = used.min_by_key(|&r| self.routes[r].n_jobs) else {
+        let Some(r) = used.clone().min_by_key(|&r| self.routes[r].n_jobs) else {
             return false;
         };
+        let p = self.ctx.p;
+        let room_left = |d: usize| -> i64 {
+            used.clone()
+                .filter(|&k| k != r)
+                .map(|k| {
+                    let v = &p.vehicles[self.routes[k].vehicle];
+                    v.capacity[d].saturating_mul(i64::from(v.max_trips))
+                })
+                .fold(0i64, i64::saturating_add)
+        };
+        let served = |d: usize| -> i64 {
+            self.routes
+                .iter()
+                .flat_map(|route| route.jobs())
+                .map(|j| self.ctx.dem(j)[d])
+                .sum()
+        };
+        if (0..p.dimensions).any(|d| served(d) > room_left(d)) {
+            return false;
+        }
         self.begin();
         self.touch(r);
         let jobs: Vec<usize> = self.routes[r].jobs().collect();
@@ -105,6 +127,52 @@ impl Search<'_> {
         self.unassigned.clone_from(&s.1);
         for &j in &self.unassigned {
             self.route_of[j as usize] = NONE;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Budget, Search, SearchParams};
+    use crate::routing::model::{Job, Problem, Vehicle};
+    use crate::routing::tests::grid_problem;
+
+    fn vans(n: usize, cap: i64) -> Problem {
+        let pts: Vec<(i64, i64)> = (0..9).map(|i| ((i * 37) % 50, (i * 23) % 41)).collect();
+        let jobs = (1..9).map(|j| Job::new(j, vec![1])).collect();
+        let mut v = Vehicle::new(0, vec![cap]);
+        v.fixed_cost = 1_000;
+        grid_problem(&pts, jobs, vec![v; n], 1)
+    }
+
+    #[test]
+    fn a_van_that_cannot_be_spared_ends_the_phase_and_frees_its_share() {
+        // Eight cartons, vans of five: both vans are needed, whatever the routes.
+        let p = vans(2, 5);
+        let budget = Budget {
+            time_limit: None,
+            max_iterations: Some(10_000),
+            clock: &|| 0.0,
+        };
+        let mut s = Search::new(&p, SearchParams::default(), 3);
+        let chain = s.start(&budget);
+        assert_eq!(s.routes.iter().filter(|r| r.n_jobs > 0).count(), 2);
+        assert_eq!(chain.it, 0);
+        assert_eq!(chain.fleet_share, 0.0);
+    }
+
+    #[test]
+    fn a_route_is_emptied_only_when_the_other_vans_could_carry_its_load() {
+        for (cap, spared) in [(10, true), (5, false)] {
+            let p = vans(2, cap);
+            let mut s = Search::new(&p, SearchParams::default(), 3);
+            s.restore(&(vec![vec![0, 1, 2], vec![3, 4, 5, 6, 7]], vec![]));
+            assert_eq!(s.empty_smallest_route(), spared, "vans of {cap}");
+            assert_eq!(
+                s.unassigned.len(),
+                if spared { 3 } else { 0 },
+                "vans of {cap}"
+            );
         }
     }
 }

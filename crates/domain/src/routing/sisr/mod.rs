@@ -356,6 +356,10 @@ impl Search<'_> {
             self.reduce_fleet(budget, fleet_share, &mut chain.it);
             chain.cur = self.total_cost();
             self.keep_if_best(&mut chain, budget);
+            // A phase that ran out of vehicles to spare hands the rest of its share on.
+            chain.fleet_share = budget
+                .progress(chain.it)
+                .map_or(fleet_share, |p| p.min(fleet_share));
         }
         chain
     }
