@@ -84,11 +84,11 @@ impl Search<'_> {
                 })
                 .fold(0i64, i64::saturating_add)
         };
+        let dims = self.ctx.dims;
         let served = |d: usize| -> i64 {
             self.routes
                 .iter()
-                .flat_map(|route| route.jobs())
-                .map(|j| self.ctx.dem(j)[d])
+                .flat_map(|route| route.trip_load.iter().skip(d).step_by(dims))
                 .sum()
         };
         if (0..p.dimensions).any(|d| served(d) > room_left(d)) {

@@ -380,8 +380,8 @@ impl Search<'_> {
             }
             if self.multi_trip && self.rng.unit() < self.params.trip_swap_rate {
                 self.swap_trips();
-                // Most exchanges break a window or a capacity; dropping those at once keeps the
-                // iteration's ruin and recreate from being spent on a plan that must be undone.
+                // Most exchanges break a window or the driver day; dropping those at once keeps
+                // the iteration's ruin and recreate from being spent on a plan that must be undone.
                 if !self.touched_feasible() {
                     self.undo();
                     self.begin();
