@@ -1,7 +1,8 @@
 //! The HTTP application: routes, middleware, API document and Swagger UI.
 
 use crate::handlers::{
-    catalogue, forecasts, health, ledger, movements, routing, scenarios, tokens, transfers,
+    catalogue, fleet, forecasts, health, ledger, movements, plans, requests, routing, scenarios,
+    tokens, transfers,
 };
 use crate::openapi::ApiDoc;
 use crate::request_context::request_context;
@@ -36,7 +37,11 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                             .route(web::get().to(catalogue::list_items))
                             .route(web::post().to(catalogue::create_item)),
                     )
-                    .route("/items/{sku}", web::get().to(catalogue::get_item))
+                    .service(
+                        web::resource("/items/{sku}")
+                            .route(web::get().to(catalogue::get_item))
+                            .route(web::patch().to(catalogue::patch_item)),
+                    )
                     .route(
                         "/items/{sku}/balances",
                         web::get().to(catalogue::item_balances),
@@ -46,7 +51,11 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                             .route(web::get().to(catalogue::list_sites))
                             .route(web::post().to(catalogue::create_site)),
                     )
-                    .route("/sites/{code}", web::get().to(catalogue::get_site))
+                    .service(
+                        web::resource("/sites/{code}")
+                            .route(web::get().to(catalogue::get_site))
+                            .route(web::patch().to(catalogue::patch_site)),
+                    )
                     .route(
                         "/sites/{code}/balances",
                         web::get().to(catalogue::site_balances),
@@ -64,6 +73,41 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                     .route(
                         "/transfers/{id}/receive",
                         web::post().to(transfers::receive),
+                    )
+                    .route("/transfers/{id}/cancel", web::post().to(transfers::cancel))
+                    .route("/discrepancies", web::get().to(transfers::discrepancies))
+                    .service(
+                        web::resource("/vehicles")
+                            .route(web::get().to(fleet::list))
+                            .route(web::post().to(fleet::create)),
+                    )
+                    .service(
+                        web::resource("/vehicles/{code}")
+                            .route(web::get().to(fleet::get))
+                            .route(web::patch().to(fleet::patch)),
+                    )
+                    .service(
+                        web::resource("/requests")
+                            .route(web::get().to(requests::list))
+                            .route(web::post().to(requests::create)),
+                    )
+                    .route("/requests/{id}", web::get().to(requests::get))
+                    .route("/requests/{id}/cancel", web::post().to(requests::cancel))
+                    .route("/replenishment", web::get().to(plans::replenishment))
+                    .service(
+                        web::resource("/delivery-plans")
+                            .route(web::get().to(plans::list))
+                            .route(web::post().to(plans::create)),
+                    )
+                    .route("/delivery-plans/{id}", web::get().to(plans::get))
+                    .route("/delivery-plans/{id}/cancel", web::post().to(plans::cancel))
+                    .route(
+                        "/delivery-plans/{id}/dispatch",
+                        web::post().to(plans::dispatch),
+                    )
+                    .route(
+                        "/delivery-plans/{id}/routes/{n}/run-sheet",
+                        web::get().to(plans::run_sheet),
                     )
                     .route("/movements", web::get().to(movements::list_movements))
                     .route(

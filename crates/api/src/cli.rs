@@ -309,6 +309,11 @@ fn serve(
         let now = chrono::Utc::now();
         let summary = crate::demo::seed(&db, now).map_err(|e| format!("demo data: {e}"))?;
         log::info!("{summary}");
+        if let Some(fleet) =
+            crate::demo::seed_fleet(&db, now).map_err(|e| format!("demo fleet: {e}"))?
+        {
+            log::info!("{fleet}");
+        }
         let lines = crate::demo::tokens(&db, now).map_err(|e| format!("demo tokens: {e}"))?;
         // On stdout, not in the log: a demo's secrets are for the person who started it.
         println!("demo tokens (new at every --demo start; earlier ones are revoked):");

@@ -11,8 +11,9 @@ use ppe_domain::commands::{
     CountLine, Dispatch, IssueReport, QuantityLine, Receipt, ReceiptLine, ReceiveTransfer,
     StockReport,
 };
+use ppe_domain::fleet::NewVehicle;
 use ppe_domain::site::{NewSite, OpeningWindow, SiteKind, UnitType};
-use ppe_persistence::{Db, StoreError, catalogue, ledger, tokens};
+use ppe_persistence::{Db, StoreError, catalogue, fleet, ledger, tokens};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -453,6 +454,7 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
                                 &ReceiveTransfer {
                                     occurred_at: Some(noon(date, 11)),
                                     reported_by: format!("{} staff", u.code),
+                                    lines: vec![],
                                 },
                                 noon(date, 11),
                             )?
@@ -530,6 +532,52 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
         "demo data: 1 warehouse, {UNITS} units in Drammen, {} items, {DAYS} days, {movements} movements",
         ITEMS.len()
     ))
+}
+
+/// The demo's vans: two of 1,100 kg and one of 1,500 kg at the central warehouse, on
+/// 8-hour shifts with two trips a day (reload at the warehouse).
+const FLEET: &[(&str, &str, f64, f64)] = &[
+    ("VAN-1", "Van 1 (Ford Transit)", 1100.0, 10_000.0),
+    ("VAN-2", "Van 2 (Ford Transit)", 1100.0, 10_000.0),
+    ("VAN-3", "Van 3 (Mercedes Sprinter)", 1500.0, 14_000.0),
+];
+
+/// Seeds the demo fleet when the demo warehouse has no vehicle yet (also into a demo
+/// database seeded before vehicles existed).
+pub fn seed_fleet(db: &Db, now: DateTime<Utc>) -> Result<Option<String>, StoreError> {
+    let has_depot = db
+        .read(|c| catalogue::site_by_code(c, "WH-DRAMMEN"))?
+        .is_some();
+    if !has_depot || !db.read(fleet::list_vehicles)?.is_empty() {
+        return Ok(None);
+    }
+    db.write(move |c| {
+        for &(code, name, kg, litres) in FLEET {
+            let van = NewVehicle {
+                code: code.into(),
+                name: name.into(),
+                depot: "WH-DRAMMEN".into(),
+                capacity_kg: kg,
+                capacity_litres: litres,
+                capacity_pallets: None,
+                shift_start: "08:00".into(),
+                shift_end: "16:00".into(),
+                max_driving_minutes: Some(450),
+                cost_per_km: 4.5,
+                cost_per_hour: 450.0,
+                fixed_cost_per_day: 250.0,
+                max_trips: 2,
+                active: true,
+            }
+            .validate()?;
+            fleet::create_vehicle(c, &van, now)?;
+        }
+        Ok(())
+    })?;
+    Ok(Some(format!(
+        "demo fleet: {} vans at WH-DRAMMEN",
+        FLEET.len()
+    )))
 }
 
 /// Use multiplier of an outbreak wave: a bell about three weeks wide, peaking at 3.5×.

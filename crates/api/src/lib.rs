@@ -9,6 +9,7 @@ pub mod forecast_batch;
 pub mod forecasting;
 pub mod handlers;
 pub mod openapi;
+pub mod planning;
 pub mod problem;
 pub mod request_context;
 pub mod solve_vrp;

@@ -1,7 +1,8 @@
 //! The OpenAPI 3.1 document, generated from the handlers and schemas.
 
 use crate::handlers::{
-    catalogue, forecasts, health, ledger, movements, routing, scenarios, tokens, transfers,
+    catalogue, fleet, forecasts, health, ledger, movements, plans, requests, routing, scenarios,
+    tokens, transfers,
 };
 use ppe_domain::access::{Permission, Role};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
@@ -22,6 +23,11 @@ pub const OPERATIONS: &[(&str, &str, Option<Permission>)] = &[
         Some(Permission::ReadCatalogue),
     ),
     (
+        "patch",
+        "/api/v1/items/{sku}",
+        Some(Permission::EditCatalogue),
+    ),
+    (
         "get",
         "/api/v1/items/{sku}/balances",
         Some(Permission::ReadStock),
@@ -32,6 +38,11 @@ pub const OPERATIONS: &[(&str, &str, Option<Permission>)] = &[
         "get",
         "/api/v1/sites/{code}",
         Some(Permission::ReadCatalogue),
+    ),
+    (
+        "patch",
+        "/api/v1/sites/{code}",
+        Some(Permission::EditCatalogue),
     ),
     (
         "get",
@@ -53,6 +64,59 @@ pub const OPERATIONS: &[(&str, &str, Option<Permission>)] = &[
         "post",
         "/api/v1/transfers/{id}/receive",
         Some(Permission::ReceiveTransfer),
+    ),
+    (
+        "post",
+        "/api/v1/transfers/{id}/cancel",
+        Some(Permission::Dispatch),
+    ),
+    ("get", "/api/v1/discrepancies", Some(Permission::ReadStock)),
+    ("get", "/api/v1/vehicles", Some(Permission::ReadCatalogue)),
+    ("post", "/api/v1/vehicles", Some(Permission::PlanRoutes)),
+    (
+        "get",
+        "/api/v1/vehicles/{code}",
+        Some(Permission::ReadCatalogue),
+    ),
+    (
+        "patch",
+        "/api/v1/vehicles/{code}",
+        Some(Permission::PlanRoutes),
+    ),
+    ("post", "/api/v1/requests", Some(Permission::RequestSupply)),
+    ("get", "/api/v1/requests", Some(Permission::ReadStock)),
+    ("get", "/api/v1/requests/{id}", Some(Permission::ReadStock)),
+    (
+        "post",
+        "/api/v1/requests/{id}/cancel",
+        Some(Permission::RequestSupply),
+    ),
+    ("get", "/api/v1/replenishment", Some(Permission::ReadStock)),
+    (
+        "post",
+        "/api/v1/delivery-plans",
+        Some(Permission::PlanRoutes),
+    ),
+    ("get", "/api/v1/delivery-plans", Some(Permission::ReadStock)),
+    (
+        "get",
+        "/api/v1/delivery-plans/{id}",
+        Some(Permission::ReadStock),
+    ),
+    (
+        "post",
+        "/api/v1/delivery-plans/{id}/cancel",
+        Some(Permission::PlanRoutes),
+    ),
+    (
+        "post",
+        "/api/v1/delivery-plans/{id}/dispatch",
+        Some(Permission::Dispatch),
+    ),
+    (
+        "get",
+        "/api/v1/delivery-plans/{id}/routes/{n}/run-sheet",
+        Some(Permission::ReadStock),
     ),
     ("get", "/api/v1/movements", Some(Permission::ReadStock)),
     ("get", "/api/v1/consumption", Some(Permission::ReadStock)),
@@ -90,6 +154,9 @@ fn scope_note(p: Permission) -> &'static str {
         | Permission::EditCatalogue
         | Permission::ManageTokens
         | Permission::PlanRoutes => "",
+        Permission::RequestSupply => {
+            " A token limited to sites (every reporter) asks and cancels only for those sites."
+        }
         Permission::ReadStock => {
             " A token limited to sites (every reporter) reads only those sites: balances of an \
              item are filtered to them; the ledger, transfer, forecast and supply-status lists \
@@ -198,10 +265,12 @@ impl Modify for Access {
         catalogue::list_items,
         catalogue::get_item,
         catalogue::item_balances,
+        catalogue::patch_item,
         catalogue::create_site,
         catalogue::list_sites,
         catalogue::get_site,
         catalogue::site_balances,
+        catalogue::patch_site,
         ledger::post_stock_report,
         ledger::post_receipt,
         ledger::post_issue,
@@ -210,6 +279,23 @@ impl Modify for Access {
         transfers::receive,
         transfers::list,
         transfers::get,
+        transfers::cancel,
+        transfers::discrepancies,
+        fleet::create,
+        fleet::list,
+        fleet::get,
+        fleet::patch,
+        requests::create,
+        requests::list,
+        requests::get,
+        requests::cancel,
+        plans::replenishment,
+        plans::create,
+        plans::list,
+        plans::get,
+        plans::cancel,
+        plans::dispatch,
+        plans::run_sheet,
         movements::list_movements,
         forecasts::consumption_history,
         forecasts::list_forecasts,
@@ -232,6 +318,9 @@ impl Modify for Access {
         (name = "transfers", description = "Deliveries from the warehouse to units"),
         (name = "forecasts", description = "Consumption, forecasts, days of supply, stockout risk and what-if scenarios"),
         (name = "routing", description = "Vehicle routes for deliveries"),
+        (name = "fleet", description = "The vehicles that carry deliveries"),
+        (name = "requests", description = "Units asking for stock"),
+        (name = "planning", description = "From what units need to routed, dispatched and received deliveries: replenishment proposal, fair allocation under shortage, delivery plans, dispatch, run sheets"),
         (name = "tokens", description = "API tokens (administrators)"),
     )
 )]

@@ -193,6 +193,19 @@ impl From<StoreError> for Problem {
                 .with("balance", balance)
                 .with("requested", requested)
             }
+            StoreError::StockChanged(lines) => {
+                let detail = StoreError::StockChanged(lines.clone()).to_string();
+                Problem::new(
+                    StatusCode::CONFLICT,
+                    "stock-changed",
+                    "Stock changed since planning",
+                    detail,
+                )
+                .with(
+                    "lines",
+                    serde_json::to_value(&lines).unwrap_or(serde_json::Value::Null),
+                )
+            }
             StoreError::Conflict(m) => {
                 Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", m)
             }

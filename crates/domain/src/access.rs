@@ -51,8 +51,10 @@ pub enum Permission {
     Issue,
     /// Confirm that a delivery arrived (the transfer's destination).
     ReceiveTransfer,
-    /// Plan vehicle routes (distribution work).
+    /// Plan vehicle routes and deliveries, and keep the fleet (distribution work).
     PlanRoutes,
+    /// Ask for stock for a unit (a supply request).
+    RequestSupply,
 }
 
 impl Permission {
@@ -68,6 +70,7 @@ impl Permission {
         Permission::Issue,
         Permission::ReceiveTransfer,
         Permission::PlanRoutes,
+        Permission::RequestSupply,
     ];
 }
 
@@ -86,10 +89,16 @@ impl Role {
                     | P::Discard
                     | P::ReceiveTransfer
                     | P::PlanRoutes
+                    | P::RequestSupply
             ),
             Role::Reporter => matches!(
                 p,
-                P::ReadCatalogue | P::ReadStock | P::ReportStock | P::Issue | P::ReceiveTransfer
+                P::ReadCatalogue
+                    | P::ReadStock
+                    | P::ReportStock
+                    | P::Issue
+                    | P::ReceiveTransfer
+                    | P::RequestSupply
             ),
             Role::Viewer => matches!(p, P::ReadCatalogue | P::ReadStock),
         }

@@ -1,6 +1,7 @@
 //! The item catalogue: what a kind of equipment is, and the rules a new item must meet.
 
 use crate::gtin;
+use crate::patch::{Patch, double_option};
 use crate::validation::Violations;
 use serde::{Deserialize, Serialize};
 
@@ -85,7 +86,56 @@ pub struct Item {
     pub shelf_life_days: Option<i32>,
     pub volume_cm3: Option<f64>,
     pub weight_g: Option<f64>,
+    /// An inactive item is kept for its history but left out of plans and supply status.
+    pub active: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Changes to an item: absent fields stay, `null` clears an optional one. The SKU and the
+/// base unit never change: the ledger's quantities are counted in them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ItemPatch {
+    pub name: Option<String>,
+    pub category: Option<Category>,
+    pub pack_size: Option<i64>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub gtin: Patch<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub standard: Patch<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
+    pub shelf_life_days: Patch<i32>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub volume_cm3: Patch<f64>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub weight_g: Patch<f64>,
+    pub active: Option<bool>,
+}
+
+impl ItemPatch {
+    /// The item as it would be after the patch (validate it like a new one), and whether
+    /// it stays active.
+    pub fn apply(self, i: &Item) -> (NewItem, bool) {
+        let item = NewItem {
+            sku: i.sku.clone(),
+            name: self.name.unwrap_or_else(|| i.name.clone()),
+            category: self.category.unwrap_or(i.category),
+            base_unit: i.base_unit,
+            pack_size: self.pack_size.unwrap_or(i.pack_size),
+            gtin: self.gtin.unwrap_or_else(|| i.gtin.clone()),
+            standard: self.standard.unwrap_or_else(|| i.standard.clone()),
+            shelf_life_days: self.shelf_life_days.unwrap_or(i.shelf_life_days),
+            volume_cm3: self.volume_cm3.unwrap_or(i.volume_cm3),
+            weight_g: self.weight_g.unwrap_or(i.weight_g),
+        };
+        (item, self.active.unwrap_or(i.active))
+    }
 }
 
 impl NewItem {

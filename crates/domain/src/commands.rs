@@ -2,6 +2,7 @@
 //! (use), discards and transfers. Each carries many lines and is applied atomically.
 //! Sites and items are named by code and SKU, the identifiers people use.
 
+use crate::delivery::ReceivedLine;
 use crate::stock::MAX_LINE_QUANTITY;
 use crate::validation::Violations;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -144,14 +145,37 @@ pub struct Dispatch {
     pub lines: Vec<QuantityLine>,
 }
 
-/// Proof of delivery: the unit confirms it received a dispatched transfer.
+/// Proof of delivery: the unit confirms what it received of a dispatched transfer. Lines
+/// not named arrived whole; a named line says what was accepted and, for the rest, why
+/// and where it went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReceiveTransfer {
     #[serde(default)]
     pub occurred_at: Option<DateTime<Utc>>,
+    /// The receiver's name.
     pub reported_by: String,
+    #[serde(default)]
+    pub lines: Vec<ReceivedLine>,
+}
+
+/// A dispatched transfer that never left: its stock goes back to the depot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CancelTransfer {
+    pub reported_by: String,
+    pub reason: String,
+}
+
+impl CancelTransfer {
+    pub fn validate(&self) -> Result<(), Violations> {
+        let mut v = Violations::default();
+        v.text("reported_by", &self.reported_by, 100);
+        v.text("reason", &self.reason, 500);
+        v.finish()
+    }
 }
 
 fn check_header(
@@ -281,6 +305,9 @@ impl ReceiveTransfer {
     pub fn validate(&self, now: DateTime<Utc>) -> Result<(), Violations> {
         let mut v = Violations::default();
         check_header(&mut v, &self.reported_by, self.occurred_at, now);
+        if self.lines.len() > MAX_LINES {
+            v.add("lines", format!("must hold at most {MAX_LINES} lines"));
+        }
         v.finish()
     }
 }

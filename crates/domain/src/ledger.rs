@@ -1,5 +1,6 @@
 //! What the ledger shows: movements, balances and transfers as clients read them.
 
+use crate::delivery::{Disposition, Outcome};
 use crate::stock::MovementKind;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -54,19 +55,67 @@ pub struct Balance {
 pub enum TransferStatus {
     /// Left the warehouse; stock is in transit.
     Dispatched,
-    /// The unit confirmed receipt.
+    /// The unit confirmed receipt of everything shipped.
     Received,
+    /// The unit confirmed receipt, and some lines arrived short, damaged or refused.
+    ReceivedWithDiscrepancy,
+    /// It never left: its stock went back to the depot.
+    Cancelled,
 }
 
-crate::text_enum!(TransferStatus { Dispatched = "dispatched", Received = "received" });
+crate::text_enum!(TransferStatus {
+    Dispatched = "dispatched",
+    Received = "received",
+    ReceivedWithDiscrepancy = "received_with_discrepancy",
+    Cancelled = "cancelled",
+});
+
+impl TransferStatus {
+    /// Closed for good: received (whole or not) or cancelled.
+    pub fn is_closed(self) -> bool {
+        self != TransferStatus::Dispatched
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransferLine {
+    /// Names the line in a receipt with discrepancies.
+    pub line: i32,
     pub item: String,
     pub lot: String,
     pub expires_on: Option<NaiveDate>,
+    /// Base units shipped.
     pub quantity: i64,
+    /// Base units the unit accepted, once received.
+    pub received: Option<i64>,
+    /// Why fewer were accepted.
+    pub outcome: Option<Outcome>,
+    /// Where the rest went: back to the depot or lost in transit.
+    pub disposition: Option<Disposition>,
+    pub note: Option<String>,
+}
+
+/// A line that did not arrive whole, for the discrepancy report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Discrepancy {
+    pub transfer_id: i64,
+    pub plan_id: Option<i64>,
+    pub from_site: String,
+    pub to_site: String,
+    pub line: i32,
+    pub item: String,
+    pub lot: String,
+    pub shipped: i64,
+    pub received: i64,
+    /// shipped − received.
+    pub missing: i64,
+    pub outcome: Outcome,
+    pub disposition: Disposition,
+    pub note: Option<String>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub received_by: Option<String>,
 }
 
 /// A delivery from a warehouse to a unit.
@@ -87,6 +136,9 @@ pub struct Transfer {
     /// The API token that confirmed receipt, and its name then.
     pub received_token_id: Option<i64>,
     pub received_token_name: Option<String>,
+    /// The delivery plan it was dispatched under, and its stop on the plan's route.
+    pub plan_id: Option<i64>,
+    pub plan_stop: Option<i32>,
     pub lines: Vec<TransferLine>,
 }
 

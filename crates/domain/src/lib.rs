@@ -4,12 +4,18 @@
 pub mod text_enum;
 
 pub mod access;
+pub mod allocation;
 pub mod catalogue;
 pub mod commands;
 pub mod consumption;
+pub mod delivery;
+pub mod fleet;
 pub mod forecast;
 pub mod gtin;
 pub mod ledger;
+pub mod patch;
+pub mod replenishment;
+pub mod requests;
 pub mod routing;
 pub mod scenario;
 pub mod site;

@@ -1,5 +1,6 @@
 //! Sites that hold stock: the central warehouse and the units it supplies.
 
+use crate::patch::{Patch, double_option};
 use crate::validation::Violations;
 use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
@@ -106,7 +107,83 @@ pub struct Site {
     pub opening_hours: Vec<OpeningWindow>,
     pub priority_tier: i32,
     pub lead_time_days: i32,
+    /// An inactive site keeps its history but takes no new deliveries and drops out of
+    /// supply status.
+    pub active: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Changes to a site: absent fields stay, `null` clears an optional one. The code and the
+/// kind never change (the ledger and tokens name sites by code).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SitePatch {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<UnitType>))]
+    pub unit_type: Patch<UnitType>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub district: Patch<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub address: Patch<String>,
+    pub opening_hours: Option<Vec<OpeningWindow>>,
+    pub priority_tier: Option<i32>,
+    pub lead_time_days: Option<i32>,
+    pub active: Option<bool>,
+}
+
+impl SitePatch {
+    /// The site as it would be after the patch (validate it like a new one), and whether
+    /// it stays active.
+    pub fn apply(self, s: &Site) -> (NewSite, bool) {
+        let site = NewSite {
+            code: s.code.clone(),
+            name: self.name.unwrap_or_else(|| s.name.clone()),
+            kind: s.kind,
+            unit_type: self.unit_type.unwrap_or(s.unit_type),
+            district: self.district.unwrap_or_else(|| s.district.clone()),
+            latitude: self.latitude.unwrap_or(s.latitude),
+            longitude: self.longitude.unwrap_or(s.longitude),
+            address: self.address.unwrap_or_else(|| s.address.clone()),
+            opening_hours: self
+                .opening_hours
+                .unwrap_or_else(|| s.opening_hours.clone()),
+            priority_tier: self.priority_tier.unwrap_or(s.priority_tier),
+            lead_time_days: self.lead_time_days.unwrap_or(s.lead_time_days),
+        };
+        (site, self.active.unwrap_or(s.active))
+    }
+}
+
+impl Site {
+    /// The delivery windows on `weekday` (1 = Monday), as local times; `None` when the
+    /// site is closed that day; one all-day window when it lists no hours at all.
+    pub fn windows_on(&self, weekday: u8) -> Option<Vec<(NaiveTime, NaiveTime)>> {
+        if self.opening_hours.is_empty() {
+            return Some(vec![(NaiveTime::MIN, NaiveTime::from_hms_opt(23, 59, 0)?)]);
+        }
+        let mut w: Vec<(NaiveTime, NaiveTime)> = self
+            .opening_hours
+            .iter()
+            .filter(|w| w.weekdays.contains(&weekday))
+            .filter_map(OpeningWindow::times)
+            .collect();
+        w.sort();
+        // Overlapping windows of one day merge into one.
+        let mut merged: Vec<(NaiveTime, NaiveTime)> = Vec::new();
+        for (o, c) in w {
+            match merged.last_mut() {
+                Some(last) if o <= last.1 => last.1 = last.1.max(c),
+                _ => merged.push((o, c)),
+            }
+        }
+        (!merged.is_empty()).then_some(merged)
+    }
 }
 
 fn default_priority() -> i32 {

@@ -23,6 +23,9 @@ pub enum MovementKind {
     TransferIn,
     /// Expired or damaged stock thrown away.
     Discard,
+    /// Back into a warehouse: a delivery cancelled before it left, or stock its unit did not
+    /// accept and the driver brought back.
+    TransferReturn,
 }
 
 crate::text_enum!(MovementKind {
@@ -32,6 +35,7 @@ crate::text_enum!(MovementKind {
     TransferOut = "transfer_out",
     TransferIn = "transfer_in",
     Discard = "discard",
+    TransferReturn = "transfer_return",
 });
 
 /// Largest quantity one line may carry; keeps sums far from overflow.

@@ -1,7 +1,9 @@
 //! Items and sites: rows and their repository functions.
 
+use crate::audit;
 use crate::connection::DbConnection;
 use crate::error::StoreError;
+use crate::ledger::Stamp;
 use crate::schema::{items, sites};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -54,6 +56,7 @@ pub(crate) struct ItemRow {
     volume_cm3: Option<f64>,
     weight_g: Option<f64>,
     created_at: NaiveDateTime,
+    active: bool,
 }
 
 impl ItemRow {
@@ -70,6 +73,7 @@ impl ItemRow {
             shelf_life_days: self.shelf_life_days,
             volume_cm3: self.volume_cm3,
             weight_g: self.weight_g,
+            active: self.active,
             created_at: utc(self.created_at),
         })
     }
@@ -157,6 +161,7 @@ pub(crate) struct SiteRow {
     priority_tier: i32,
     lead_time_days: i32,
     created_at: NaiveDateTime,
+    active: bool,
 }
 
 impl SiteRow {
@@ -176,6 +181,7 @@ impl SiteRow {
             })?,
             priority_tier: self.priority_tier,
             lead_time_days: self.lead_time_days,
+            active: self.active,
             created_at: utc(self.created_at),
         })
     }
@@ -227,6 +233,71 @@ pub fn site_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<Site>,
         .optional()?
         .map(SiteRow::into_site)
         .transpose()
+}
+
+/// Writes a patched item (validated by the caller) and records the change in the audit
+/// trail; the SKU and base unit never change.
+pub fn update_item(
+    conn: &mut DbConnection,
+    before: &Item,
+    after: &NewItem,
+    active: bool,
+    now: impl Into<Stamp>,
+) -> Result<Item, StoreError> {
+    let now = now.into();
+    let updated = diesel::update(items::table.find(before.id))
+        .set((
+            items::name.eq(&after.name),
+            items::category.eq(after.category.as_str()),
+            items::pack_size.eq(after.pack_size),
+            items::gtin.eq(&after.gtin),
+            items::standard.eq(&after.standard),
+            items::shelf_life_days.eq(after.shelf_life_days),
+            items::volume_cm3.eq(after.volume_cm3),
+            items::weight_g.eq(after.weight_g),
+            items::active.eq(active),
+        ))
+        .returning(items::all_columns)
+        .get_result::<ItemRow>(conn)
+        .map_err(duplicate_as(
+            "gtin",
+            after.gtin.as_deref().unwrap_or_default(),
+        ))?
+        .into_item()?;
+    audit::record(conn, "item", &before.sku, before, &updated, &now)?;
+    Ok(updated)
+}
+
+/// Writes a patched site (validated by the caller) and records the change in the audit
+/// trail; the code and kind never change.
+pub fn update_site(
+    conn: &mut DbConnection,
+    before: &Site,
+    after: &NewSite,
+    active: bool,
+    now: impl Into<Stamp>,
+) -> Result<Site, StoreError> {
+    let now = now.into();
+    let hours = serde_json::to_string(&after.opening_hours)
+        .map_err(|e| StoreError::invalid("opening_hours", e.to_string()))?;
+    let updated = diesel::update(sites::table.find(before.id))
+        .set((
+            sites::name.eq(&after.name),
+            sites::unit_type.eq(after.unit_type.map(|u| u.as_str())),
+            sites::district.eq(&after.district),
+            sites::latitude.eq(after.latitude),
+            sites::longitude.eq(after.longitude),
+            sites::address.eq(&after.address),
+            sites::opening_hours.eq(hours),
+            sites::priority_tier.eq(after.priority_tier),
+            sites::lead_time_days.eq(after.lead_time_days),
+            sites::active.eq(active),
+        ))
+        .returning(sites::all_columns)
+        .get_result::<SiteRow>(conn)?
+        .into_site()?;
+    audit::record(conn, "site", &before.code, before, &updated, &now)?;
+    Ok(updated)
 }
 
 /// Ids of sites and items by code and SKU, remembered per database. Sound because

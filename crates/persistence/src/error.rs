@@ -30,6 +30,11 @@ pub enum StoreError {
         balance: i64,
         requested: i64,
     },
+    /// Stock a plan counted on is no longer there (another plan or a write took it).
+    #[error("stock changed since planning: {}", .0.iter().map(|s| format!(
+        "{} of {} lot `{}` for {} (the depot has {} of it free)",
+        s.planned, s.item, s.lot, s.site, s.available)).collect::<Vec<_>>().join("; "))]
+    StockChanged(Vec<Shortfall>),
     /// A state transition that cannot happen (e.g. receiving a transfer twice).
     #[error("{0}")]
     Conflict(String),
@@ -44,6 +49,17 @@ pub enum StoreError {
     Encode(String),
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
+}
+
+/// One planned line the depot cannot cover any more.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Shortfall {
+    /// The unit the line goes to.
+    pub site: String,
+    pub item: String,
+    pub lot: String,
+    pub planned: i64,
+    pub available: i64,
 }
 
 impl From<r2d2::Error> for StoreError {

@@ -411,9 +411,12 @@ type Joined =
 fn filtered<'a>(
     filter: &ForecastFilter,
 ) -> diesel::dsl::IntoBoxed<'a, Joined, crate::connection::MultiBackend> {
+    // A deactivated site or item keeps its history but drops out of supply status.
     let mut q = forecasts::table
         .inner_join(sites::table)
         .inner_join(items::table)
+        .filter(sites::active.eq(true))
+        .filter(items::active.eq(true))
         .into_boxed();
     if let Some(s) = &filter.site {
         q = q.filter(sites::code.eq(s.trim().to_owned()));

@@ -14,7 +14,10 @@ use crate::statements::{
 use crate::tokens::TokenRef;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use ppe_domain::commands::{Discard, Dispatch, IssueReport, Receipt, ReceiveTransfer, StockReport};
+use ppe_domain::commands::{
+    CancelTransfer, Discard, Dispatch, IssueReport, Receipt, ReceiveTransfer, StockReport,
+};
+use ppe_domain::delivery::{Disposition, ShippedLine, settle};
 use ppe_domain::ledger::{Movement, Recorded, TransferStatus};
 use ppe_domain::site::SiteKind;
 use ppe_domain::stock::{Entry, LotBalance, MovementKind, StockBook, StockError, StockKey};
@@ -543,7 +546,10 @@ pub fn dispatch_transfer(
     Ok(rec)
 }
 
-/// Proof of delivery: the unit receives everything the transfer carried.
+/// Proof of delivery: the unit takes in what it accepted of each line; what it did not
+/// accept goes back to the depot (`returned`) or is written off as lost in transit, as the
+/// receiver says, and each line keeps its account. A transfer of a plan also moves the
+/// plan's requests of that unit to delivered, and the plan to completed with its last stop.
 pub fn receive_transfer(
     conn: &mut DbConnection,
     ids: &IdCache,
@@ -552,12 +558,41 @@ pub fn receive_transfer(
     now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
     let now = now.into();
-    let (to, status) = transfers::table
+    let (from, to, status) = transfers::table
         .find(id)
-        .select((transfers::to_site_id, transfers::status))
-        .first::<(i64, String)>(conn)
+        .select((
+            transfers::from_site_id,
+            transfers::to_site_id,
+            transfers::status,
+        ))
+        .first::<(i64, i64, String)>(conn)
         .optional()?
         .ok_or_else(|| StoreError::not_found("id", "transfer", id.to_string()))?;
+    let lines = transfer_lines::table
+        .filter(transfer_lines::transfer_id.eq(id))
+        .order(transfer_lines::line_no)
+        .select((
+            transfer_lines::line_no,
+            transfer_lines::item_id,
+            transfer_lines::lot,
+            transfer_lines::expires_on,
+            transfer_lines::quantity,
+        ))
+        .load::<(i32, i64, String, Option<NaiveDate>, i64)>(conn)?;
+    let shipped: Vec<ShippedLine> = lines
+        .iter()
+        .map(|l| ShippedLine {
+            line: l.0,
+            quantity: l.4,
+        })
+        .collect();
+    let outcomes = settle(&shipped, &cmd.lines, "lines")?;
+    let whole = outcomes.iter().all(|o| o.missing.is_none());
+    let new_status = if whole {
+        TransferStatus::Received
+    } else {
+        TransferStatus::ReceivedWithDiscrepancy
+    };
     // Claim the transfer first: the conditional update lets exactly one receiver win.
     let h = header(&cmd.reported_by, cmd.occurred_at, &now, None, Some(id));
     let claimed = diesel::update(
@@ -566,7 +601,7 @@ pub fn receive_transfer(
             .filter(transfers::status.eq(TransferStatus::Dispatched.as_str())),
     )
     .set((
-        transfers::status.eq(TransferStatus::Received.as_str()),
+        transfers::status.eq(new_status.as_str()),
         transfers::received_at.eq(Some(h.occurred_at.naive_utc())),
         transfers::received_by.eq(Some(h.reported_by)),
         transfers::received_token_id.eq(h.by.map(|t| t.id)),
@@ -576,6 +611,100 @@ pub fn receive_transfer(
     if claimed == 0 {
         return Err(StoreError::Conflict(format!(
             "transfer {id} is already {status}"
+        )));
+    }
+    for o in &outcomes {
+        diesel::update(transfer_lines::table.find((id, o.line)))
+            .set((
+                transfer_lines::received.eq(Some(o.accepted)),
+                transfer_lines::outcome.eq(o.missing.map(|m| m.1.as_str())),
+                transfer_lines::disposition.eq(o.missing.map(|m| m.2.as_str())),
+                transfer_lines::note.eq(o.note.as_deref()),
+            ))
+            .execute(conn)?;
+    }
+    let mut names = Names::new(ids);
+    for site in [from, to] {
+        let code = crate::schema::sites::table
+            .find(site)
+            .select(crate::schema::sites::code)
+            .first::<String>(conn)?;
+        names.sites.insert(site, code);
+    }
+    for (_, item, ..) in &lines {
+        let sku = crate::schema::items::table
+            .find(item)
+            .select(crate::schema::items::sku)
+            .first::<String>(conn)?;
+        names.items.insert(*item, sku);
+    }
+    let keys = lines
+        .iter()
+        .flat_map(|(_, item, ..)| [to, from].map(|site| StockKey { site, item: *item }))
+        .collect();
+    let mut loaded = load_book(conn, &keys)?;
+    let mut at_unit = Vec::new();
+    let mut at_depot = Vec::new();
+    for ((_, item, lot, expires_on, _), o) in lines.iter().zip(&outcomes) {
+        let lot = Some(lot.as_str()).filter(|l| !l.is_empty());
+        if o.accepted > 0 {
+            at_unit.extend(loaded.book.put(
+                StockKey {
+                    site: to,
+                    item: *item,
+                },
+                MovementKind::TransferIn,
+                lot,
+                *expires_on,
+                o.accepted,
+            ));
+        }
+        if let Some((q, _, Disposition::Returned)) = o.missing {
+            at_depot.extend(loaded.book.put(
+                StockKey {
+                    site: from,
+                    item: *item,
+                },
+                MovementKind::TransferReturn,
+                lot,
+                *expires_on,
+                q,
+            ));
+        }
+    }
+    let mut entries = at_unit;
+    entries.extend(at_depot);
+    let mut rec = finish(conn, &names, &loaded, &entries, h)?;
+    close_plan_stop(conn, id, to, now.at)?;
+    rec.transfer = transfer_by_id(conn, id)?;
+    Ok(rec)
+}
+
+/// A dispatched transfer that never left: every line goes back on hand at the depot.
+pub fn cancel_transfer(
+    conn: &mut DbConnection,
+    ids: &IdCache,
+    id: i64,
+    cmd: &CancelTransfer,
+    now: impl Into<Stamp>,
+) -> Result<Recorded, StoreError> {
+    let now = now.into();
+    let (from, status) = transfers::table
+        .find(id)
+        .select((transfers::from_site_id, transfers::status))
+        .first::<(i64, String)>(conn)
+        .optional()?
+        .ok_or_else(|| StoreError::not_found("id", "transfer", id.to_string()))?;
+    let claimed = diesel::update(
+        transfers::table
+            .find(id)
+            .filter(transfers::status.eq(TransferStatus::Dispatched.as_str())),
+    )
+    .set(transfers::status.eq(TransferStatus::Cancelled.as_str()))
+    .execute(conn)?;
+    if claimed == 0 {
+        return Err(StoreError::Conflict(format!(
+            "transfer {id} is already {status}; only a dispatched transfer can be cancelled"
         )));
     }
     let lines = transfer_lines::table
@@ -590,10 +719,10 @@ pub fn receive_transfer(
         .load::<(i64, String, Option<NaiveDate>, i64)>(conn)?;
     let mut names = Names::new(ids);
     let code = crate::schema::sites::table
-        .find(to)
+        .find(from)
         .select(crate::schema::sites::code)
         .first::<String>(conn)?;
-    names.sites.insert(to, code);
+    names.sites.insert(from, code);
     for (item, ..) in &lines {
         let sku = crate::schema::items::table
             .find(item)
@@ -604,7 +733,7 @@ pub fn receive_transfer(
     let keys = lines
         .iter()
         .map(|(item, ..)| StockKey {
-            site: to,
+            site: from,
             item: *item,
         })
         .collect();
@@ -614,16 +743,96 @@ pub fn receive_transfer(
         let lot = Some(lot.as_str()).filter(|l| !l.is_empty());
         entries.extend(loaded.book.put(
             StockKey {
-                site: to,
+                site: from,
                 item: *item,
             },
-            MovementKind::TransferIn,
+            MovementKind::TransferReturn,
             lot,
             *expires_on,
             *qty,
         ));
     }
+    let h = header(
+        &cmd.reported_by,
+        None,
+        &now,
+        Some(cmd.reason.as_str()),
+        Some(id),
+    );
     let mut rec = finish(conn, &names, &loaded, &entries, h)?;
+    let to = transfers::table
+        .find(id)
+        .select(transfers::to_site_id)
+        .first::<i64>(conn)?;
+    reopen_plan_stop(conn, id, to, now.at)?;
+    close_plan_if_done(conn, id, now.at)?;
     rec.transfer = transfer_by_id(conn, id)?;
     Ok(rec)
+}
+
+/// After a receipt: the plan's requests of the unit are delivered, and the plan completed
+/// once none of its transfers is still in transit.
+fn close_plan_stop(
+    conn: &mut DbConnection,
+    transfer: i64,
+    unit: i64,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let Some(plan) = plan_of(conn, transfer)? else {
+        return Ok(());
+    };
+    crate::requests::deliver(conn, plan, unit, at.naive_utc())?;
+    close_plan_if_done(conn, transfer, at)
+}
+
+/// After a cancelled stop: its unit's requests are open again.
+fn reopen_plan_stop(
+    conn: &mut DbConnection,
+    transfer: i64,
+    unit: i64,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let Some(plan) = plan_of(conn, transfer)? else {
+        return Ok(());
+    };
+    use crate::schema::supply_requests as r;
+    diesel::update(
+        r::table
+            .filter(r::plan_id.eq(plan))
+            .filter(r::site_id.eq(unit))
+            .filter(r::status.eq(ppe_domain::requests::RequestStatus::Planned.as_str())),
+    )
+    .set((
+        r::status.eq(ppe_domain::requests::RequestStatus::Open.as_str()),
+        r::plan_id.eq(None::<i64>),
+        r::updated_at.eq(at.naive_utc()),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+fn plan_of(conn: &mut DbConnection, transfer: i64) -> Result<Option<i64>, StoreError> {
+    Ok(transfers::table
+        .find(transfer)
+        .select(transfers::plan_id)
+        .first::<Option<i64>>(conn)?)
+}
+
+fn close_plan_if_done(
+    conn: &mut DbConnection,
+    transfer: i64,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let Some(plan) = plan_of(conn, transfer)? else {
+        return Ok(());
+    };
+    let open: i64 = transfers::table
+        .filter(transfers::plan_id.eq(plan))
+        .filter(transfers::status.eq(TransferStatus::Dispatched.as_str()))
+        .count()
+        .get_result(conn)?;
+    if open == 0 {
+        crate::plans::complete(conn, plan, at)?;
+    }
+    Ok(())
 }

@@ -2,16 +2,20 @@
 //! (embedded default) and PostgreSQL (scale-out), one codebase. Business rules live in
 //! `ppe-domain`; this crate turns them into rows and back.
 
+pub mod audit;
 pub mod catalogue;
 mod checkpoint;
 pub mod connection;
 pub mod db;
 pub mod error;
+pub mod fleet;
 pub mod forecasts;
 pub mod idempotency;
 pub mod ledger;
 pub mod migrations;
+pub mod plans;
 pub mod reads;
+pub mod requests;
 mod savepoint;
 pub mod schema;
 mod statements;

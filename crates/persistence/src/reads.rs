@@ -6,7 +6,7 @@ use crate::error::StoreError;
 use crate::schema::{balances, items, movements, sites, transfer_lines, transfers};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use ppe_domain::ledger::{Balance, Movement, Transfer, TransferLine, TransferStatus};
+use ppe_domain::ledger::{Balance, Discrepancy, Movement, Transfer, TransferLine, TransferStatus};
 use ppe_domain::stock::MovementKind;
 
 type BalanceTuple = (
@@ -193,6 +193,7 @@ type TransferTuple = (
     Option<NaiveDateTime>,
     Option<String>,
     (Option<i64>, Option<String>, Option<i64>, Option<String>),
+    (Option<i64>, Option<i32>),
 );
 
 fn site_code(conn: &mut DbConnection, id: i64) -> Result<String, StoreError> {
@@ -205,20 +206,36 @@ fn transfer(conn: &mut DbConnection, t: TransferTuple) -> Result<Transfer, Store
         .filter(transfer_lines::transfer_id.eq(t.0))
         .order(transfer_lines::line_no)
         .select((
+            transfer_lines::line_no,
             items::sku,
             transfer_lines::lot,
             transfer_lines::expires_on,
             transfer_lines::quantity,
+            (
+                transfer_lines::received,
+                transfer_lines::outcome,
+                transfer_lines::disposition,
+                transfer_lines::note,
+            ),
         ))
-        .load::<(String, String, Option<NaiveDate>, i64)>(conn)?
+        .load::<LineTuple>(conn)?
         .into_iter()
-        .map(|(item, lot, expires_on, quantity)| TransferLine {
-            item,
-            lot,
-            expires_on,
-            quantity,
-        })
-        .collect();
+        .map(
+            |(line, item, lot, expires_on, quantity, (received, outcome, disposition, note))| {
+                Ok(TransferLine {
+                    line,
+                    item,
+                    lot,
+                    expires_on,
+                    quantity,
+                    received,
+                    outcome: outcome.as_deref().map(parse_text).transpose()?,
+                    disposition: disposition.as_deref().map(parse_text).transpose()?,
+                    note,
+                })
+            },
+        )
+        .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(Transfer {
         id: t.0,
         from_site: site_code(conn, t.1)?,
@@ -232,8 +249,80 @@ fn transfer(conn: &mut DbConnection, t: TransferTuple) -> Result<Transfer, Store
         dispatched_token_name: t.8.1,
         received_token_id: t.8.2,
         received_token_name: t.8.3,
+        plan_id: t.9.0,
+        plan_stop: t.9.1,
         lines,
     })
+}
+
+type LineTuple = (
+    i32,
+    String,
+    String,
+    Option<NaiveDate>,
+    i64,
+    (Option<i64>, Option<String>, Option<String>, Option<String>),
+);
+
+/// Lines that did not arrive whole, newest transfer first; optionally of one site (either
+/// end) or one plan.
+pub fn discrepancies(
+    conn: &mut DbConnection,
+    site: Option<&str>,
+    plan: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Discrepancy>, StoreError> {
+    let mut q = transfer_lines::table
+        .inner_join(transfers::table)
+        .filter(transfer_lines::outcome.is_not_null())
+        .into_boxed();
+    if let Some(code) = site {
+        let (id, _) = crate::catalogue::site_ref(conn, "site", code)?;
+        q = q.filter(
+            transfers::from_site_id
+                .eq(id)
+                .or(transfers::to_site_id.eq(id)),
+        );
+    }
+    if let Some(p) = plan {
+        q = q.filter(transfers::plan_id.eq(p));
+    }
+    let ids: Vec<i64> = q
+        .select(transfers::id)
+        .distinct()
+        .order(transfers::id.desc())
+        .limit(limit)
+        .load(conn)?;
+    let mut out = Vec::new();
+    for id in ids {
+        let Some(t) = transfer_by_id(conn, id)? else {
+            continue;
+        };
+        for l in &t.lines {
+            if let (Some(received), Some(outcome), Some(disposition)) =
+                (l.received, l.outcome, l.disposition)
+            {
+                out.push(Discrepancy {
+                    transfer_id: t.id,
+                    plan_id: t.plan_id,
+                    from_site: t.from_site.clone(),
+                    to_site: t.to_site.clone(),
+                    line: l.line,
+                    item: l.item.clone(),
+                    lot: l.lot.clone(),
+                    shipped: l.quantity,
+                    received,
+                    missing: l.quantity - received,
+                    outcome,
+                    disposition,
+                    note: l.note.clone(),
+                    received_at: t.received_at,
+                    received_by: t.received_by.clone(),
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The tokens that dispatched and received a transfer.
@@ -254,6 +343,7 @@ const TRANSFER_COLUMNS: (
     transfers::received_at,
     transfers::received_by,
     TransferTokenColumns,
+    (transfers::plan_id, transfers::plan_stop),
 ) = (
     transfers::id,
     transfers::from_site_id,
@@ -269,6 +359,7 @@ const TRANSFER_COLUMNS: (
         transfers::received_token_id,
         transfers::received_token_name,
     ),
+    (transfers::plan_id, transfers::plan_stop),
 );
 
 pub fn transfer_by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Transfer>, StoreError> {

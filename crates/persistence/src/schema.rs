@@ -15,6 +15,7 @@ diesel::table! {
         volume_cm3 -> Nullable<Double>,
         weight_g -> Nullable<Double>,
         created_at -> Timestamp,
+        active -> Bool,
     }
 }
 
@@ -33,6 +34,7 @@ diesel::table! {
         priority_tier -> Integer,
         lead_time_days -> Integer,
         created_at -> Timestamp,
+        active -> Bool,
     }
 }
 
@@ -50,6 +52,8 @@ diesel::table! {
         dispatched_token_name -> Nullable<Text>,
         received_token_id -> Nullable<BigInt>,
         received_token_name -> Nullable<Text>,
+        plan_id -> Nullable<BigInt>,
+        plan_stop -> Nullable<Integer>,
     }
 }
 
@@ -61,6 +65,10 @@ diesel::table! {
         lot -> Text,
         expires_on -> Nullable<Date>,
         quantity -> BigInt,
+        received -> Nullable<BigInt>,
+        outcome -> Nullable<Text>,
+        disposition -> Nullable<Text>,
+        note -> Nullable<Text>,
     }
 }
 
@@ -140,6 +148,89 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    vehicles (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        depot_site_id -> BigInt,
+        capacity_kg -> Double,
+        capacity_litres -> Double,
+        capacity_pallets -> Nullable<Integer>,
+        shift_start -> Text,
+        shift_end -> Text,
+        max_driving_minutes -> Nullable<Integer>,
+        cost_per_km -> Double,
+        cost_per_hour -> Double,
+        fixed_cost_per_day -> Double,
+        max_trips -> Integer,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    supply_requests (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        status -> Text,
+        needed_by -> Nullable<Date>,
+        urgent -> Bool,
+        reason -> Nullable<Text>,
+        requested_by -> Text,
+        token_id -> Nullable<BigInt>,
+        token_name -> Nullable<Text>,
+        plan_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    supply_request_lines (request_id, line_no) {
+        request_id -> BigInt,
+        line_no -> Integer,
+        item_id -> BigInt,
+        quantity -> BigInt,
+    }
+}
+
+diesel::table! {
+    delivery_plans (id) {
+        id -> BigInt,
+        depot_site_id -> BigInt,
+        plan_date -> Date,
+        status -> Text,
+        version -> Integer,
+        replaces_plan_id -> Nullable<BigInt>,
+        document -> Text,
+        dispatch_answer -> Nullable<Text>,
+        token_id -> Nullable<BigInt>,
+        token_name -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        entity -> Text,
+        entity_key -> Text,
+        action -> Text,
+        before -> Nullable<Text>,
+        after -> Text,
+        token_id -> Nullable<BigInt>,
+        token_name -> Nullable<Text>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(vehicles -> sites (depot_site_id));
+diesel::joinable!(supply_requests -> sites (site_id));
+diesel::joinable!(supply_request_lines -> supply_requests (request_id));
+diesel::joinable!(supply_request_lines -> items (item_id));
+diesel::joinable!(delivery_plans -> sites (depot_site_id));
 diesel::joinable!(forecasts -> sites (site_id));
 diesel::joinable!(forecasts -> items (item_id));
 diesel::joinable!(token_sites -> api_tokens (token_id));
@@ -162,4 +253,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     api_tokens,
     token_sites,
+    vehicles,
+    supply_requests,
+    supply_request_lines,
+    delivery_plans,
+    audit_events,
 );

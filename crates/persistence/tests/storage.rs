@@ -260,6 +260,7 @@ fn transfer_moves_lots_first_expiry_first_and_balances_follow_the_ledger() {
             &ReceiveTransfer {
                 occurred_at: None,
                 reported_by: "nh".into(),
+                lines: vec![],
             },
             now(),
         )
@@ -274,6 +275,7 @@ fn transfer_moves_lots_first_expiry_first_and_balances_follow_the_ledger() {
             &ReceiveTransfer {
                 occurred_at: None,
                 reported_by: "nh".into(),
+                lines: vec![],
             },
             now(),
         )

@@ -7,9 +7,10 @@ use crate::problem::Problem;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use ppe_domain::access::Permission;
-use ppe_domain::catalogue::{Item, NewItem};
+use ppe_domain::catalogue::{Item, ItemPatch, NewItem};
 use ppe_domain::ledger::Balance;
-use ppe_domain::site::{NewSite, Site};
+use ppe_domain::site::{NewSite, Site, SitePatch};
+use ppe_persistence::ledger::Stamp;
 use ppe_persistence::{catalogue, reads};
 
 /// Add an item to the catalogue.
@@ -165,4 +166,80 @@ pub async fn site_balances(
     .await
     .map_err(not_found_in_path)?;
     Ok(HttpResponse::Ok().json(rows))
+}
+
+/// Change an item (name, category, pack size, GTIN, weight and volume per base unit,
+/// `active: false` to retire it); absent fields stay, `null` clears an optional one. The
+/// SKU and base unit never change. Audited.
+#[utoipa::path(patch, path = "/api/v1/items/{sku}", tag = "catalogue", request_body = ItemPatch,
+    params(("sku" = String, Path, description = "Item SKU")),
+    responses(
+        (status = 200, body = Item),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "GTIN taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn patch_item(
+    auth: Auth,
+    state: web::Data<AppState>,
+    sku: web::Path<String>,
+    body: JsonBody<ItemPatch>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::EditCatalogue)?;
+    let sku = sku.into_inner();
+    let key = sku.clone();
+    let before = blocking(&state, move |db| {
+        db.read(|c| catalogue::item_by_sku(c, &key))
+    })
+    .await?
+    .ok_or_else(|| Problem::not_found("item", &sku))?;
+    let (after, active) = body.value.apply(&before);
+    let after = after.validate()?;
+    let stamp = Stamp {
+        at: chrono::Utc::now(),
+        by: Some(auth.token()),
+    };
+    let stored = blocking(&state, move |db| {
+        db.write(move |c| catalogue::update_item(c, &before, &after, active, stamp.clone()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(stored))
+}
+
+/// Change a site (name, district, coordinates, address, opening hours, priority tier, lead
+/// time, `active: false` to deactivate it: no new deliveries or requests, out of supply
+/// status, history kept); absent fields stay, `null` clears an optional one. The code and
+/// kind never change. Audited.
+#[utoipa::path(patch, path = "/api/v1/sites/{code}", tag = "sites", request_body = SitePatch,
+    params(("code" = String, Path, description = "Site code")),
+    responses(
+        (status = 200, body = Site),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn patch_site(
+    auth: Auth,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    body: JsonBody<SitePatch>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::EditCatalogue)?;
+    let code = code.into_inner();
+    let key = code.clone();
+    let before = blocking(&state, move |db| {
+        db.read(|c| catalogue::site_by_code(c, &key))
+    })
+    .await?
+    .ok_or_else(|| Problem::not_found("site", &code))?;
+    let (after, active) = body.value.apply(&before);
+    let after = after.validate()?;
+    let stamp = Stamp {
+        at: chrono::Utc::now(),
+        by: Some(auth.token()),
+    };
+    let stored = blocking(&state, move |db| {
+        db.write(move |c| catalogue::update_site(c, &before, &after, active, stamp.clone()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(stored))
 }

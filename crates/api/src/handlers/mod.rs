@@ -1,10 +1,13 @@
 //! HTTP handlers, thin: parse, validate, call domain + persistence, map errors.
 
 pub mod catalogue;
+pub mod fleet;
 pub mod forecasts;
 pub mod health;
 pub mod ledger;
 pub mod movements;
+pub mod plans;
+pub mod requests;
 pub mod routing;
 pub mod scenarios;
 pub mod tokens;

@@ -9,8 +9,8 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use ppe_domain::access::Permission;
-use ppe_domain::commands::{Dispatch, ReceiveTransfer};
-use ppe_domain::ledger::{Recorded, Transfer, TransferStatus};
+use ppe_domain::commands::{CancelTransfer, Dispatch, ReceiveTransfer};
+use ppe_domain::ledger::{Discrepancy, Recorded, Transfer, TransferStatus};
 use ppe_persistence::{ledger, reads};
 use serde::Deserialize;
 
@@ -43,14 +43,19 @@ pub async fn dispatch(
     .await
 }
 
-/// Proof of delivery: the unit received everything the transfer carried.
+/// Proof of delivery: the unit confirms what arrived. Lines not named in `lines` arrived
+/// whole; a named line gives the quantity accepted and, for the rest, the outcome (short,
+/// damaged, refused, expired, wrong item) and where it went (`returned` to the depot, on
+/// hand there again, or `lost` in transit, written off). The transfer becomes `received`
+/// or `received_with_discrepancy`; a plan whose every stop is closed becomes `completed`.
 #[utoipa::path(post, path = "/api/v1/transfers/{id}/receive", tag = "transfers", request_body = ReceiveTransfer,
     params(("id" = i64, Path, description = "Transfer id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key for safe retries")),
     responses(
         (status = 200, body = Recorded),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already received", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already received or cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field: a line, a quantity above what was shipped, a missing outcome or disposition", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn receive(
     auth: Auth,
@@ -140,4 +145,77 @@ pub async fn get(
         auth.require_at(Permission::ReadStock, &t.to_site)?;
     }
     Ok(HttpResponse::Ok().json(t))
+}
+
+/// A dispatched transfer that never left: cancelled, its stock back on hand at the depot
+/// (a `transfer_return` movement), its unit's requests open again.
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/cancel", tag = "transfers", request_body = CancelTransfer,
+    params(("id" = i64, Path, description = "Transfer id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key for safe retries")),
+    responses(
+        (status = 200, body = Recorded),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already received or cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn cancel(
+    auth: Auth,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    key: IdempotencyKeyHeader,
+    body: JsonBody<CancelTransfer>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::Dispatch)?;
+    let id = id.into_inner();
+    let t = blocking(&state, move |db| db.read(|c| reads::transfer_by_id(c, id)))
+        .await?
+        .ok_or_else(|| Problem::not_found("transfer", &id.to_string()))?;
+    auth.require_at(Permission::Dispatch, &t.from_site)?;
+    body.value.validate()?;
+    let lane = t.from_site;
+    write_once(
+        &state,
+        &auth,
+        key,
+        body,
+        &lane,
+        StatusCode::OK,
+        move |c, ids, cmd, now| ledger::cancel_transfer(c, ids, id, cmd, now),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DiscrepancyQuery {
+    /// Site code (either end).
+    pub site: Option<String>,
+    /// Delivery plan id.
+    pub plan: Option<i64>,
+    /// Transfers to look at, newest first (1–500, default 100).
+    pub limit: Option<i64>,
+}
+
+/// Lines that did not arrive whole: shipped, received, why and where the rest went.
+#[utoipa::path(get, path = "/api/v1/discrepancies", tag = "transfers", params(DiscrepancyQuery), responses(
+    (status = 200, body = Vec<Discrepancy>),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn discrepancies(
+    auth: Auth,
+    state: web::Data<AppState>,
+    q: web::Query<DiscrepancyQuery>,
+) -> Result<HttpResponse, Problem> {
+    let q = q.into_inner();
+    auth.require_filtered(Permission::ReadStock, "site", q.site.as_deref())?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(Problem::bad_query("limit", "must be between 1 and 500"));
+    }
+    let rows = blocking(&state, move |db| {
+        db.read(|c| reads::discrepancies(c, q.site.as_deref(), q.plan, limit))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(rows))
 }

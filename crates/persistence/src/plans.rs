@@ -1,0 +1,455 @@
+//! Delivery plans: storing a plan (holding its depot stock), reading, cancelling, and
+//! dispatching one in a single transaction, one transfer per routed stop.
+
+use crate::catalogue::{IdCache, parse_text, utc};
+use crate::connection::DbConnection;
+use crate::error::{Shortfall, StoreError};
+use crate::ledger::{Stamp, dispatch_transfer};
+use crate::schema::{balances, delivery_plans, items, sites, transfers};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use ppe_domain::allocation::LotStock;
+use ppe_domain::commands::{Dispatch, QuantityLine};
+use ppe_domain::delivery::{DeliveryPlan, PlanStatus};
+use std::collections::{BTreeMap, HashMap};
+
+type PlanRow = (
+    i64,
+    String,
+    String,
+    i32,
+    Option<i64>,
+    String,
+    Option<String>,
+    NaiveDateTime,
+);
+
+macro_rules! plan_columns {
+    () => {
+        (
+            delivery_plans::id,
+            sites::code,
+            delivery_plans::status,
+            delivery_plans::version,
+            delivery_plans::replaces_plan_id,
+            delivery_plans::document,
+            delivery_plans::token_name,
+            delivery_plans::created_at,
+        )
+    };
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(diesel::result::Error::DeserializationError(
+        e.to_string().into(),
+    ))
+}
+
+fn to_plan(r: PlanRow) -> Result<DeliveryPlan, StoreError> {
+    let (id, depot, status, version, replaces, document, token, created) = r;
+    let mut p: DeliveryPlan = serde_json::from_str(&document).map_err(corrupt)?;
+    // The columns are the truth for what changes after the document was written.
+    p.id = id;
+    p.depot = depot;
+    p.status = parse_text(&status)?;
+    p.version = version;
+    p.replaces = replaces;
+    p.created_by = token;
+    p.created_at = utc(created);
+    Ok(p)
+}
+
+/// The depot's lots with stock, per item id.
+pub fn lots_at(
+    conn: &mut DbConnection,
+    depot: i64,
+) -> Result<BTreeMap<i64, Vec<LotStock>>, StoreError> {
+    let mut out: BTreeMap<i64, Vec<LotStock>> = BTreeMap::new();
+    for (item, lot, expires_on, quantity) in balances::table
+        .filter(balances::site_id.eq(depot))
+        .filter(balances::quantity.gt(0))
+        .select((
+            balances::item_id,
+            balances::lot,
+            balances::expires_on,
+            balances::quantity,
+        ))
+        .load::<(i64, String, Option<NaiveDate>, i64)>(conn)?
+    {
+        out.entry(item).or_default().push(LotStock {
+            lot,
+            expires_on,
+            quantity,
+        });
+    }
+    Ok(out)
+}
+
+/// Plans of a depot that still hold stock, but `except`.
+pub fn open_plans(
+    conn: &mut DbConnection,
+    depot: i64,
+    except: Option<i64>,
+) -> Result<Vec<DeliveryPlan>, StoreError> {
+    let rows = delivery_plans::table
+        .inner_join(sites::table)
+        .filter(delivery_plans::depot_site_id.eq(depot))
+        .filter(delivery_plans::status.eq(PlanStatus::Planned.as_str()))
+        .filter(delivery_plans::id.ne(except.unwrap_or(-1)))
+        .select(plan_columns!())
+        .load::<PlanRow>(conn)?;
+    rows.into_iter().map(to_plan).collect()
+}
+
+/// The depot's lots less what open plans (but `except`) hold, per item id.
+pub fn unheld_lots(
+    conn: &mut DbConnection,
+    depot: i64,
+    except: Option<i64>,
+) -> Result<BTreeMap<i64, Vec<LotStock>>, StoreError> {
+    let mut lots = lots_at(conn, depot)?;
+    let skus = sku_ids(conn)?;
+    for plan in open_plans(conn, depot, except)? {
+        for (sku, lot, q) in plan.held() {
+            let Some(item) = skus.get(&sku) else { continue };
+            if let Some(l) = lots
+                .get_mut(item)
+                .and_then(|v| v.iter_mut().find(|l| l.lot == lot))
+            {
+                l.quantity = (l.quantity - q).max(0);
+            }
+        }
+    }
+    Ok(lots)
+}
+
+fn sku_ids(conn: &mut DbConnection) -> Result<HashMap<String, i64>, StoreError> {
+    Ok(items::table
+        .select((items::sku, items::id))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// Stores a new plan (or a new version of `replaces`, which becomes superseded and
+/// gives its requests back), takes up the open requests of the units it routes, and
+/// holds its stock. Refused when another plan took the same stock meanwhile.
+pub fn store_plan(
+    conn: &mut DbConnection,
+    plan: &DeliveryPlan,
+    depot: i64,
+    routed_sites: &[i64],
+    now: impl Into<Stamp>,
+) -> Result<DeliveryPlan, StoreError> {
+    let now = now.into();
+    let t = now.at.naive_utc();
+    let mut version = 1;
+    if let Some(old) = plan.replaces {
+        let (old_depot, old_version): (i64, i32) = delivery_plans::table
+            .find(old)
+            .select((delivery_plans::depot_site_id, delivery_plans::version))
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| StoreError::not_found("replaces", "delivery plan", old.to_string()))?;
+        if old_depot != depot {
+            return Err(StoreError::invalid(
+                "replaces",
+                "the replaced plan is of another depot",
+            ));
+        }
+        let claimed = diesel::update(
+            delivery_plans::table
+                .find(old)
+                .filter(delivery_plans::status.eq(PlanStatus::Planned.as_str())),
+        )
+        .set((
+            delivery_plans::status.eq(PlanStatus::Superseded.as_str()),
+            delivery_plans::updated_at.eq(t),
+        ))
+        .execute(conn)?;
+        if claimed == 0 {
+            return Err(StoreError::Conflict(format!(
+                "plan {old} is no longer planned; only a planned plan can be re-planned"
+            )));
+        }
+        crate::requests::release(conn, old, t)?;
+        version = old_version + 1;
+    }
+    check_held(conn, depot, plan)?;
+    let document = serde_json::to_string(plan).map_err(|e| StoreError::Encode(e.to_string()))?;
+    let id = diesel::insert_into(delivery_plans::table)
+        .values((
+            delivery_plans::depot_site_id.eq(depot),
+            delivery_plans::plan_date.eq(plan.date),
+            delivery_plans::status.eq(PlanStatus::Planned.as_str()),
+            delivery_plans::version.eq(version),
+            delivery_plans::replaces_plan_id.eq(plan.replaces),
+            delivery_plans::document.eq(document),
+            delivery_plans::token_id.eq(now.by.as_ref().map(|t| t.id)),
+            delivery_plans::token_name.eq(now.by.as_ref().map(|t| t.name.as_str())),
+            delivery_plans::created_at.eq(t),
+            delivery_plans::updated_at.eq(t),
+        ))
+        .returning(delivery_plans::id)
+        .get_result::<i64>(conn)?;
+    crate::requests::mark_planned(conn, routed_sites, id, plan.replaces, t)?;
+    plan_by_id(conn, id)?
+        .ok_or_else(|| StoreError::not_found("id", "delivery plan", id.to_string()))
+}
+
+/// Every lot the open plans of the depot hold, this one included, must be on hand.
+fn check_held(conn: &mut DbConnection, depot: i64, plan: &DeliveryPlan) -> Result<(), StoreError> {
+    let lots = lots_at(conn, depot)?;
+    let skus = sku_ids(conn)?;
+    let mut held: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for p in open_plans(conn, depot, None)? {
+        for (sku, lot, q) in p.held() {
+            *held.entry((sku, lot)).or_default() += q;
+        }
+    }
+    let mut short = Vec::new();
+    for l in &plan.lines {
+        for pick in &l.lots {
+            let key = (l.item.clone(), pick.lot.clone());
+            let on_hand = skus
+                .get(&l.item)
+                .and_then(|i| lots.get(i))
+                .and_then(|v| v.iter().find(|x| x.lot == pick.lot))
+                .map_or(0, |x| x.quantity);
+            let others = held.get(&key).copied().unwrap_or(0);
+            if others + pick.quantity > on_hand {
+                short.push(Shortfall {
+                    site: l.site.clone(),
+                    item: l.item.clone(),
+                    lot: pick.lot.clone(),
+                    planned: pick.quantity,
+                    available: (on_hand - others).max(0),
+                });
+            }
+            *held.entry(key).or_default() += pick.quantity;
+        }
+    }
+    if short.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::StockChanged(short))
+    }
+}
+
+pub fn plan_by_id(conn: &mut DbConnection, id: i64) -> Result<Option<DeliveryPlan>, StoreError> {
+    delivery_plans::table
+        .inner_join(sites::table)
+        .filter(delivery_plans::id.eq(id))
+        .select(plan_columns!())
+        .first::<PlanRow>(conn)
+        .optional()?
+        .map(to_plan)
+        .transpose()
+}
+
+/// Plans, newest first, optionally of one depot, status or date.
+pub fn list_plans(
+    conn: &mut DbConnection,
+    depot: Option<&str>,
+    status: Option<PlanStatus>,
+    date: Option<NaiveDate>,
+    limit: i64,
+) -> Result<Vec<DeliveryPlan>, StoreError> {
+    let mut q = delivery_plans::table
+        .inner_join(sites::table)
+        .select(plan_columns!())
+        .order(delivery_plans::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(d) = depot {
+        q = q.filter(sites::code.eq(d.trim().to_owned()));
+    }
+    if let Some(s) = status {
+        q = q.filter(delivery_plans::status.eq(s.as_str()));
+    }
+    if let Some(d) = date {
+        q = q.filter(delivery_plans::plan_date.eq(d));
+    }
+    q.load::<PlanRow>(conn)?.into_iter().map(to_plan).collect()
+}
+
+/// Cancels a planned plan: its stock is free again and its requests open.
+pub fn cancel_plan(
+    conn: &mut DbConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<DeliveryPlan, StoreError> {
+    let p = plan_by_id(conn, id)?
+        .ok_or_else(|| StoreError::not_found("id", "delivery plan", id.to_string()))?;
+    let claimed = diesel::update(
+        delivery_plans::table
+            .find(id)
+            .filter(delivery_plans::status.eq(PlanStatus::Planned.as_str())),
+    )
+    .set((
+        delivery_plans::status.eq(PlanStatus::Cancelled.as_str()),
+        delivery_plans::updated_at.eq(now.naive_utc()),
+    ))
+    .execute(conn)?;
+    if claimed == 0 {
+        return Err(StoreError::Conflict(format!(
+            "plan {id} is {}; only a planned plan can be cancelled",
+            p.status
+        )));
+    }
+    crate::requests::release(conn, id, now.naive_utc())?;
+    plan_by_id(conn, id)?
+        .ok_or_else(|| StoreError::not_found("id", "delivery plan", id.to_string()))
+}
+
+/// The answer of a dispatch, kept so that a repeated dispatch gets the same one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dispatched {
+    pub body: String,
+    /// False when this call made the transfers; true when an earlier one had.
+    pub replayed: bool,
+}
+
+/// Dispatches a planned plan in the caller's transaction: one transfer per routed stop
+/// with the planned lots, the plan `dispatched`. A plan already dispatched answers with
+/// the stored answer of its dispatch. Lines the depot no longer holds refuse the whole
+/// dispatch, naming every such line; nothing is written.
+pub fn dispatch_plan(
+    conn: &mut DbConnection,
+    ids: &IdCache,
+    id: i64,
+    reported_by: &str,
+    now: impl Into<Stamp>,
+    answer: impl Fn(&DeliveryPlan) -> Result<String, StoreError>,
+) -> Result<Dispatched, StoreError> {
+    let now = now.into();
+    let plan = plan_by_id(conn, id)?
+        .ok_or_else(|| StoreError::not_found("id", "delivery plan", id.to_string()))?;
+    // Claim first: of two concurrent dispatches exactly one updates the row; the other
+    // waits for its commit (PostgreSQL row lock; SQLite has one writer) and then finds
+    // the stored answer.
+    let claimed = diesel::update(
+        delivery_plans::table
+            .find(id)
+            .filter(delivery_plans::status.eq(PlanStatus::Planned.as_str())),
+    )
+    .set((
+        delivery_plans::status.eq(PlanStatus::Dispatched.as_str()),
+        delivery_plans::updated_at.eq(now.at.naive_utc()),
+    ))
+    .execute(conn)?;
+    if claimed == 0 {
+        let (status, stored): (String, Option<String>) = delivery_plans::table
+            .find(id)
+            .select((delivery_plans::status, delivery_plans::dispatch_answer))
+            .first(conn)?;
+        return match stored {
+            Some(body) => Ok(Dispatched {
+                body,
+                replayed: true,
+            }),
+            None => Err(StoreError::Conflict(format!(
+                "plan {id} is {status}; only a planned plan can be dispatched"
+            ))),
+        };
+    }
+    let depot = sites::table
+        .filter(sites::code.eq(&plan.depot))
+        .select(sites::id)
+        .first::<i64>(conn)?;
+    check_on_hand(conn, depot, &plan)?;
+    let mut transfer_ids = Vec::new();
+    for stop in plan.dispatches() {
+        let cmd = Dispatch {
+            from_site: plan.depot.clone(),
+            to_site: stop.site.clone(),
+            occurred_at: None,
+            reported_by: reported_by.to_owned(),
+            lines: stop
+                .lines
+                .iter()
+                .map(|(item, lot, quantity)| QuantityLine {
+                    item: item.clone(),
+                    quantity: *quantity,
+                    lot: Some(lot.clone()),
+                })
+                .collect(),
+        };
+        let rec = dispatch_transfer(conn, ids, &cmd, now.clone())?;
+        let Some(t) = rec.transfer else { continue };
+        diesel::update(transfers::table.find(t.id))
+            .set((
+                transfers::plan_id.eq(Some(id)),
+                transfers::plan_stop.eq(Some(stop.stop as i32)),
+            ))
+            .execute(conn)?;
+        transfer_ids.push(t.id);
+    }
+    let mut done = plan;
+    done.status = PlanStatus::Dispatched;
+    done.transfers = transfer_ids;
+    let body = answer(&done)?;
+    let document = serde_json::to_string(&done).map_err(|e| StoreError::Encode(e.to_string()))?;
+    diesel::update(delivery_plans::table.find(id))
+        .set((
+            delivery_plans::document.eq(document),
+            delivery_plans::dispatch_answer.eq(Some(&body)),
+        ))
+        .execute(conn)?;
+    Ok(Dispatched {
+        body,
+        replayed: false,
+    })
+}
+
+/// Every planned lot must still be on hand at the depot; else every short line is named.
+fn check_on_hand(
+    conn: &mut DbConnection,
+    depot: i64,
+    plan: &DeliveryPlan,
+) -> Result<(), StoreError> {
+    let lots = lots_at(conn, depot)?;
+    let skus = sku_ids(conn)?;
+    let mut need: BTreeMap<(String, String), i64> = BTreeMap::new();
+    let mut short = Vec::new();
+    for stop in plan.dispatches() {
+        for (sku, lot, q) in &stop.lines {
+            let total = need.entry((sku.clone(), lot.clone())).or_default();
+            *total += q;
+            let on_hand = skus
+                .get(sku)
+                .and_then(|i| lots.get(i))
+                .and_then(|v| v.iter().find(|x| &x.lot == lot))
+                .map_or(0, |x| x.quantity);
+            if *total > on_hand {
+                short.push(Shortfall {
+                    site: stop.site.clone(),
+                    item: sku.clone(),
+                    lot: lot.clone(),
+                    planned: *q,
+                    available: (on_hand - (*total - q)).max(0),
+                });
+            }
+        }
+    }
+    if short.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::StockChanged(short))
+    }
+}
+
+/// A dispatched plan whose transfers are all closed is completed.
+pub fn complete(conn: &mut DbConnection, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+    diesel::update(
+        delivery_plans::table
+            .find(id)
+            .filter(delivery_plans::status.eq(PlanStatus::Dispatched.as_str())),
+    )
+    .set((
+        delivery_plans::status.eq(PlanStatus::Completed.as_str()),
+        delivery_plans::updated_at.eq(at.naive_utc()),
+    ))
+    .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,14 @@
+DROP TABLE audit_events;
+DROP INDEX transfers_plan;
+ALTER TABLE transfer_lines DROP COLUMN note;
+ALTER TABLE transfer_lines DROP COLUMN disposition;
+ALTER TABLE transfer_lines DROP COLUMN outcome;
+ALTER TABLE transfer_lines DROP COLUMN received;
+ALTER TABLE transfers DROP COLUMN plan_stop;
+ALTER TABLE transfers DROP COLUMN plan_id;
+DROP TABLE delivery_plans;
+DROP TABLE supply_request_lines;
+DROP TABLE supply_requests;
+DROP TABLE vehicles;
+ALTER TABLE items DROP COLUMN active;
+ALTER TABLE sites DROP COLUMN active;
