@@ -209,6 +209,58 @@ impl Server {
             .expect("POST")
     }
 
+    pub fn patch(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .patch(self.url(path))
+            .json(body)
+            .send()
+            .expect("PATCH")
+    }
+
+    /// Asserts that every balance of `site` equals the sum of its ledger, lot by lot.
+    pub fn assert_balances_equal_ledger(&self, site: &str) {
+        let mut sums = std::collections::HashMap::<(String, String), i64>::new();
+        for m in self.all_movements(&format!("&site={site}")) {
+            *sums
+                .entry((
+                    m["item"].as_str().expect("item").into(),
+                    m["lot"].as_str().expect("lot").into(),
+                ))
+                .or_default() += m["quantity"].as_i64().expect("quantity");
+        }
+        let balances = self.get_json(&format!("/api/v1/sites/{site}/balances"));
+        let mut seen = std::collections::HashSet::new();
+        for b in balances.as_array().expect("balances") {
+            let k = (
+                b["item"].as_str().expect("item").to_owned(),
+                b["lot"].as_str().expect("lot").to_owned(),
+            );
+            assert_eq!(
+                sums.get(&k).copied().unwrap_or(0),
+                b["quantity"].as_i64().expect("quantity"),
+                "{site} {k:?}"
+            );
+            seen.insert(k);
+        }
+        for (k, v) in sums {
+            assert!(
+                v == 0 || seen.contains(&k),
+                "{site} {k:?}: ledger {v}, no balance"
+            );
+        }
+    }
+
+    /// On hand of `item` at `site`, over its lots.
+    pub fn on_hand(&self, site: &str, item: &str) -> i64 {
+        self.get_json(&format!("/api/v1/sites/{site}/balances"))
+            .as_array()
+            .expect("balances")
+            .iter()
+            .filter(|b| b["item"] == item)
+            .map(|b| b["quantity"].as_i64().expect("quantity"))
+            .sum()
+    }
+
     /// POSTs and asserts a 2xx answer.
     pub fn create(&self, path: &str, body: Value) -> Value {
         let r = self.post(path, &body);

@@ -63,8 +63,28 @@ fn rule(
     }
 }
 
+/// Ids the table's requests point at.
+struct Ids {
+    transfer: i64,
+    spare_token: i64,
+    /// A transfer WH → NH-01 the table cancels.
+    cancellable: i64,
+    /// A planned delivery plan from WH.
+    plan: i64,
+    /// A supply request of NH-01.
+    request: i64,
+}
+
 /// The access table: every operation of the API document must be here.
-fn table(transfer: i64, spare_token: i64) -> Vec<Rule> {
+fn table(ids: &Ids) -> Vec<Rule> {
+    let Ids {
+        transfer,
+        spare_token,
+        cancellable,
+        plan,
+        request,
+    } = *ids;
+    let day = (chrono::Utc::now().date_naive() + chrono::Duration::days(1)).to_string();
     let at_nh01 = json!({"site": "NH-01", "reported_by": "matrix",
         "lines": [{"item": "GLOVE-M", "quantity": 1}]});
     vec![
@@ -208,6 +228,144 @@ fn table(transfer: i64, spare_token: i64) -> Vec<Rule> {
             Some(&[Admin, Logistics]),
         ),
         rule(
+            "post",
+            "/api/v1/transfers/{id}/cancel",
+            format!("/api/v1/transfers/{cancellable}/cancel"),
+            Some(json!({"reported_by": "matrix", "reason": "never left"})),
+            Some(&[Admin, Logistics]),
+        ),
+        rule(
+            "get",
+            "/api/v1/discrepancies",
+            "/api/v1/discrepancies?site=NH-01",
+            None,
+            Some(READERS_OF_NH01),
+        ),
+        rule(
+            "patch",
+            "/api/v1/items/{sku}",
+            "/api/v1/items/GLOVE-M",
+            Some(json!({"name": "Nitrile gloves M, renamed"})),
+            Some(&[Admin]),
+        ),
+        rule(
+            "patch",
+            "/api/v1/sites/{code}",
+            "/api/v1/sites/NH-01",
+            Some(json!({"lead_time_days": 3})),
+            Some(&[Admin]),
+        ),
+        rule(
+            "get",
+            "/api/v1/vehicles",
+            "/api/v1/vehicles",
+            None,
+            Some(EVERY_ROLE),
+        ),
+        rule(
+            "post",
+            "/api/v1/vehicles",
+            "/api/v1/vehicles",
+            Some(
+                json!({"code": "VAN-M", "name": "Matrix van", "depot": "WH", "capacity_kg": 900,
+                "capacity_litres": 7000, "shift_start": "08:00", "shift_end": "15:00"}),
+            ),
+            Some(&[Admin, Logistics]),
+        ),
+        rule(
+            "get",
+            "/api/v1/vehicles/{code}",
+            "/api/v1/vehicles/VAN-A",
+            None,
+            Some(EVERY_ROLE),
+        ),
+        rule(
+            "patch",
+            "/api/v1/vehicles/{code}",
+            "/api/v1/vehicles/VAN-A",
+            Some(json!({"cost_per_km": 5.0})),
+            Some(&[Admin, Logistics]),
+        ),
+        rule(
+            "post",
+            "/api/v1/requests",
+            "/api/v1/requests",
+            Some(json!({"site": "NH-01", "requested_by": "matrix",
+                "lines": [{"item": "GLOVE-M", "quantity": 200}]})),
+            Some(&[Admin, Logistics, ReporterHere]),
+        ),
+        rule(
+            "get",
+            "/api/v1/requests",
+            "/api/v1/requests?site=NH-01",
+            None,
+            Some(READERS_OF_NH01),
+        ),
+        rule(
+            "get",
+            "/api/v1/requests/{id}",
+            format!("/api/v1/requests/{request}"),
+            None,
+            Some(READERS_OF_NH01),
+        ),
+        rule(
+            "post",
+            "/api/v1/requests/{id}/cancel",
+            format!("/api/v1/requests/{request}/cancel"),
+            None,
+            Some(&[Admin, Logistics, ReporterHere]),
+        ),
+        rule(
+            "get",
+            "/api/v1/replenishment",
+            "/api/v1/replenishment?depot=WH",
+            None,
+            Some(UNSCOPED_READERS),
+        ),
+        rule(
+            "post",
+            "/api/v1/delivery-plans",
+            "/api/v1/delivery-plans",
+            Some(json!({"date": day, "depot": "WH", "time_limit": 0.1,
+                "lines": [{"site": "NH-01", "item": "FFP2", "quantity": 20}]})),
+            Some(&[Admin, Logistics]),
+        ),
+        rule(
+            "get",
+            "/api/v1/delivery-plans",
+            "/api/v1/delivery-plans",
+            None,
+            Some(UNSCOPED_READERS),
+        ),
+        rule(
+            "get",
+            "/api/v1/delivery-plans/{id}",
+            format!("/api/v1/delivery-plans/{plan}"),
+            None,
+            Some(UNSCOPED_READERS),
+        ),
+        rule(
+            "get",
+            "/api/v1/delivery-plans/{id}/routes/{n}/run-sheet",
+            format!("/api/v1/delivery-plans/{plan}/routes/1/run-sheet"),
+            None,
+            Some(UNSCOPED_READERS),
+        ),
+        rule(
+            "post",
+            "/api/v1/delivery-plans/{id}/dispatch",
+            format!("/api/v1/delivery-plans/{plan}/dispatch"),
+            Some(json!({"reported_by": "matrix"})),
+            Some(&[Admin, Logistics]),
+        ),
+        rule(
+            "post",
+            "/api/v1/delivery-plans/{id}/cancel",
+            format!("/api/v1/delivery-plans/{plan}/cancel"),
+            None,
+            Some(&[Admin, Logistics]),
+        ),
+        rule(
             "get",
             "/api/v1/movements",
             "/api/v1/movements?site=NH-01",
@@ -299,6 +457,7 @@ fn send(client: &Client, s: &Server, method: &str, url: &str, body: Option<&Valu
     let req = match method {
         "get" => client.get(s.url(url)),
         "post" => client.post(s.url(url)),
+        "patch" => client.patch(s.url(url)),
         other => panic!("no method {other} in the table"),
     };
     let req = match body {
@@ -358,7 +517,47 @@ fn every_operation_answers_every_kind_of_caller_as_the_table_says() {
         };
         s.client_for(t)
     };
-    let rules = table(transfer, spare);
+    let cancellable = s.create(
+        "/api/v1/transfers",
+        json!({"from_site": "WH", "to_site": "NH-01", "reported_by": "setup",
+            "lines": [{"item": "GLOVE-M", "quantity": 10}]}),
+    )["transfer"]["id"]
+        .as_i64()
+        .unwrap();
+    for sku in ["FFP2", "GLOVE-M"] {
+        let r = s.patch(
+            &format!("/api/v1/items/{sku}"),
+            &json!({"weight_g": 5, "volume_cm3": 20}),
+        );
+        assert_eq!(r.status(), 200);
+    }
+    s.create(
+        "/api/v1/vehicles",
+        json!({"code": "VAN-A", "name": "Van A", "depot": "WH", "capacity_kg": 900,
+            "capacity_litres": 7000, "shift_start": "08:00", "shift_end": "15:00"}),
+    );
+    let day = (chrono::Utc::now().date_naive() + chrono::Duration::days(1)).to_string();
+    let plan = s.create(
+        "/api/v1/delivery-plans",
+        json!({"date": day, "depot": "WH", "time_limit": 0.1,
+            "lines": [{"site": "NH-01", "item": "FFP2", "quantity": 40}]}),
+    )["id"]
+        .as_i64()
+        .unwrap();
+    let request = s.create(
+        "/api/v1/requests",
+        json!({"site": "NH-01", "requested_by": "setup",
+            "lines": [{"item": "FFP2", "quantity": 20}]}),
+    )["id"]
+        .as_i64()
+        .unwrap();
+    let rules = table(&Ids {
+        transfer,
+        spare_token: spare,
+        cancellable,
+        plan,
+        request,
+    });
 
     // The table covers the API document exactly: a new operation fails here until listed.
     let listed: BTreeSet<(String, String)> = rules

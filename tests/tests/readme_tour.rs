@@ -105,30 +105,7 @@ fn demo_is_seeded_once_and_its_balances_equal_its_ledger() {
     assert_eq!(s.get_json("/api/v1/items").as_array().unwrap().len(), 12);
     let ledger = s.all_movements("&site=NH-02");
     assert!(ledger.len() > 300, "{}", ledger.len());
-    let mut sums = std::collections::HashMap::<(String, String), i64>::new();
-    for m in &ledger {
-        *sums
-            .entry((
-                m["item"].as_str().unwrap().into(),
-                m["lot"].as_str().unwrap().into(),
-            ))
-            .or_default() += m["quantity"].as_i64().unwrap();
-    }
-    for b in s
-        .get_json("/api/v1/sites/NH-02/balances")
-        .as_array()
-        .unwrap()
-    {
-        let k = (
-            b["item"].as_str().unwrap().to_owned(),
-            b["lot"].as_str().unwrap().to_owned(),
-        );
-        assert_eq!(
-            sums.get(&k).copied().unwrap_or(0),
-            b["quantity"].as_i64().unwrap(),
-            "{k:?}"
-        );
-    }
+    s.assert_balances_equal_ledger("NH-02");
     // Some deliveries are still in transit; some units ran out at some point.
     assert!(
         !s.get_json("/api/v1/transfers?status=dispatched")

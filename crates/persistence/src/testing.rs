@@ -68,6 +68,21 @@ impl TestDatabase {
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
+    /// The single integer a query answers (`SELECT COUNT(*) …`), for tests that check
+    /// what was stored beside what the API shows.
+    pub fn query_count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut c = self.connect();
+        let rows: Vec<Count> = diesel::sql_query(format!("SELECT CAST(({sql}) AS BIGINT) AS n"))
+            .load(&mut c)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        rows.first().map_or(0, |r| r.n)
+    }
+
     /// Everything the database stores, as text, for tests that look for what must never
     /// be stored: on SQLite the database file and its write-ahead log byte for byte
     /// (free pages included); on PostgreSQL every row of every table.

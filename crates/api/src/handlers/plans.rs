@@ -193,12 +193,17 @@ pub async fn create(
         let mut plan = delivery::build_plan(&g.input, &clock)?;
         plan.replaces = req.replaces;
         let codes: HashMap<&str, i64> = g.units.iter().map(|u| (u.code.as_str(), u.id)).collect();
-        let routed: Vec<i64> = plan
-            .routes
-            .iter()
-            .flat_map(|r| r.trips.iter().flat_map(|t| &t.stops))
-            .filter_map(|s| codes.get(s.site.as_str()).copied())
-            .collect();
+        // A plan made from the proposal takes up the open requests of the units it
+        // routes; a planner's explicit lines take up none.
+        let routed: Vec<i64> = if req.lines.is_some() {
+            Vec::new()
+        } else {
+            plan.routes
+                .iter()
+                .flat_map(|r| r.trips.iter().flat_map(|t| &t.stops))
+                .filter_map(|s| codes.get(s.site.as_str()).copied())
+                .collect()
+        };
         Ok((plan, g.depot, routed))
     })
     .await?;
