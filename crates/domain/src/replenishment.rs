@@ -91,8 +91,9 @@ pub fn propose(
     requested: &[Requested],
     pack_sizes: &BTreeMap<i64, i64>,
 ) -> Vec<Need> {
-    let mut by_pair: BTreeMap<(i64, i64), (Option<&PairPosition>, Option<&Requested>)> =
-        BTreeMap::new();
+    // Per site × item: its assessment and its requests, either may be missing.
+    type Sources<'a> = (Option<&'a PairPosition>, Option<&'a Requested>);
+    let mut by_pair: BTreeMap<(i64, i64), Sources> = BTreeMap::new();
     for p in positions {
         by_pair.entry((p.site, p.item)).or_default().0 = Some(p);
     }

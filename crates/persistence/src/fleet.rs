@@ -27,50 +27,32 @@ type VehicleRow = (
     String,
 );
 
-fn columns() -> (
-    (
-        vehicles::id,
-        vehicles::code,
-        vehicles::name,
-        vehicles::capacity_kg,
-        vehicles::capacity_litres,
-        vehicles::capacity_pallets,
-        vehicles::shift_start,
-        vehicles::shift_end,
-        vehicles::max_driving_minutes,
-    ),
-    (
-        vehicles::cost_per_km,
-        vehicles::cost_per_hour,
-        vehicles::fixed_cost_per_day,
-        vehicles::max_trips,
-        vehicles::active,
-        vehicles::created_at,
-    ),
-    sites::code,
-) {
-    (
+/// The selected columns, in `VehicleRow` order.
+macro_rules! vehicle_columns {
+    () => {
         (
-            vehicles::id,
-            vehicles::code,
-            vehicles::name,
-            vehicles::capacity_kg,
-            vehicles::capacity_litres,
-            vehicles::capacity_pallets,
-            vehicles::shift_start,
-            vehicles::shift_end,
-            vehicles::max_driving_minutes,
-        ),
-        (
-            vehicles::cost_per_km,
-            vehicles::cost_per_hour,
-            vehicles::fixed_cost_per_day,
-            vehicles::max_trips,
-            vehicles::active,
-            vehicles::created_at,
-        ),
-        sites::code,
-    )
+            (
+                vehicles::id,
+                vehicles::code,
+                vehicles::name,
+                vehicles::capacity_kg,
+                vehicles::capacity_litres,
+                vehicles::capacity_pallets,
+                vehicles::shift_start,
+                vehicles::shift_end,
+                vehicles::max_driving_minutes,
+            ),
+            (
+                vehicles::cost_per_km,
+                vehicles::cost_per_hour,
+                vehicles::fixed_cost_per_day,
+                vehicles::max_trips,
+                vehicles::active,
+                vehicles::created_at,
+            ),
+            sites::code,
+        )
+    };
 }
 
 fn to_vehicle(r: VehicleRow) -> Vehicle {
@@ -186,7 +168,7 @@ pub fn list_vehicles(conn: &mut DbConnection) -> Result<Vec<Vehicle>, StoreError
     Ok(vehicles::table
         .inner_join(sites::table)
         .order(vehicles::code)
-        .select(columns())
+        .select(vehicle_columns!())
         .load::<VehicleRow>(conn)?
         .into_iter()
         .map(to_vehicle)
@@ -197,7 +179,7 @@ pub fn vehicle_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<Veh
     Ok(vehicles::table
         .inner_join(sites::table)
         .filter(vehicles::code.eq(code))
-        .select(columns())
+        .select(vehicle_columns!())
         .first::<VehicleRow>(conn)
         .optional()?
         .map(to_vehicle))

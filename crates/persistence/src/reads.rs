@@ -333,6 +333,9 @@ type TransferTokenColumns = (
     transfers::received_token_name,
 );
 
+/// The delivery plan a transfer was dispatched under, and its stop.
+type TransferPlanColumns = (transfers::plan_id, transfers::plan_stop);
+
 const TRANSFER_COLUMNS: (
     transfers::id,
     transfers::from_site_id,
@@ -343,7 +346,7 @@ const TRANSFER_COLUMNS: (
     transfers::received_at,
     transfers::received_by,
     TransferTokenColumns,
-    (transfers::plan_id, transfers::plan_stop),
+    TransferPlanColumns,
 ) = (
     transfers::id,
     transfers::from_site_id,
