@@ -344,12 +344,27 @@ fn money(nok: f64) -> i64 {
     (nok * MICRO).round() as i64
 }
 
-/// Builds the plan (without id, version or status history: the caller stores it).
-/// Refusals name the field: the fleet, an override, an item without weight or volume.
-pub fn build_plan(
-    input: &PlanInput,
-    clock: &(dyn Fn() -> f64 + Sync),
-) -> Result<DeliveryPlan, Violations> {
+/// A plan before its routes: the allocation, the stops, the routing problem of the
+/// routable ones (job `k` is `routable[k]`, location `k + 1`; the depot is location 0).
+struct Prepared {
+    allocated: Vec<Allocated>,
+    stops: BTreeMap<usize, Stop>,
+    /// Keys of `stops` in job order.
+    routable: Vec<usize>,
+    unassigned: Vec<UnassignedStop>,
+    problem: routing::Problem,
+}
+
+/// The routing problem a plan of `input` solves: one job per unit with stock allocated
+/// (weight in grams and volume in cm³, service time, opening windows on the day, an
+/// unserved penalty by tier), one vehicle per van (capacities, shift, driving limit,
+/// trips, costs in micro-NOK), travel by haversine × road factor at an average speed.
+/// For benchmarks that hand the same jobs to another solver.
+pub fn routing_problem(input: &PlanInput) -> Result<routing::Problem, Violations> {
+    prepare(input).map(|p| p.problem)
+}
+
+fn prepare(input: &PlanInput) -> Result<Prepared, Violations> {
     let mut v = Violations::default();
     if input.vehicles.is_empty() {
         v.add(
@@ -435,8 +450,8 @@ pub fn build_plan(
         .max()
         .unwrap_or(0);
     let mut unassigned: Vec<UnassignedStop> = Vec::new();
-    let mut routable: Vec<&Stop> = Vec::new();
-    for s in stops.values() {
+    let mut routable_keys: Vec<usize> = Vec::new();
+    for (&key, s) in &stops {
         let u = &input.units[s.unit];
         let reason = if u.windows.is_none() {
             Some(UnservedReason::ClosedOnDate)
@@ -447,9 +462,10 @@ pub fn build_plan(
         };
         match reason {
             Some(reason) => unassigned.push(unassigned_stop(u, s, reason)),
-            None => routable.push(s),
+            None => routable_keys.push(key),
         }
     }
+    let routable: Vec<&Stop> = routable_keys.iter().map(|k| &stops[k]).collect();
 
     // Locations: the depot, then each routable stop.
     let mut points = vec![travel::LatLon {
@@ -516,6 +532,31 @@ pub fn build_plan(
         vehicles,
         matrix,
     };
+    Ok(Prepared {
+        allocated,
+        stops,
+        routable: routable_keys,
+        unassigned,
+        problem,
+    })
+}
+
+/// Builds the plan (without id, version or status history: the caller stores it).
+/// Refusals name the field: the fleet, an override, an item without weight or volume.
+pub fn build_plan(
+    input: &PlanInput,
+    clock: &(dyn Fn() -> f64 + Sync),
+) -> Result<DeliveryPlan, Violations> {
+    let Prepared {
+        allocated,
+        stops,
+        routable,
+        mut unassigned,
+        problem,
+    } = prepare(input)?;
+    let routable: Vec<&Stop> = routable.iter().map(|k| &stops[k]).collect();
+    let items: HashMap<i64, &PlanItem> = input.items.iter().map(|i| (i.id, i)).collect();
+    let rs = &input.routing;
     let options = SolveOptions {
         time_limit: Some(rs.time_limit),
         max_iterations: None,

@@ -9,10 +9,12 @@
 mod build;
 mod document;
 mod receiving;
+#[cfg(test)]
+mod tests;
 
 pub use build::{
     Override, PlanDepot, PlanInput, PlanItem, PlanUnit, RoutingSettings, allocate_needs,
-    build_plan, explicit_needs,
+    build_plan, explicit_needs, routing_problem,
 };
 pub use document::{
     DeliveryPlan, PlanLine, PlanRoute, PlanStatus, PlanStop, PlanTotals, PlanTrip, StopDispatch,
