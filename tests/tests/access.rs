@@ -360,6 +360,13 @@ fn table(ids: &Ids) -> Vec<Rule> {
         ),
         rule(
             "post",
+            "/api/v1/delivery-plans/{id}/routes/{n}/stops/{k}/receive",
+            format!("/api/v1/delivery-plans/{plan}/routes/1/stops/1/receive"),
+            Some(json!({"reported_by": "matrix"})),
+            Some(&[Admin, Logistics, ReporterHere]),
+        ),
+        rule(
+            "post",
             "/api/v1/delivery-plans/{id}/cancel",
             format!("/api/v1/delivery-plans/{plan}/cancel"),
             None,

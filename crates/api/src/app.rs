@@ -109,6 +109,10 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                         "/delivery-plans/{id}/routes/{n}/run-sheet",
                         web::get().to(plans::run_sheet),
                     )
+                    .route(
+                        "/delivery-plans/{id}/routes/{n}/stops/{k}/receive",
+                        web::post().to(plans::receive_stop),
+                    )
                     .route("/movements", web::get().to(movements::list_movements))
                     .route(
                         "/consumption",

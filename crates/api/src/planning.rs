@@ -39,8 +39,9 @@ pub struct ExplicitLine {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDeliveryPlan {
-    /// The delivery day (local), today or later.
-    pub date: NaiveDate,
+    /// The delivery day (local), today or later; default today.
+    #[serde(default)]
+    pub date: Option<NaiveDate>,
     /// Warehouse code.
     pub depot: String,
     /// Vehicle codes; default: every active vehicle based at the depot.
@@ -66,12 +67,18 @@ pub struct NewDeliveryPlan {
 }
 
 impl NewDeliveryPlan {
+    /// The delivery day: the one asked for, or today.
+    pub fn day(&self, today: NaiveDate) -> NaiveDate {
+        self.date.unwrap_or(today)
+    }
+
     pub fn validate(&self, today: NaiveDate) -> Result<(), Violations> {
         let mut v = Violations::default();
         v.text("depot", &self.depot, 32);
-        if self.date < today {
+        let date = self.day(today);
+        if date < today {
             v.add("date", "lies in the past");
-        } else if (self.date - today).num_days() > MAX_DAYS_AHEAD {
+        } else if (date - today).num_days() > MAX_DAYS_AHEAD {
             v.add(
                 "date",
                 format!("must be at most {MAX_DAYS_AHEAD} days ahead"),
@@ -193,7 +200,9 @@ pub fn gather(
     conn: &mut DbConnection,
     settings: &ForecastSettings,
     req: &NewDeliveryPlan,
+    today: NaiveDate,
 ) -> Result<Gathered, StoreError> {
+    let date = req.day(today);
     let depot = depot(conn, "depot", &req.depot)?;
     let mut v = Violations::default();
     let vehicles = match &req.vehicles {
@@ -265,10 +274,10 @@ pub fn gather(
     };
     v.finish()?;
     let stock = plans::unheld_lots(conn, depot.id, req.replaces)?;
-    let weekday = req.date.weekday().number_from_monday() as u8;
+    let weekday = date.weekday().number_from_monday() as u8;
     let input = PlanInput {
-        date: req.date,
-        day_start: day_start(settings, req.date),
+        date,
+        day_start: day_start(settings, date),
         depot: PlanDepot {
             id: depot.id,
             code: depot.code.clone(),

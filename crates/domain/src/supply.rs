@@ -48,12 +48,15 @@ pub enum Band {
     Red,
     Amber,
     Green,
+    /// Nothing held and nothing used: no risk to rank, only an item the unit does not use.
+    NoDemand,
 }
 
 crate::text_enum!(Band {
     Red = "red",
     Amber = "amber",
     Green = "green",
+    NoDemand = "no_demand",
 });
 
 impl Band {
@@ -156,8 +159,11 @@ pub fn assess_simulated(
     let stock = (position.on_hand + position.in_transit).max(0) as f64;
     let lead = position.lead_time_days.max(1);
     let target = policy.target_days.max(1) as usize;
+    // No demand on any path and nothing held: the unit does not use the item. It is not
+    // out of anything, and it ranks after every real risk.
+    let no_demand = stock <= 0.0 && sim.quantiles(lead as usize + target, &[1.0])[0] <= 0.0;
     // Without stock the unit is out now, whatever the demand paths say.
-    let out = stock <= 0.0;
+    let out = stock <= 0.0 && !no_demand;
     let dos = if out {
         Spread {
             q10: 0.0,
@@ -206,7 +212,11 @@ pub fn assess_simulated(
         },
         risk_days: lead,
         stockout_within,
-        band: Band::of(dos.q50),
+        band: if no_demand {
+            Band::NoDemand
+        } else {
+            Band::of(dos.q50)
+        },
         reorder_point,
         order_up_to,
         suggested_order,
@@ -289,6 +299,23 @@ mod tests {
         assert!(s.q10 <= s.q50 && s.q50 <= s.q90 && s.q10 < s.q90, "{a:?}");
         assert!(a.target_demand.q10 < a.target_demand.q90);
         assert!(a.order_up_to >= a.reorder_point);
+    }
+
+    #[test]
+    fn an_item_never_used_and_not_held_has_no_demand_and_no_risk() {
+        let values = (0..120).map(|_| Some(0.0)).collect();
+        let a = assess(&forecast(values), &position(0, 0), &SupplyPolicy::default());
+        assert_eq!(a.band, Band::NoDemand);
+        assert_eq!(a.stockout_probability, 0.0);
+        assert!(a.stockout_within.iter().all(|p| *p == 0.0));
+        assert_eq!(a.suggested_order, 0);
+        // Held but unused: green as before.
+        let held = assess(
+            &forecast((0..120).map(|_| Some(0.0)).collect()),
+            &position(10, 0),
+            &SupplyPolicy::default(),
+        );
+        assert_eq!(held.band, Band::Green);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use ppe_domain::ledger::TransferStatus;
 use ppe_domain::site::SiteKind;
 use ppe_domain::stock::MovementKind;
+use ppe_domain::supply::Band;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One site × item.
@@ -323,17 +324,23 @@ pub fn update_status(conn: &mut DbConnection, rows: &[ForecastRow]) -> Result<()
     Ok(())
 }
 
-/// Which stored rows to read.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Which stored rows to read: each list keeps rows matching any of its values (empty: no
+/// filter on it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ForecastFilter {
     pub site: Option<String>,
-    pub item: Option<String>,
-    pub district: Option<String>,
-    pub band: Option<String>,
+    pub items: Vec<String>,
+    pub districts: Vec<String>,
+    pub bands: Vec<String>,
+    pub categories: Vec<String>,
+    /// At most this many rows after skipping `offset` (the order is total, so pages are
+    /// stable while the rows do not change).
+    pub limit: Option<i64>,
+    pub offset: i64,
 }
 
 /// Stored status rows, riskiest first: by stockout probability, then fewest median days of
-/// supply.
+/// supply; pairs without demand (no use, nothing held) after every real risk.
 pub fn read_status(
     conn: &mut DbConnection,
     filter: &ForecastFilter,
@@ -421,16 +428,23 @@ fn filtered<'a>(
     if let Some(s) = &filter.site {
         q = q.filter(sites::code.eq(s.trim().to_owned()));
     }
-    if let Some(i) = &filter.item {
-        q = q.filter(items::sku.eq(i.trim().to_owned()));
+    if !filter.items.is_empty() {
+        q = q.filter(items::sku.eq_any(filter.items.clone()));
     }
-    if let Some(d) = &filter.district {
-        q = q.filter(sites::district.eq(d.trim().to_owned()));
+    if !filter.districts.is_empty() {
+        q = q.filter(sites::district.eq_any(filter.districts.clone()));
     }
-    if let Some(b) = &filter.band {
-        q = q.filter(forecasts::band.eq(b.clone()));
+    if !filter.bands.is_empty() {
+        q = q.filter(forecasts::band.eq_any(filter.bands.clone()));
+    }
+    if !filter.categories.is_empty() {
+        q = q.filter(items::category.eq_any(filter.categories.clone()));
+    }
+    if let Some(limit) = filter.limit {
+        q = q.limit(limit).offset(filter.offset.max(0));
     }
     q.order((
+        forecasts::band.eq(Band::NoDemand.as_str()).asc(),
         forecasts::stockout_probability.desc(),
         forecasts::dos_q50.asc(),
         sites::code.asc(),

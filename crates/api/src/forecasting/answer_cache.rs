@@ -4,21 +4,36 @@
 //! by another server of a PostgreSQL deployment invalidates the answer too.
 
 use chrono::NaiveDateTime;
+use ppe_persistence::forecasts::ForecastFilter;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 pub type Version = (Option<NaiveDateTime>, i64);
+
+/// Which answer: the read and its parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AnswerKey {
+    SupplyStatus(ForecastFilter),
+    /// Totals per district (`true`) or over the municipality, with their filter.
+    Aggregates {
+        by_district: bool,
+        filter: ForecastFilter,
+    },
+}
+
+/// A serialised answer and the number of stored rows it was made from.
+pub type Answer = (actix_web::web::Bytes, usize);
 
 /// Distinct queries kept; beyond this the cache starts afresh (filters are few in practice).
 const CAPACITY: usize = 256;
 
 #[derive(Default)]
 pub struct AnswerCache {
-    answers: Mutex<HashMap<String, (Version, actix_web::web::Bytes)>>,
+    answers: Mutex<HashMap<AnswerKey, (Version, Answer)>>,
 }
 
 impl AnswerCache {
-    pub fn get(&self, key: &str, version: &Version) -> Option<actix_web::web::Bytes> {
+    pub fn get(&self, key: &AnswerKey, version: &Version) -> Option<Answer> {
         let answers = self.answers.lock().ok()?;
         answers
             .get(key)
@@ -26,7 +41,7 @@ impl AnswerCache {
             .map(|(_, b)| b.clone())
     }
 
-    pub fn put(&self, key: String, version: Version, body: actix_web::web::Bytes) {
+    pub fn put(&self, key: AnswerKey, version: Version, body: Answer) {
         if let Ok(mut answers) = self.answers.lock() {
             if answers.len() >= CAPACITY && !answers.contains_key(&key) {
                 answers.clear();
@@ -45,9 +60,14 @@ mod tests {
         let c = AnswerCache::default();
         let v1: Version = (None, 1);
         let v2: Version = (None, 2);
-        c.put("q".into(), v1, "one".into());
-        assert_eq!(c.get("q", &v1).as_deref(), Some(&b"one"[..]));
-        assert!(c.get("q", &v2).is_none());
-        assert!(c.get("other", &v1).is_none());
+        let q = AnswerKey::SupplyStatus(ForecastFilter::default());
+        let other = AnswerKey::Aggregates {
+            by_district: true,
+            filter: ForecastFilter::default(),
+        };
+        c.put(q.clone(), v1, ("one".into(), 1));
+        assert_eq!(c.get(&q, &v1), Some(("one".into(), 1)));
+        assert!(c.get(&q, &v2).is_none());
+        assert!(c.get(&other, &v1).is_none());
     }
 }

@@ -3,6 +3,7 @@
 
 use super::blocking;
 use crate::auth::Auth;
+use crate::forecasting::answer_cache::AnswerKey;
 use crate::forecasting::compute::consumption;
 use crate::forecasting::stored::{StoredDetail, StoredStatus};
 use crate::problem::Problem;
@@ -10,6 +11,7 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use ppe_domain::access::Permission;
+use ppe_domain::catalogue::Category;
 use ppe_domain::consumption::{DailyUse, QualityFlag};
 use ppe_domain::forecast::accuracy::HoldoutScores;
 use ppe_domain::forecast::method::Method;
@@ -69,12 +71,81 @@ fn provenance(computed_at: chrono::NaiveDateTime, through: i64, first: NaiveDate
 pub struct StatusQuery {
     /// Site code.
     pub site: Option<String>,
-    /// Item SKU.
+    /// Item SKUs, comma-separated.
     pub item: Option<String>,
-    /// District of the sites.
+    /// Districts of the sites, comma-separated.
     pub district: Option<String>,
-    /// `red`, `amber` or `green`.
+    /// Item categories, comma-separated (e.g. `respirator,gloves`).
+    pub category: Option<String>,
+    /// Bands, comma-separated: `red`, `amber`, `green`, `no_demand`.
     pub band: Option<String>,
+    /// At most this many rows (1–10000); the next page is in the `Link` header.
+    pub limit: Option<i64>,
+    /// Rows to skip (the order is total, so pages are stable while forecasts do not change).
+    pub offset: Option<i64>,
+}
+
+/// The values of a comma-separated parameter, trimmed, empty ones dropped.
+fn list(value: Option<&str>) -> Vec<String> {
+    value
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A comma-separated list of values each of which must parse as `T`.
+fn typed_list<T: std::str::FromStr>(
+    name: &str,
+    value: Option<&str>,
+    expected: &str,
+    text: impl Fn(T) -> &'static str,
+) -> Result<Vec<String>, Problem> {
+    list(value)
+        .into_iter()
+        .map(|v| {
+            v.parse::<T>()
+                .map(|t| text(t).to_owned())
+                .map_err(|_| Problem::bad_query(name, &format!("`{v}` is not {expected}")))
+        })
+        .collect()
+}
+
+impl StatusQuery {
+    fn filter(self) -> Result<(ForecastFilter, Option<i64>), Problem> {
+        let limit = self.limit;
+        if limit.is_some_and(|l| !(1..=10_000).contains(&l)) {
+            return Err(Problem::bad_query("limit", "must be between 1 and 10000"));
+        }
+        let offset = self.offset.unwrap_or(0);
+        if offset < 0 {
+            return Err(Problem::bad_query("offset", "must not be negative"));
+        }
+        Ok((
+            ForecastFilter {
+                site: self.site,
+                items: list(self.item.as_deref()),
+                districts: list(self.district.as_deref()),
+                categories: typed_list::<Category>(
+                    "category",
+                    self.category.as_deref(),
+                    "an item category",
+                    Category::as_str,
+                )?,
+                bands: typed_list::<Band>(
+                    "band",
+                    self.band.as_deref(),
+                    "red, amber, green or no_demand",
+                    Band::as_str,
+                )?,
+                limit,
+                offset,
+            },
+            limit,
+        ))
+    }
 }
 
 /// Supply status of one unit × item.
@@ -123,30 +194,60 @@ pub async fn supply_status(
     auth: Auth,
     state: web::Data<AppState>,
     q: web::Query<StatusQuery>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
     auth.require_filtered(Permission::ReadStock, "site", q.site.as_deref())?;
-    let filter = ForecastFilter {
-        site: q.site,
-        item: q.item,
-        district: q.district,
-        band: param::<Band>("band", q.band.as_deref(), "red, amber or green")?
-            .map(|b| b.as_str().to_owned()),
-    };
-    let key = format!("{filter:?}");
-    let version = blocking(&state, |db| db.read(forecasts::version)).await?;
-    if let Some(body) = state.answers.get(&key, &version) {
-        return Ok(json_bytes(body));
+    let (filter, limit) = q.filter()?;
+    let next = limit.map(|l| (filter.offset + l, l));
+    let body = cached(&state, AnswerKey::SupplyStatus(filter), Ok).await?;
+    let mut res = json_bytes(body.0);
+    // A full page may have a next one.
+    if let Some((offset, l)) = next
+        && body.1 == l as usize
+    {
+        let mut query = req
+            .query_string()
+            .split('&')
+            .filter(|p| !p.starts_with("offset=") && !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("&");
+        query.push_str(&format!("&offset={offset}"));
+        if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&format!(
+            "<{}?{}>; rel=\"next\"",
+            req.path(),
+            query.trim_start_matches('&')
+        )) {
+            res.headers_mut().insert(actix_web::http::header::LINK, v);
+        }
     }
-    let rows = load_status(&state, filter).await?;
-    let body = web::Bytes::from(serde_json::to_vec(&rows).map_err(|e| {
+    Ok(res)
+}
+
+/// The serialised answer of `key` (and how many rows it was made from): kept bytes while the
+/// stored forecasts are unchanged, else read, shaped by `shape` and kept.
+async fn cached<T: Serialize>(
+    state: &web::Data<AppState>,
+    key: AnswerKey,
+    shape: impl FnOnce(Vec<SupplyStatusRow>) -> Result<T, Problem>,
+) -> Result<(web::Bytes, usize), Problem> {
+    let version = blocking(state, |db| db.read(forecasts::version)).await?;
+    if let Some(body) = state.answers.get(&key, &version) {
+        return Ok(body);
+    }
+    let filter = match &key {
+        AnswerKey::SupplyStatus(f) | AnswerKey::Aggregates { filter: f, .. } => f.clone(),
+    };
+    let rows = load_status(state, filter).await?;
+    let n = rows.len();
+    let body = web::Bytes::from(serde_json::to_vec(&shape(rows)?).map_err(|e| {
         log::error!("supply status not serialisable: {e}");
         Problem::internal()
     })?);
     // Only an answer read after `version` was taken may be kept under it: rows written in
     // between make it newer than its version, never older, so a later read refreshes it.
-    state.answers.put(key, version, body.clone());
-    Ok(json_bytes(body))
+    state.answers.put(key, version, (body.clone(), n));
+    Ok((body, n))
 }
 
 fn json_bytes(body: web::Bytes) -> HttpResponse {
@@ -168,9 +269,9 @@ pub enum AggregateLevel {
 pub struct AggregateQuery {
     /// `district` (default) or `municipality`.
     pub by: Option<AggregateLevel>,
-    /// Item SKU.
+    /// Item SKUs, comma-separated.
     pub item: Option<String>,
-    /// Only this district.
+    /// Only these districts, comma-separated.
     pub district: Option<String>,
 }
 
@@ -198,6 +299,8 @@ pub struct Aggregate {
     pub red: usize,
     pub amber: usize,
     pub green: usize,
+    /// Units that neither use nor hold the item.
+    pub no_demand: usize,
     /// Sum of the units' suggested orders.
     pub suggested_order: i64,
     /// The oldest computation among the units.
@@ -218,15 +321,20 @@ pub async fn aggregates(
     // Totals over many sites: only for tokens that see every site.
     auth.require_filtered(Permission::ReadStock, "site", None)?;
     let by = q.by.unwrap_or(AggregateLevel::District);
-    let rows = load_status(
-        &state,
-        ForecastFilter {
-            item: q.item,
-            district: q.district,
+    let key = AnswerKey::Aggregates {
+        by_district: matches!(by, AggregateLevel::District),
+        filter: ForecastFilter {
+            items: list(q.item.as_deref()),
+            districts: list(q.district.as_deref()),
             ..ForecastFilter::default()
         },
-    )
-    .await?;
+    };
+    let body = cached(&state, key, move |rows| Ok(aggregate(by, rows))).await?;
+    Ok(json_bytes(body.0))
+}
+
+/// Sums the units' supply per item over each district or the municipality.
+fn aggregate(by: AggregateLevel, rows: Vec<SupplyStatusRow>) -> Vec<Aggregate> {
     let mut groups: BTreeMap<(Option<String>, String), Aggregate> = BTreeMap::new();
     for r in rows {
         let district = match by {
@@ -254,6 +362,7 @@ pub async fn aggregates(
                 red: 0,
                 amber: 0,
                 green: 0,
+                no_demand: 0,
                 suggested_order: 0,
                 oldest_computed_at: None,
             });
@@ -268,20 +377,20 @@ pub async fn aggregates(
             Band::Red => a.red += 1,
             Band::Amber => a.amber += 1,
             Band::Green => a.green += 1,
+            Band::NoDemand => a.no_demand += 1,
         }
         a.suggested_order += s.suggested_order;
         let at = r.provenance.computed_at;
         a.oldest_computed_at = Some(a.oldest_computed_at.map_or(at, |o| o.min(at)));
     }
-    let out: Vec<Aggregate> = groups
+    groups
         .into_values()
         .map(|mut a| {
             a.pooled_days_of_supply =
                 (a.burn_rate > 0.0).then(|| (a.on_hand + a.in_transit) as f64 / a.burn_rate);
             a
         })
-        .collect();
-    Ok(HttpResponse::Ok().json(out))
+        .collect()
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -346,7 +455,7 @@ pub async fn list_forecasts(
     }
     let filter = ForecastFilter {
         site: q.site,
-        item: q.item,
+        items: list(q.item.as_deref()),
         ..ForecastFilter::default()
     };
     let rows = blocking(&state, move |db| {
@@ -454,9 +563,9 @@ pub async fn accuracy(
         &state,
         ForecastFilter {
             site: q.site,
-            item: q.item,
-            district: q.district,
-            band: None,
+            items: list(q.item.as_deref()),
+            districts: list(q.district.as_deref()),
+            ..ForecastFilter::default()
         },
     )
     .await?;

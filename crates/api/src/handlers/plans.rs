@@ -14,7 +14,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use ppe_domain::access::Permission;
 use ppe_domain::allocation::AllocationReason;
+use ppe_domain::commands::ReceiveTransfer;
 use ppe_domain::delivery::{self, DeliveryPlan, PlanRoute, PlanStatus};
+use ppe_domain::ledger::Recorded;
 use ppe_domain::replenishment::NeedReason;
 use ppe_domain::validation::Violations;
 use ppe_persistence::{StoreError, plans};
@@ -93,7 +95,7 @@ pub async fn replenishment(
     let q = q.into_inner();
     let today = state.forecasting.local_day(chrono::Utc::now());
     let req = NewDeliveryPlan {
-        date: q.date.unwrap_or(today),
+        date: Some(q.date.unwrap_or(today)),
         depot: q.depot,
         vehicles: None,
         lines: None,
@@ -105,7 +107,7 @@ pub async fn replenishment(
     req.validate(today)?;
     let settings = state.forecasting.clone();
     let proposal = blocking(&state, move |db| {
-        let g = db.read(|c| planning::gather(c, &settings, &req))?;
+        let g = db.read(|c| planning::gather(c, &settings, &req, today))?;
         let allocated = delivery::allocate_needs(&g.input)?;
         let units: HashMap<i64, &ppe_domain::site::Site> =
             g.units.iter().map(|u| (u.id, u)).collect();
@@ -153,7 +155,7 @@ pub async fn replenishment(
         });
         Ok(Proposal {
             depot: g.depot.code,
-            date: req.date,
+            date: req.day(today),
             need: lines.iter().map(|l| l.need).sum(),
             allocated: lines.iter().map(|l| l.allocated).sum(),
             lines,
@@ -187,7 +189,7 @@ pub async fn create(
     let req = body.value.clone();
     let settings = state.forecasting.clone();
     let (plan, depot, routed) = blocking(&state, move |db| {
-        let g = db.read(|c| planning::gather(c, &settings, &req))?;
+        let g = db.read(|c| planning::gather(c, &settings, &req, today))?;
         let started = std::time::Instant::now();
         let clock = move || started.elapsed().as_secs_f64();
         let mut plan = delivery::build_plan(&g.input, &clock)?;
@@ -355,6 +357,44 @@ pub async fn dispatch(
         },
     )
     .await
+}
+
+/// Proof of delivery for one stop of a dispatched plan, named as on the run sheet (route
+/// `n`, stop `k`): the same as receiving the stop's transfer.
+#[utoipa::path(post, path = "/api/v1/delivery-plans/{id}/routes/{n}/stops/{k}/receive", tag = "planning",
+    request_body = ReceiveTransfer,
+    params(("id" = i64, Path, description = "Plan id"), ("n" = usize, Path, description = "Route number (1-based)"),
+        ("k" = usize, Path, description = "Stop number on the route (1-based)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key for safe retries")),
+    responses(
+        (status = 200, body = Recorded),
+        (status = 404, description = "No such plan, or no dispatched stop of that number", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already received or cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn receive_stop(
+    auth: Auth,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, usize, usize)>,
+    key: IdempotencyKeyHeader,
+    body: JsonBody<ReceiveTransfer>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::ReceiveTransfer)?;
+    let (id, n, k) = path.into_inner();
+    let plan = load(&state, id).await?;
+    let transfer = plan
+        .dispatches()
+        .iter()
+        .zip(&plan.transfers)
+        .find(|(d, _)| d.route == n && d.stop == k)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| {
+            Problem::not_found(
+                "dispatched stop",
+                &format!("route {n} stop {k} of plan {id}"),
+            )
+        })?;
+    super::transfers::receive_by_id(auth, state, transfer, key, body).await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -64,8 +64,18 @@ pub async fn receive(
     key: IdempotencyKeyHeader,
     body: JsonBody<ReceiveTransfer>,
 ) -> Result<HttpResponse, Problem> {
+    receive_by_id(auth, state, id.into_inner(), key, body).await
+}
+
+/// Proof of delivery of transfer `id`, checked against its destination.
+pub(crate) async fn receive_by_id(
+    auth: Auth,
+    state: web::Data<AppState>,
+    id: i64,
+    key: IdempotencyKeyHeader,
+    body: JsonBody<ReceiveTransfer>,
+) -> Result<HttpResponse, Problem> {
     auth.require(Permission::ReceiveTransfer)?;
-    let id = id.into_inner();
     // The destination of a transfer never changes, so checking it before the write is safe.
     let t = blocking(&state, move |db| db.read(|c| reads::transfer_by_id(c, id)))
         .await?
