@@ -39,7 +39,7 @@ PY
   replaces=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$work/plan.json")
 done
 echo "delivery_bench (allocation at 50 % shortage; routes with full supply so every unit is a stop):"
-./target/release/examples/delivery_bench --repeat 50 | head -1
+./target/release/examples/delivery_bench --repeat 50 | sed -n 1p
 if [ -n "${PY:-}" ] && "$PY" -c 'import vroom' 2>/dev/null; then
   ./target/release/examples/delivery_bench --shortage 1.0 --repeat 1 --export-vroom "$work/vroom.json" | tail -2
   "$PY" bench/vroom_plan.py "$work/vroom.json" "$work/vroom_routes.json" --time-limit 2 >/dev/null

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: GET /api/v1/supply-status for the whole demo municipality (40 units × 12 items)
-# on a warm release server, and how long a new stock report takes to show in it.
+# and its district and municipality aggregates on a warm release server, and how long a new
+# stock report takes to show in it.
 #   bench/supply_status.sh [duration=20s] [connections=8]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,12 @@ wrk -t2 -c"$conns" -d3s -s bench/bearer.lua "$base/supply-status" >/dev/null
 echo "GET /api/v1/supply-status, wrk -t2 -c$conns -d$duration:"
 wrk -t2 -c"$conns" -d"$duration" --latency -s bench/bearer.lua "$base/supply-status" \
   | grep -E "Requests/sec|50%|90%|99%"
+# The aggregates read the same stored rows and are kept the same way: compare in this run.
+for by in district municipality; do
+  echo "GET /api/v1/supply-status/aggregates?by=$by, wrk -t2 -c$conns -d$duration:"
+  wrk -t2 -c"$conns" -d"$duration" --latency -s bench/bearer.lua "$base/supply-status/aggregates?by=$by" \
+    | grep -E "Requests/sec|50%|90%|99%"
+done
 # Freshness: a unit counts zero; time until the supply status shows it.
 before=$(curl -sf -H "$auth" "$base/supply-status?site=NH-01&item=FFP2" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["on_hand"])')
 start=$(date +%s.%N)

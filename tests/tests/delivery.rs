@@ -194,8 +194,20 @@ fn the_demo_municipality_from_supply_status_to_received_deliveries() {
         if let (Some(before), Some(after)) = (l["days_before"].as_f64(), l["days_after"].as_f64()) {
             assert!(after >= before - 1e-9, "{l}");
         }
+        // Stock delivered never raises the risk of running out.
+        if let (Some(before), Some(after)) = (
+            l["stockout_probability_before"].as_f64(),
+            l["stockout_probability_after_allocation"].as_f64(),
+        ) {
+            assert!(after <= before + 1e-9, "{l}");
+        }
     }
 
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["stockout_probability_after_allocation"].is_f64())
+    );
     let warehouse_before = warehouse_per_item(&s, "WH-DRAMMEN");
     let plan = s.create(
         "/api/v1/delivery-plans",

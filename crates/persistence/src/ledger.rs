@@ -56,6 +56,34 @@ impl<'a> Names<'a> {
         Ok(id)
     }
 
+    /// Names of sites and items known by id (a transfer's rows).
+    fn by_ids(
+        ids: &'a IdCache,
+        conn: &mut DbConnection,
+        sites: &[i64],
+        items: impl IntoIterator<Item = i64>,
+    ) -> Result<Names<'a>, StoreError> {
+        let mut names = Names::new(ids);
+        for &site in sites {
+            let code = crate::schema::sites::table
+                .find(site)
+                .select(crate::schema::sites::code)
+                .first::<String>(conn)?;
+            names.sites.insert(site, code);
+        }
+        for item in items {
+            if let std::collections::hash_map::Entry::Vacant(e) = names.items.entry(item) {
+                e.insert(
+                    crate::schema::items::table
+                        .find(item)
+                        .select(crate::schema::items::sku)
+                        .first::<String>(conn)?,
+                );
+            }
+        }
+        Ok(names)
+    }
+
     fn shortage(&self, e: StockError) -> StoreError {
         match e {
             StockError::Insufficient {
@@ -623,21 +651,7 @@ pub fn receive_transfer(
             ))
             .execute(conn)?;
     }
-    let mut names = Names::new(ids);
-    for site in [from, to] {
-        let code = crate::schema::sites::table
-            .find(site)
-            .select(crate::schema::sites::code)
-            .first::<String>(conn)?;
-        names.sites.insert(site, code);
-    }
-    for (_, item, ..) in &lines {
-        let sku = crate::schema::items::table
-            .find(item)
-            .select(crate::schema::items::sku)
-            .first::<String>(conn)?;
-        names.items.insert(*item, sku);
-    }
+    let names = Names::by_ids(ids, conn, &[from, to], lines.iter().map(|l| l.1))?;
     let keys = lines
         .iter()
         .flat_map(|(_, item, ..)| [to, from].map(|site| StockKey { site, item: *item }))
@@ -717,19 +731,7 @@ pub fn cancel_transfer(
             transfer_lines::quantity,
         ))
         .load::<(i64, String, Option<NaiveDate>, i64)>(conn)?;
-    let mut names = Names::new(ids);
-    let code = crate::schema::sites::table
-        .find(from)
-        .select(crate::schema::sites::code)
-        .first::<String>(conn)?;
-    names.sites.insert(from, code);
-    for (item, ..) in &lines {
-        let sku = crate::schema::items::table
-            .find(item)
-            .select(crate::schema::items::sku)
-            .first::<String>(conn)?;
-        names.items.insert(*item, sku);
-    }
+    let names = Names::by_ids(ids, conn, &[from], lines.iter().map(|l| l.0))?;
     let keys = lines
         .iter()
         .map(|(item, ..)| StockKey {

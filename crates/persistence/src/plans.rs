@@ -59,6 +59,35 @@ fn to_plan(r: PlanRow) -> Result<DeliveryPlan, StoreError> {
     Ok(p)
 }
 
+/// Moves a planned plan to `to`; false when it was not planned (any more). Of two
+/// concurrent claims exactly one updates the row: the other waits for its commit
+/// (PostgreSQL row lock; SQLite has one writer) and then finds it claimed.
+fn claim(
+    conn: &mut DbConnection,
+    id: i64,
+    from: PlanStatus,
+    to: PlanStatus,
+    at: NaiveDateTime,
+) -> Result<bool, StoreError> {
+    let n = diesel::update(
+        delivery_plans::table
+            .find(id)
+            .filter(delivery_plans::status.eq(from.as_str())),
+    )
+    .set((
+        delivery_plans::status.eq(to.as_str()),
+        delivery_plans::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// The plan, or NotFound naming the path's `id`.
+fn existing(conn: &mut DbConnection, id: i64) -> Result<DeliveryPlan, StoreError> {
+    plan_by_id(conn, id)?
+        .ok_or_else(|| StoreError::not_found("id", "delivery plan", id.to_string()))
+}
+
 /// The depot's lots with stock, per item id.
 pub fn lots_at(
     conn: &mut DbConnection,
@@ -123,6 +152,19 @@ pub fn unheld_lots(
     Ok(lots)
 }
 
+/// On hand of one lot of an item (by SKU) among the depot's lots.
+fn lot_on_hand(
+    lots: &BTreeMap<i64, Vec<LotStock>>,
+    skus: &HashMap<String, i64>,
+    sku: &str,
+    lot: &str,
+) -> i64 {
+    skus.get(sku)
+        .and_then(|i| lots.get(i))
+        .and_then(|v| v.iter().find(|x| x.lot == lot))
+        .map_or(0, |x| x.quantity)
+}
+
 fn sku_ids(conn: &mut DbConnection) -> Result<HashMap<String, i64>, StoreError> {
     Ok(items::table
         .select((items::sku, items::id))
@@ -157,17 +199,7 @@ pub fn store_plan(
                 "the replaced plan is of another depot",
             ));
         }
-        let claimed = diesel::update(
-            delivery_plans::table
-                .find(old)
-                .filter(delivery_plans::status.eq(PlanStatus::Planned.as_str())),
-        )
-        .set((
-            delivery_plans::status.eq(PlanStatus::Superseded.as_str()),
-            delivery_plans::updated_at.eq(t),
-        ))
-        .execute(conn)?;
-        if claimed == 0 {
+        if !claim(conn, old, PlanStatus::Planned, PlanStatus::Superseded, t)? {
             return Err(StoreError::Conflict(format!(
                 "plan {old} is no longer planned; only a planned plan can be re-planned"
             )));
@@ -193,8 +225,7 @@ pub fn store_plan(
         .returning(delivery_plans::id)
         .get_result::<i64>(conn)?;
     crate::requests::mark_planned(conn, routed_sites, id, plan.replaces, t)?;
-    plan_by_id(conn, id)?
-        .ok_or_else(|| StoreError::not_found("id", "delivery plan", id.to_string()))
+    existing(conn, id)
 }
 
 /// Every lot the open plans of the depot hold, this one included, must be on hand.
@@ -211,11 +242,7 @@ fn check_held(conn: &mut DbConnection, depot: i64, plan: &DeliveryPlan) -> Resul
     for l in &plan.lines {
         for pick in &l.lots {
             let key = (l.item.clone(), pick.lot.clone());
-            let on_hand = skus
-                .get(&l.item)
-                .and_then(|i| lots.get(i))
-                .and_then(|v| v.iter().find(|x| x.lot == pick.lot))
-                .map_or(0, |x| x.quantity);
+            let on_hand = lot_on_hand(&lots, &skus, &l.item, &pick.lot);
             let others = held.get(&key).copied().unwrap_or(0);
             if others + pick.quantity > on_hand {
                 short.push(Shortfall {
@@ -279,27 +306,21 @@ pub fn cancel_plan(
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<DeliveryPlan, StoreError> {
-    let p = plan_by_id(conn, id)?
-        .ok_or_else(|| StoreError::not_found("id", "delivery plan", id.to_string()))?;
-    let claimed = diesel::update(
-        delivery_plans::table
-            .find(id)
-            .filter(delivery_plans::status.eq(PlanStatus::Planned.as_str())),
-    )
-    .set((
-        delivery_plans::status.eq(PlanStatus::Cancelled.as_str()),
-        delivery_plans::updated_at.eq(now.naive_utc()),
-    ))
-    .execute(conn)?;
-    if claimed == 0 {
+    let p = existing(conn, id)?;
+    if !claim(
+        conn,
+        id,
+        PlanStatus::Planned,
+        PlanStatus::Cancelled,
+        now.naive_utc(),
+    )? {
         return Err(StoreError::Conflict(format!(
             "plan {id} is {}; only a planned plan can be cancelled",
             p.status
         )));
     }
     crate::requests::release(conn, id, now.naive_utc())?;
-    plan_by_id(conn, id)?
-        .ok_or_else(|| StoreError::not_found("id", "delivery plan", id.to_string()))
+    existing(conn, id)
 }
 
 /// The answer of a dispatch, kept so that a repeated dispatch gets the same one.
@@ -323,22 +344,10 @@ pub fn dispatch_plan(
     answer: impl Fn(&DeliveryPlan) -> Result<String, StoreError>,
 ) -> Result<Dispatched, StoreError> {
     let now = now.into();
-    let plan = plan_by_id(conn, id)?
-        .ok_or_else(|| StoreError::not_found("id", "delivery plan", id.to_string()))?;
-    // Claim first: of two concurrent dispatches exactly one updates the row; the other
-    // waits for its commit (PostgreSQL row lock; SQLite has one writer) and then finds
-    // the stored answer.
-    let claimed = diesel::update(
-        delivery_plans::table
-            .find(id)
-            .filter(delivery_plans::status.eq(PlanStatus::Planned.as_str())),
-    )
-    .set((
-        delivery_plans::status.eq(PlanStatus::Dispatched.as_str()),
-        delivery_plans::updated_at.eq(now.at.naive_utc()),
-    ))
-    .execute(conn)?;
-    if claimed == 0 {
+    let plan = existing(conn, id)?;
+    // Claim first: a concurrent twin finds the plan claimed, and the stored answer.
+    let at = now.at.naive_utc();
+    if !claim(conn, id, PlanStatus::Planned, PlanStatus::Dispatched, at)? {
         let (status, stored): (String, Option<String>) = delivery_plans::table
             .find(id)
             .select((delivery_plans::status, delivery_plans::dispatch_answer))
@@ -416,11 +425,7 @@ fn check_on_hand(
         for (sku, lot, q) in &stop.lines {
             let total = need.entry((sku.clone(), lot.clone())).or_default();
             *total += q;
-            let on_hand = skus
-                .get(sku)
-                .and_then(|i| lots.get(i))
-                .and_then(|v| v.iter().find(|x| &x.lot == lot))
-                .map_or(0, |x| x.quantity);
+            let on_hand = lot_on_hand(&lots, &skus, sku, lot);
             if *total > on_hand {
                 short.push(Shortfall {
                     site: stop.site.clone(),
@@ -441,15 +446,12 @@ fn check_on_hand(
 
 /// A dispatched plan whose transfers are all closed is completed.
 pub fn complete(conn: &mut DbConnection, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
-    diesel::update(
-        delivery_plans::table
-            .find(id)
-            .filter(delivery_plans::status.eq(PlanStatus::Dispatched.as_str())),
-    )
-    .set((
-        delivery_plans::status.eq(PlanStatus::Completed.as_str()),
-        delivery_plans::updated_at.eq(at.naive_utc()),
-    ))
-    .execute(conn)?;
+    claim(
+        conn,
+        id,
+        PlanStatus::Dispatched,
+        PlanStatus::Completed,
+        at.naive_utc(),
+    )?;
     Ok(())
 }

@@ -25,6 +25,19 @@ use ppe_persistence::ledger::Stamp;
 use ppe_persistence::{DbConnection, StoreError};
 use serde::Serialize;
 
+/// The `limit` query parameter of a list: `default` when absent, else 1 to `max`.
+pub fn limit_param(value: Option<i64>, default: i64, max: i64) -> Result<i64, Problem> {
+    let limit = value.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(Problem::bad_query(
+            "limit",
+            &format!("must be between 1 and {max}"),
+        ))
+    }
+}
+
 /// Runs a blocking storage call off the async workers.
 pub async fn blocking<T: Send + 'static>(
     state: &web::Data<AppState>,

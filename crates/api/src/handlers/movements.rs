@@ -55,10 +55,7 @@ pub async fn list_movements(
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
     auth.require_filtered(Permission::ReadStock, "site", q.site.as_deref())?;
-    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(Problem::bad_query("limit", "must be between 1 and 1000"));
-    }
+    let limit = super::limit_param(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     // The cursor is the id of the last movement seen; opaque to clients.
     let after_id = match q.cursor.as_deref() {
         None => None,

@@ -5,6 +5,7 @@
 use super::{blocking, write_once};
 use crate::auth::Auth;
 use crate::extract::{IdempotencyKeyHeader, JsonBody};
+use crate::forecasting::stored::StoredDetail;
 use crate::planning::{self, NewDeliveryPlan};
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -18,7 +19,9 @@ use ppe_domain::commands::ReceiveTransfer;
 use ppe_domain::delivery::{self, DeliveryPlan, PlanRoute, PlanStatus};
 use ppe_domain::ledger::Recorded;
 use ppe_domain::replenishment::NeedReason;
+use ppe_domain::supply::{self, Position};
 use ppe_domain::validation::Violations;
+use ppe_persistence::forecasts::{self, ForecastFilter};
 use ppe_persistence::{StoreError, plans};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -64,6 +67,9 @@ pub struct ProposalLine {
     pub allocation: AllocationReason,
     /// Days of supply with the allocated quantity delivered.
     pub days_after_allocation: Option<f64>,
+    /// Probability of running out within the lead time with the allocated quantity added to
+    /// today's position (the stored forecast's demand paths); absent without a forecast.
+    pub stockout_probability_after_allocation: Option<f64>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -111,6 +117,7 @@ pub async fn replenishment(
         let allocated = delivery::allocate_needs(&g.input)?;
         let units: HashMap<i64, &ppe_domain::site::Site> =
             g.units.iter().map(|u| (u.id, u)).collect();
+        let risk_after = risk_after(db, &settings, &allocated, &units)?;
         let items: HashMap<i64, &str> = g.items.iter().map(|i| (i.id, i.sku.as_str())).collect();
         let mut lines: Vec<ProposalLine> = allocated
             .into_iter()
@@ -135,6 +142,9 @@ pub async fn replenishment(
                     allocated: a,
                     allocation: reason,
                     days_after_allocation: n.days_with(a),
+                    stockout_probability_after_allocation: risk_after
+                        .get(&(n.site, n.item))
+                        .copied(),
                 })
             })
             .collect();
@@ -163,6 +173,40 @@ pub async fn replenishment(
     })
     .await?;
     Ok(HttpResponse::Ok().json(proposal))
+}
+
+/// The probability of running out within the lead time once each line's allocation is
+/// added to today's position, from the stored forecast of the pair (its demand paths
+/// simulated again with the new position).
+fn risk_after(
+    db: &ppe_persistence::Db,
+    settings: &crate::forecasting::ForecastSettings,
+    allocated: &[(ppe_domain::replenishment::Need, i64, AllocationReason)],
+    units: &HashMap<i64, &ppe_domain::site::Site>,
+) -> Result<HashMap<(i64, i64), f64>, StoreError> {
+    let rows = db.read(|c| forecasts::read_full(c, &ForecastFilter::default()))?;
+    let rows: HashMap<(i64, i64), &forecasts::ForecastRow> = rows
+        .iter()
+        .map(|n| ((n.row.site_id, n.row.item_id), &n.row))
+        .collect();
+    let mut out = HashMap::new();
+    for (n, a, _) in allocated {
+        let (Some(row), Some(unit)) = (rows.get(&(n.site, n.item)), units.get(&n.site)) else {
+            continue;
+        };
+        let detail: StoredDetail = serde_json::from_str(&row.detail)
+            .map_err(|e| StoreError::Encode(format!("a stored forecast is unreadable: {e}")))?;
+        let position = Position {
+            on_hand: n.position + a,
+            in_transit: 0,
+            lead_time_days: u32::try_from(unit.lead_time_days).unwrap_or(1),
+            pack_size: n.pack_size,
+            today: row.first_day,
+        };
+        let after = supply::assess(&detail.forecast, &position, &settings.policy);
+        out.insert((n.site, n.item), after.stockout_probability);
+    }
+    Ok(out)
 }
 
 /// Plan a day's deliveries: the replenishment proposal (or the lines given) allocated
@@ -250,10 +294,7 @@ pub async fn list(
 ) -> Result<HttpResponse, Problem> {
     auth.require_filtered(Permission::ReadStock, "site", None)?;
     let q = q.into_inner();
-    let limit = q.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(Problem::bad_query("limit", "must be between 1 and 100"));
-    }
+    let limit = super::limit_param(q.limit, 20, 100)?;
     let rows = blocking(&state, move |db| {
         db.read(|c| plans::list_plans(c, q.depot.as_deref(), q.status, q.date, limit))
     })

@@ -68,10 +68,7 @@ pub async fn list(
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
     auth.require_filtered(Permission::ReadStock, "site", q.site.as_deref())?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(Problem::bad_query("limit", "must be between 1 and 500"));
-    }
+    let limit = super::limit_param(q.limit, 100, 500)?;
     let rows = blocking(&state, move |db| {
         db.read(|c| requests::list_requests(c, q.site.as_deref(), q.status, limit))
     })

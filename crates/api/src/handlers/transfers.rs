@@ -126,10 +126,7 @@ pub async fn list(
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
     auth.require_filtered(Permission::ReadStock, "site", q.site.as_deref())?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(Problem::bad_query("limit", "must be between 1 and 500"));
-    }
+    let limit = super::limit_param(q.limit, 100, 500)?;
     let rows = blocking(&state, move |db| {
         db.read(|c| reads::list_transfers(c, q.status, q.site.as_deref(), limit))
     })
@@ -219,10 +216,7 @@ pub async fn discrepancies(
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
     auth.require_filtered(Permission::ReadStock, "site", q.site.as_deref())?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(Problem::bad_query("limit", "must be between 1 and 500"));
-    }
+    let limit = super::limit_param(q.limit, 100, 500)?;
     let rows = blocking(&state, move |db| {
         db.read(|c| reads::discrepancies(c, q.site.as_deref(), q.plan, limit))
     })
