@@ -114,8 +114,10 @@ const MICRO: f64 = 1e6;
 /// so a stop is dropped only when it cannot be served; tier 1 costs four steps, tier 4 one.
 const UNSERVED_STEP: i64 = 1_000_000_000_000;
 
-/// Needs from a planner's explicit lines instead of the proposal: each line's quantity
-/// is its need, in the unit's tier, with its position when supply status knows it.
+/// Needs from a planner's explicit lines instead of the proposal: each line's quantity,
+/// rounded up to whole packs like every need (the warehouse ships packs, and whole packs
+/// keep allocation monotone: more stock never gives a unit less), in the unit's tier, with
+/// its position when supply status knows it.
 pub fn explicit_needs(
     lines: &[(i64, i64, i64)],
     positions: &[PairPosition],
@@ -126,12 +128,13 @@ pub fn explicit_needs(
         .iter()
         .map(|&(site, item, quantity)| {
             let pos = positions.iter().find(|p| p.site == site && p.item == item);
+            let pack = pack_sizes.get(&item).copied().unwrap_or(1).max(1);
             Need {
                 site,
                 item,
                 tier: tiers.get(&site).copied().unwrap_or(3),
-                pack_size: pack_sizes.get(&item).copied().unwrap_or(1).max(1),
-                need: quantity,
+                pack_size: pack,
+                need: (quantity.max(0) + pack - 1) / pack * pack,
                 reason: NeedReason::Planner,
                 from_forecast: 0,
                 from_requests: 0,

@@ -296,3 +296,15 @@ fn plan_states_allow_only_what_the_life_of_a_plan_allows() {
         assert!(!s.is_open() && !s.holds_stock(), "{s}");
     }
 }
+
+#[test]
+fn a_planners_lines_are_needs_in_whole_packs_in_the_units_tier() {
+    let tiers = std::collections::HashMap::from([(1, 1u8)]);
+    let packs = BTreeMap::from([(7, 20)]);
+    let n = explicit_needs(&[(1, 7, 30), (2, 7, 40)], &[], &tiers, &packs);
+    assert_eq!(
+        n.iter().map(|x| (x.need, x.tier)).collect::<Vec<_>>(),
+        [(40, 1), (40, 3)]
+    );
+    assert!(n.iter().all(|x| x.reason == NeedReason::Planner));
+}
