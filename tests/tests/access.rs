@@ -242,6 +242,13 @@ fn table(ids: &Ids) -> Vec<Rule> {
             Some(READERS_OF_NH01),
         ),
         rule(
+            "get",
+            "/api/v1/audit",
+            "/api/v1/audit?entity=site&key=NH-01",
+            None,
+            Some(EVERY_ROLE),
+        ),
+        rule(
             "patch",
             "/api/v1/items/{sku}",
             "/api/v1/items/GLOVE-M",

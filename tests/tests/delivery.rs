@@ -1006,8 +1006,21 @@ fn edits_are_audited_and_a_deactivated_unit_leaves_planning() {
         422,
     );
     assert_eq!(problem_fields(&p), ["site"]);
-    let audit = s.database().query_count(
+    // Created, then edited twice: newest first, each with the record before and after.
+    let audit = s.get_json("/api/v1/audit?entity=site&key=NH-02");
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["update", "update", "create"]);
+    assert_eq!(audit[0]["before"]["address"], "Nedre gate 1");
+    assert!(audit[0]["after"]["address"].is_null());
+    assert!(audit[2]["before"].is_null());
+    assert_eq!(audit[0]["token_name"], "test admin");
+    let stored = s.database().query_count(
         "SELECT COUNT(*) FROM audit_events WHERE entity = 'site' AND entity_key = 'NH-02'",
     );
-    assert_eq!(audit, 2);
+    assert_eq!(stored, 3);
 }

@@ -1,8 +1,8 @@
 //! The HTTP application: routes, middleware, API document and Swagger UI.
 
 use crate::handlers::{
-    catalogue, fleet, forecasts, health, ledger, movements, plans, requests, routing, scenarios,
-    tokens, transfers,
+    audit, catalogue, fleet, forecasts, health, ledger, movements, plans, requests, routing,
+    scenarios, tokens, transfers,
 };
 use crate::openapi::ApiDoc;
 use crate::request_context::request_context;
@@ -76,6 +76,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                     )
                     .route("/transfers/{id}/cancel", web::post().to(transfers::cancel))
                     .route("/discrepancies", web::get().to(transfers::discrepancies))
+                    .route("/audit", web::get().to(audit::list))
                     .service(
                         web::resource("/vehicles")
                             .route(web::get().to(fleet::list))

@@ -1,8 +1,8 @@
 //! The OpenAPI 3.1 document, generated from the handlers and schemas.
 
 use crate::handlers::{
-    catalogue, fleet, forecasts, health, ledger, movements, plans, requests, routing, scenarios,
-    tokens, transfers,
+    audit, catalogue, fleet, forecasts, health, ledger, movements, plans, requests, routing,
+    scenarios, tokens, transfers,
 };
 use ppe_domain::access::{Permission, Role};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
@@ -71,6 +71,7 @@ pub const OPERATIONS: &[(&str, &str, Option<Permission>)] = &[
         Some(Permission::Dispatch),
     ),
     ("get", "/api/v1/discrepancies", Some(Permission::ReadStock)),
+    ("get", "/api/v1/audit", Some(Permission::ReadCatalogue)),
     ("get", "/api/v1/vehicles", Some(Permission::ReadCatalogue)),
     ("post", "/api/v1/vehicles", Some(Permission::PlanRoutes)),
     (
@@ -286,6 +287,7 @@ impl Modify for Access {
         transfers::get,
         transfers::cancel,
         transfers::discrepancies,
+        audit::list,
         fleet::create,
         fleet::list,
         fleet::get,

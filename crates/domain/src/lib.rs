@@ -5,6 +5,7 @@ pub mod text_enum;
 
 pub mod access;
 pub mod allocation;
+pub mod audit;
 pub mod catalogue;
 pub mod commands;
 pub mod consumption;

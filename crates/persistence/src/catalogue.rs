@@ -7,6 +7,7 @@ use crate::ledger::Stamp;
 use crate::schema::{items, sites};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use ppe_domain::audit::AuditedEntity;
 use ppe_domain::catalogue::{Item, NewItem};
 use ppe_domain::site::{NewSite, Site, SiteKind};
 
@@ -83,10 +84,11 @@ impl ItemRow {
 pub fn create_item(
     conn: &mut DbConnection,
     item: &NewItem,
-    now: DateTime<Utc>,
+    now: impl Into<Stamp>,
 ) -> Result<Item, StoreError> {
+    let now = now.into();
     let gtin_or_sku = item.gtin.clone().unwrap_or_else(|| item.sku.clone());
-    diesel::insert_into(items::table)
+    let stored = diesel::insert_into(items::table)
         .values((
             items::sku.eq(&item.sku),
             items::name.eq(&item.name),
@@ -98,7 +100,7 @@ pub fn create_item(
             items::shelf_life_days.eq(item.shelf_life_days),
             items::volume_cm3.eq(item.volume_cm3),
             items::weight_g.eq(item.weight_g),
-            items::created_at.eq(now.naive_utc()),
+            items::created_at.eq(now.at.naive_utc()),
         ))
         .returning(items::all_columns)
         .get_result::<ItemRow>(conn)
@@ -112,7 +114,16 @@ pub fn create_item(
                 other => other,
             }
         })?
-        .into_item()
+        .into_item()?;
+    audit::record(
+        conn,
+        AuditedEntity::Item,
+        &stored.sku,
+        None::<()>,
+        &stored,
+        &now,
+    )?;
+    Ok(stored)
 }
 
 pub fn list_items(conn: &mut DbConnection) -> Result<Vec<Item>, StoreError> {
@@ -190,11 +201,12 @@ impl SiteRow {
 pub fn create_site(
     conn: &mut DbConnection,
     site: &NewSite,
-    now: DateTime<Utc>,
+    now: impl Into<Stamp>,
 ) -> Result<Site, StoreError> {
+    let now = now.into();
     let hours = serde_json::to_string(&site.opening_hours)
         .map_err(|e| StoreError::invalid("opening_hours", e.to_string()))?;
-    diesel::insert_into(sites::table)
+    let stored = diesel::insert_into(sites::table)
         .values((
             sites::code.eq(&site.code),
             sites::name.eq(&site.name),
@@ -207,12 +219,21 @@ pub fn create_site(
             sites::opening_hours.eq(hours),
             sites::priority_tier.eq(site.priority_tier),
             sites::lead_time_days.eq(site.lead_time_days),
-            sites::created_at.eq(now.naive_utc()),
+            sites::created_at.eq(now.at.naive_utc()),
         ))
         .returning(sites::all_columns)
         .get_result::<SiteRow>(conn)
         .map_err(duplicate_as("code", &site.code))?
-        .into_site()
+        .into_site()?;
+    audit::record(
+        conn,
+        AuditedEntity::Site,
+        &stored.code,
+        None::<()>,
+        &stored,
+        &now,
+    )?;
+    Ok(stored)
 }
 
 pub fn list_sites(conn: &mut DbConnection) -> Result<Vec<Site>, StoreError> {
@@ -264,7 +285,14 @@ pub fn update_item(
             after.gtin.as_deref().unwrap_or_default(),
         ))?
         .into_item()?;
-    audit::record(conn, "item", &before.sku, before, &updated, &now)?;
+    audit::record(
+        conn,
+        AuditedEntity::Item,
+        &before.sku,
+        before,
+        &updated,
+        &now,
+    )?;
     Ok(updated)
 }
 
@@ -296,7 +324,14 @@ pub fn update_site(
         .returning(sites::all_columns)
         .get_result::<SiteRow>(conn)?
         .into_site()?;
-    audit::record(conn, "site", &before.code, before, &updated, &now)?;
+    audit::record(
+        conn,
+        AuditedEntity::Site,
+        &before.code,
+        before,
+        &updated,
+        &now,
+    )?;
     Ok(updated)
 }
 

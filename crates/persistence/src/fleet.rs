@@ -8,6 +8,7 @@ use crate::ledger::Stamp;
 use crate::schema::{sites, vehicles};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use ppe_domain::audit::AuditedEntity;
 use ppe_domain::fleet::{NewVehicle, Vehicle};
 use ppe_domain::site::SiteKind;
 
@@ -127,7 +128,14 @@ pub fn create_vehicle(
         })?;
     let stored = vehicle_by_code(conn, &v.code)?
         .ok_or_else(|| StoreError::not_found("code", "vehicle", v.code.clone()))?;
-    audit::record(conn, "vehicle", &v.code, None::<()>, &stored, &now)?;
+    audit::record(
+        conn,
+        AuditedEntity::Vehicle,
+        &v.code,
+        None::<()>,
+        &stored,
+        &now,
+    )?;
     Ok(stored)
 }
 
@@ -159,7 +167,14 @@ pub fn update_vehicle(
         .execute(conn)?;
     let stored = vehicle_by_code(conn, &before.code)?
         .ok_or_else(|| StoreError::not_found("code", "vehicle", before.code.clone()))?;
-    audit::record(conn, "vehicle", &before.code, before, &stored, &now)?;
+    audit::record(
+        conn,
+        AuditedEntity::Vehicle,
+        &before.code,
+        before,
+        &stored,
+        &now,
+    )?;
     Ok(stored)
 }
 

@@ -26,9 +26,12 @@ pub async fn create_item(
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::EditCatalogue)?;
     let item = body.value.validate()?;
-    let now = chrono::Utc::now();
+    let stamp = Stamp {
+        at: chrono::Utc::now(),
+        by: Some(auth.token()),
+    };
     let stored = blocking(&state, move |db| {
-        db.write(move |c| catalogue::create_item(c, &item, now))
+        db.write(move |c| catalogue::create_item(c, &item, stamp.clone()))
     })
     .await?;
     Ok(HttpResponse::Created().json(stored))
@@ -113,9 +116,12 @@ pub async fn create_site(
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::EditCatalogue)?;
     let site = body.value.validate()?;
-    let now = chrono::Utc::now();
+    let stamp = Stamp {
+        at: chrono::Utc::now(),
+        by: Some(auth.token()),
+    };
     let stored = blocking(&state, move |db| {
-        db.write(move |c| catalogue::create_site(c, &site, now))
+        db.write(move |c| catalogue::create_site(c, &site, stamp.clone()))
     })
     .await?;
     Ok(HttpResponse::Created().json(stored))

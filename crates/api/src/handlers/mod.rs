@@ -1,5 +1,6 @@
 //! HTTP handlers, thin: parse, validate, call domain + persistence, map errors.
 
+pub mod audit;
 pub mod catalogue;
 pub mod fleet;
 pub mod forecasts;
