@@ -1024,3 +1024,111 @@ fn edits_are_audited_and_a_deactivated_unit_leaves_planning() {
     );
     assert_eq!(stored, 3);
 }
+
+#[test]
+fn a_plan_ships_exactly_its_lots_and_never_a_short_dated_one() {
+    let s = plannable();
+    // Beside the unrecorded gloves: a lot that expires within the 30 days of shelf life a
+    // delivery must keep.
+    let soon = (chrono::Utc::now().date_naive() + chrono::Duration::days(10)).to_string();
+    s.create(
+        "/api/v1/receipts",
+        json!({"site": "WH", "reported_by": "in", "lines": [{"item": "GLOVE-M",
+            "quantity": 400, "lot": "SOON", "expires_on": soon}]}),
+    );
+    let plan = plan_lines(
+        &s,
+        json!([{"site": "NH-01", "item": "GLOVE-M", "quantity": 400}]),
+    );
+    let lots: Vec<&str> = plan["lines"][0]["lots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["lot"].as_str().unwrap())
+        .collect();
+    assert_eq!(lots, [""]);
+    let d = s.create(
+        &format!("/api/v1/delivery-plans/{}/dispatch", plan["id"]),
+        json!({"reported_by": "Per"}),
+    );
+    let t = s.get_json(&format!("/api/v1/transfers/{}", d["transfers"][0]));
+    assert_eq!(t["lines"].as_array().unwrap().len(), 1);
+    assert_eq!(t["lines"][0]["lot"], "");
+    let soon_left: i64 = s
+        .get_json("/api/v1/sites/WH/balances")
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["lot"] == "SOON")
+        .map(|b| b["quantity"].as_i64().unwrap())
+        .sum();
+    assert_eq!(soon_left, 400);
+}
+
+#[test]
+fn a_plan_takes_up_only_the_requests_it_serves_and_a_lost_line_reopens_one() {
+    let s = plannable();
+    // No gloves left at the warehouse.
+    s.create(
+        "/api/v1/discards",
+        json!({"site": "WH", "reported_by": "in", "reason": "damaged",
+            "lines": [{"item": "GLOVE-M", "quantity": 500}]}),
+    );
+    let masks = s.create(
+        "/api/v1/requests",
+        json!({"site": "NH-01", "requested_by": "Kari", "lines": [{"item": "FFP2", "quantity": 40}]}),
+    );
+    let gloves = s.create(
+        "/api/v1/requests",
+        json!({"site": "NH-01", "requested_by": "Kari", "lines": [{"item": "GLOVE-M", "quantity": 200}]}),
+    );
+    let plan = s.create(
+        "/api/v1/delivery-plans",
+        json!({"date": tomorrow(), "depot": "WH", "time_limit": 0.2}),
+    );
+    let status = |r: &Value| s.get_json(&format!("/api/v1/requests/{}", r["id"]))["status"].clone();
+    assert_eq!(status(&masks), "planned");
+    assert_eq!(status(&gloves), "open");
+    let d = s.create(
+        &format!("/api/v1/delivery-plans/{}/dispatch", plan["id"]),
+        json!({"reported_by": "Per"}),
+    );
+    // Everything on the stop is lost on the way: the request is open again.
+    let t = d["transfers"][0].as_i64().unwrap();
+    let r = s.post(
+        &format!("/api/v1/transfers/{t}/receive"),
+        &json!({"reported_by": "Kari", "lines": [{"line": 0, "received": 0,
+            "outcome": "short", "disposition": "lost"}]}),
+    );
+    assert_eq!(r.status(), 200);
+    assert_eq!(status(&masks), "open");
+    // The unit's ledger says what happened, without changing its balance.
+    let loss = s.all_movements("&site=NH-01&kind=transfer_loss");
+    assert_eq!(loss.len(), 1);
+    assert_eq!(loss[0]["quantity"], 0);
+    assert_eq!(loss[0]["transfer_id"], t);
+    assert_eq!(s.on_hand("NH-01", "FFP2"), 0);
+    s.assert_balances_equal_ledger("NH-01");
+    s.assert_balances_equal_ledger("WH");
+}
+
+#[test]
+fn a_plan_with_nothing_to_route_is_done_when_dispatched() {
+    let s = plannable();
+    s.create(
+        "/api/v1/discards",
+        json!({"site": "WH", "reported_by": "in", "reason": "damaged",
+            "lines": [{"item": "GLOVE-M", "quantity": 500}]}),
+    );
+    let plan = plan_lines(
+        &s,
+        json!([{"site": "NH-01", "item": "GLOVE-M", "quantity": 200}]),
+    );
+    assert!(plan["routes"].as_array().unwrap().is_empty());
+    let d = s.create(
+        &format!("/api/v1/delivery-plans/{}/dispatch", plan["id"]),
+        json!({"reported_by": "Per"}),
+    );
+    assert_eq!(d["status"], "completed");
+    assert!(d["transfers"].as_array().unwrap().is_empty());
+}

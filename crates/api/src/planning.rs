@@ -7,7 +7,9 @@ use crate::forecasting::ForecastSettings;
 use crate::forecasting::stored::StoredStatus;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use ppe_domain::catalogue::Item;
-use ppe_domain::delivery::{Override, PlanDepot, PlanInput, PlanItem, PlanUnit, RoutingSettings};
+use ppe_domain::delivery::{
+    DeliveryPlan, Override, PlanDepot, PlanInput, PlanItem, PlanUnit, RoutingSettings,
+};
 use ppe_domain::replenishment::{self, Need, PairPosition};
 use ppe_domain::site::{Site, SiteKind};
 use ppe_domain::validation::Violations;
@@ -133,6 +135,8 @@ impl NewDeliveryPlan {
 /// Everything gathered for a plan or a proposal.
 pub struct Gathered {
     pub depot: Site,
+    /// The open request lines the needs include.
+    pub request_lines: Vec<requests::OpenLine>,
     pub units: Vec<Site>,
     pub items: Vec<Item>,
     pub needs: Vec<Need>,
@@ -194,6 +198,38 @@ fn positions(
     Ok(out)
 }
 
+/// The requests a plan takes up: those whose every line's unit × item is on a route with
+/// stock allocated. The others stay open for another plan.
+pub fn taken_requests(
+    plan: &DeliveryPlan,
+    units: &[Site],
+    items: &[Item],
+    lines: &[requests::OpenLine],
+) -> Vec<i64> {
+    let unit_codes: HashMap<i64, &str> = units.iter().map(|u| (u.id, u.code.as_str())).collect();
+    let skus: HashMap<i64, &str> = items.iter().map(|i| (i.id, i.sku.as_str())).collect();
+    let served = |site: i64, item: i64| {
+        plan.lines.iter().any(|l| {
+            l.routed
+                && l.allocated > 0
+                && Some(l.site.as_str()) == unit_codes.get(&site).copied()
+                && Some(l.item.as_str()) == skus.get(&item).copied()
+        })
+    };
+    let mut by_request: BTreeMap<i64, bool> = BTreeMap::new();
+    for &(id, site, item, ..) in lines {
+        let ok = served(site, item);
+        by_request
+            .entry(id)
+            .and_modify(|all| *all &= ok)
+            .or_insert(ok);
+    }
+    by_request
+        .into_iter()
+        .filter_map(|(id, all)| all.then_some(id))
+        .collect()
+}
+
 /// Loads the inputs of a plan (or, with `req.lines` absent, of the proposal) on one
 /// reader connection. Field errors name the request's fields.
 pub fn gather(
@@ -209,6 +245,10 @@ pub fn gather(
         Some(codes) => {
             let mut out = Vec::new();
             for (i, c) in codes.iter().enumerate() {
+                if codes[..i].iter().any(|p| p.trim() == c.trim()) {
+                    v.add(format!("vehicles[{i}]"), "names the same vehicle twice");
+                    continue;
+                }
                 match fleet::vehicle_by_code(conn, c.trim())? {
                     Some(x) => out.push(x),
                     None => v.add(
@@ -239,6 +279,8 @@ pub fn gather(
     let by_id: HashMap<i64, &Item> = items.iter().map(|i| (i.id, i)).collect();
     let pack_sizes: BTreeMap<i64, i64> = items.iter().map(|i| (i.id, i.pack_size)).collect();
     let positions = positions(conn, &tiers, &by_id)?;
+    // The open request lines the proposal is made of (a planner's explicit lines take none).
+    let mut request_lines = Vec::new();
     let needs = match &req.lines {
         Some(lines) => {
             let unit_ids: HashMap<&str, i64> =
@@ -265,11 +307,11 @@ pub fn gather(
             ppe_domain::delivery::explicit_needs(&explicit, &positions, &tiers, &pack_sizes)
         }
         None => {
-            let requested: Vec<_> = requests::open_requested(conn, req.replaces)?
+            request_lines = requests::open_request_lines(conn, req.replaces)?
                 .into_iter()
-                .filter(|r| tiers.contains_key(&r.site) && by_id.contains_key(&r.item))
+                .filter(|r| tiers.contains_key(&r.1) && by_id.contains_key(&r.2))
                 .collect();
-            replenishment::propose(&positions, &requested, &pack_sizes)
+            replenishment::propose(&positions, &requests::summed(&request_lines), &pack_sizes)
         }
     };
     v.finish()?;
@@ -319,6 +361,7 @@ pub fn gather(
     };
     Ok(Gathered {
         depot,
+        request_lines,
         units,
         items,
         needs,

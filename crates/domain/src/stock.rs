@@ -26,6 +26,9 @@ pub enum MovementKind {
     /// Back into a warehouse: a delivery cancelled before it left, or stock its unit did not
     /// accept and the driver brought back.
     TransferReturn,
+    /// Shipped to a unit and lost in transit (the receiver's account): records the end of
+    /// the stock in transit at the unit, with no change to any balance.
+    TransferLoss,
 }
 
 crate::text_enum!(MovementKind {
@@ -36,6 +39,7 @@ crate::text_enum!(MovementKind {
     TransferIn = "transfer_in",
     Discard = "discard",
     TransferReturn = "transfer_return",
+    TransferLoss = "transfer_loss",
 });
 
 /// Largest quantity one line may carry; keeps sums far from overflow.

@@ -467,13 +467,21 @@ pub fn pair_events(conn: &mut DbConnection, pair: Pair) -> Result<Vec<PairEvent>
         .collect()
 }
 
-/// Changes whenever a stored row is written (rows are only ever replaced with a new
-/// `computed_at`, or added): the newest computation time and the row count.
-pub fn version(conn: &mut DbConnection) -> Result<(Option<NaiveDateTime>, i64), StoreError> {
-    Ok(forecasts::table
+/// What a kept answer of the stored rows depends on: the newest computation time and the
+/// row count of the forecasts (rows are only ever replaced with a new `computed_at`, or
+/// added), and the newest audit entry (an item or site created, renamed, moved to another
+/// district or deactivated changes which rows a read returns and how they are named).
+pub type Version = (Option<NaiveDateTime>, i64, Option<i64>);
+
+pub fn version(conn: &mut DbConnection) -> Result<Version, StoreError> {
+    let (computed, rows): (Option<NaiveDateTime>, i64) = forecasts::table
         .select((
             diesel::dsl::max(forecasts::computed_at),
             diesel::dsl::count_star(),
         ))
-        .first(conn)?)
+        .first(conn)?;
+    let audit: Option<i64> = crate::schema::audit_events::table
+        .select(diesel::dsl::max(crate::schema::audit_events::id))
+        .first(conn)?;
+    Ok((computed, rows, audit))
 }

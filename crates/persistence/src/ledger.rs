@@ -518,7 +518,27 @@ pub fn dispatch_transfer(
     cmd: &Dispatch,
     now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
-    let now = now.into();
+    dispatch(conn, ids, cmd, now.into(), false)
+}
+
+/// A dispatch whose lines name exact lots, the unrecorded lot (`""`) included: a plan's
+/// stop takes exactly the lots the plan allocated, never first-expiry-first-out over all.
+pub(crate) fn dispatch_exact_lots(
+    conn: &mut DbConnection,
+    ids: &IdCache,
+    cmd: &Dispatch,
+    now: Stamp,
+) -> Result<Recorded, StoreError> {
+    dispatch(conn, ids, cmd, now, true)
+}
+
+fn dispatch(
+    conn: &mut DbConnection,
+    ids: &IdCache,
+    cmd: &Dispatch,
+    now: Stamp,
+    exact_lots: bool,
+) -> Result<Recorded, StoreError> {
     let mut names = Names::new(ids);
     let (from, from_kind) = names.site(conn, "from_site", cmd.from_site.trim())?;
     let (to, _) = names.site(conn, "to_site", cmd.to_site.trim())?;
@@ -528,13 +548,30 @@ pub fn dispatch_transfer(
             "transfers leave from a warehouse",
         ));
     }
+    let active: bool = crate::schema::sites::table
+        .find(to)
+        .select(crate::schema::sites::active)
+        .first(conn)?;
+    if !active {
+        return Err(StoreError::invalid(
+            "to_site",
+            "is deactivated: it takes no deliveries",
+        ));
+    }
     let (loaded, entries) = with_lines(
         conn,
         &mut names,
         from,
         &cmd.lines,
         |l| l.item.trim(),
-        |b, k, l| b.take(k, MovementKind::TransferOut, lot(&l.lot), l.quantity),
+        |b, k, l| {
+            let lot = if exact_lots {
+                Some(l.lot.as_deref().unwrap_or(""))
+            } else {
+                lot(&l.lot)
+            };
+            b.take(k, MovementKind::TransferOut, lot, l.quantity)
+        },
     )?;
     let h = header(&cmd.reported_by, cmd.occurred_at, &now, None, None);
     let transfer_id = diesel::insert_into(transfers::table)
@@ -652,10 +689,22 @@ pub fn receive_transfer(
             .execute(conn)?;
     }
     let names = Names::by_ids(ids, conn, &[from, to], lines.iter().map(|l| l.1))?;
-    let keys = lines
+    // The unit's balances, and the depot's only for lines the driver takes back.
+    let mut keys: BTreeSet<StockKey> = lines
         .iter()
-        .flat_map(|(_, item, ..)| [to, from].map(|site| StockKey { site, item: *item }))
+        .map(|(_, item, ..)| StockKey {
+            site: to,
+            item: *item,
+        })
         .collect();
+    for ((_, item, ..), o) in lines.iter().zip(&outcomes) {
+        if matches!(o.missing, Some((_, _, Disposition::Returned))) {
+            keys.insert(StockKey {
+                site: from,
+                item: *item,
+            });
+        }
+    }
     let mut loaded = load_book(conn, &keys)?;
     let mut at_unit = Vec::new();
     let mut at_depot = Vec::new();
@@ -673,8 +722,8 @@ pub fn receive_transfer(
                 o.accepted,
             ));
         }
-        if let Some((q, _, Disposition::Returned)) = o.missing {
-            at_depot.extend(loaded.book.put(
+        match o.missing {
+            Some((q, _, Disposition::Returned)) => at_depot.extend(loaded.book.put(
                 StockKey {
                     site: from,
                     item: *item,
@@ -683,13 +732,33 @@ pub fn receive_transfer(
                 lot,
                 *expires_on,
                 q,
-            ));
+            )),
+            // Written off in transit: no stock moves, but the unit's ledger says so (and
+            // its stock in transit visibly ended), with a movement of zero.
+            Some((_, _, Disposition::Lost)) => at_unit.push(Entry {
+                key: StockKey {
+                    site: to,
+                    item: *item,
+                },
+                kind: MovementKind::TransferLoss,
+                lot: lot.unwrap_or("").to_owned(),
+                expires_on: *expires_on,
+                delta: 0,
+                counted: None,
+            }),
+            None => {}
         }
     }
     let mut entries = at_unit;
     entries.extend(at_depot);
     let mut rec = finish(conn, &names, &loaded, &entries, h)?;
-    close_plan_stop(conn, id, to, now.at)?;
+    let accepted: BTreeSet<i64> = lines
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| o.accepted > 0)
+        .map(|(l, _)| l.1)
+        .collect();
+    close_plan_stop(conn, id, to, &accepted, now.at)?;
     rec.transfer = transfer_by_id(conn, id)?;
     Ok(rec)
 }
@@ -772,18 +841,20 @@ pub fn cancel_transfer(
     Ok(rec)
 }
 
-/// After a receipt: the plan's requests of the unit are delivered, and the plan completed
-/// once none of its transfers is still in transit.
+/// After a receipt: the plan's requests of the unit are delivered (or open again when an
+/// item of theirs did not arrive), and the plan completed once none of its transfers is
+/// still in transit.
 fn close_plan_stop(
     conn: &mut DbConnection,
     transfer: i64,
     unit: i64,
+    accepted_items: &BTreeSet<i64>,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let Some(plan) = plan_of(conn, transfer)? else {
         return Ok(());
     };
-    crate::requests::deliver(conn, plan, unit, at.naive_utc())?;
+    crate::requests::settle_planned(conn, plan, unit, accepted_items, at.naive_utc())?;
     close_plan_if_done(conn, transfer, at)
 }
 
@@ -828,6 +899,15 @@ fn close_plan_if_done(
     let Some(plan) = plan_of(conn, transfer)? else {
         return Ok(());
     };
+    // Receipts of one plan's stops run on different writers (one per unit): lock the plan
+    // first, so the last of two concurrent receipts counts after the other committed.
+    if let DbConnection::Postgresql(pg) = conn {
+        crate::schema::delivery_plans::table
+            .find(plan)
+            .select(crate::schema::delivery_plans::id)
+            .for_update()
+            .load::<i64>(pg)?;
+    }
     let open: i64 = transfers::table
         .filter(transfers::plan_id.eq(plan))
         .filter(transfers::status.eq(TransferStatus::Dispatched.as_str()))

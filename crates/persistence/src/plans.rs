@@ -4,7 +4,7 @@
 use crate::catalogue::{IdCache, parse_text, utc};
 use crate::connection::DbConnection;
 use crate::error::{Shortfall, StoreError};
-use crate::ledger::{Stamp, dispatch_transfer};
+use crate::ledger::{Stamp, dispatch_exact_lots};
 use crate::schema::{balances, delivery_plans, items, sites, transfers};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -174,13 +174,13 @@ fn sku_ids(conn: &mut DbConnection) -> Result<HashMap<String, i64>, StoreError> 
 }
 
 /// Stores a new plan (or a new version of `replaces`, which becomes superseded and
-/// gives its requests back), takes up the open requests of the units it routes, and
-/// holds its stock. Refused when another plan took the same stock meanwhile.
+/// gives its requests back), takes up the requests `taken` (those still open), and holds
+/// its stock. Refused when another plan took the same stock meanwhile.
 pub fn store_plan(
     conn: &mut DbConnection,
     plan: &DeliveryPlan,
     depot: i64,
-    routed_sites: &[i64],
+    taken: &[i64],
     now: impl Into<Stamp>,
 ) -> Result<DeliveryPlan, StoreError> {
     let now = now.into();
@@ -224,7 +224,7 @@ pub fn store_plan(
         ))
         .returning(delivery_plans::id)
         .get_result::<i64>(conn)?;
-    crate::requests::mark_planned(conn, routed_sites, id, plan.replaces, t)?;
+    crate::requests::mark_planned(conn, taken, id, t)?;
     existing(conn, id)
 }
 
@@ -384,7 +384,7 @@ pub fn dispatch_plan(
                 })
                 .collect(),
         };
-        let rec = dispatch_transfer(conn, ids, &cmd, now.clone())?;
+        let rec = dispatch_exact_lots(conn, ids, &cmd, now.clone())?;
         let Some(t) = rec.transfer else { continue };
         diesel::update(transfers::table.find(t.id))
             .set((
@@ -396,6 +396,11 @@ pub fn dispatch_plan(
     }
     let mut done = plan;
     done.status = PlanStatus::Dispatched;
+    // Nothing was routed: nothing will be received, so the plan is done now.
+    if transfer_ids.is_empty() {
+        claim(conn, id, PlanStatus::Dispatched, PlanStatus::Completed, at)?;
+        done.status = PlanStatus::Completed;
+    }
     done.transfers = transfer_ids;
     let body = answer(&done)?;
     let document = serde_json::to_string(&done).map_err(|e| StoreError::Encode(e.to_string()))?;

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use ppe_domain::replenishment::Requested;
 use ppe_domain::requests::{NewSupplyRequest, RequestLine, RequestStatus, SupplyRequest};
 use ppe_domain::site::SiteKind;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 type HeadRow = (
     i64,
@@ -204,15 +204,19 @@ pub fn cancel_request(
     request_by_id(conn, id)?.ok_or_else(|| StoreError::not_found("id", "request", id.to_string()))
 }
 
-/// What open requests ask per site × item (ids), summed; `also_plan`: requests a plan
-/// being replaced took up count as open.
-pub fn open_requested(
+/// One line of an open request: (request id, site id, item id, quantity, urgent).
+pub type OpenLine = (i64, i64, i64, i64, bool);
+
+/// The lines of open requests; `also_plan`: requests a plan being replaced took up count
+/// as open.
+pub fn open_request_lines(
     conn: &mut DbConnection,
     also_plan: Option<i64>,
-) -> Result<Vec<Requested>, StoreError> {
+) -> Result<Vec<OpenLine>, StoreError> {
     let mut q = supply_request_lines::table
         .inner_join(supply_requests::table)
         .select((
+            supply_requests::id,
             supply_requests::site_id,
             supply_request_lines::item_id,
             supply_request_lines::quantity,
@@ -223,12 +227,19 @@ pub fn open_requested(
         Some(p) => q.filter(
             supply_requests::status
                 .eq(RequestStatus::Open.as_str())
-                .or(supply_requests::plan_id.eq(p)),
+                .or(supply_requests::status
+                    .eq(RequestStatus::Planned.as_str())
+                    .and(supply_requests::plan_id.eq(p))),
         ),
         None => q.filter(supply_requests::status.eq(RequestStatus::Open.as_str())),
     };
+    Ok(q.load::<OpenLine>(conn)?)
+}
+
+/// What open request lines ask per site × item, summed.
+pub fn summed(lines: &[OpenLine]) -> Vec<Requested> {
     let mut sum: BTreeMap<(i64, i64), Requested> = BTreeMap::new();
-    for (site, item, quantity, urgent) in q.load::<(i64, i64, i64, bool)>(conn)? {
+    for &(_, site, item, quantity, urgent) in lines {
         let e = sum.entry((site, item)).or_insert(Requested {
             site,
             item,
@@ -238,33 +249,28 @@ pub fn open_requested(
         e.quantity += quantity;
         e.urgent |= urgent;
     }
-    Ok(sum.into_values().collect())
+    sum.into_values().collect()
 }
 
-/// Moves the requests of `sites` (open, or held by `replaced`) to `planned` under `plan`.
+/// Moves the requests `ids` to `planned` under `plan`, those still open (a request
+/// cancelled or taken meanwhile is left as it is).
 pub fn mark_planned(
     conn: &mut DbConnection,
-    sites_served: &[i64],
+    ids: &[i64],
     plan: i64,
-    replaced: Option<i64>,
     at: NaiveDateTime,
 ) -> Result<(), StoreError> {
-    let open = supply_requests::status.eq(RequestStatus::Open.as_str());
-    let target = supply_requests::table
-        .filter(supply_requests::site_id.eq_any(sites_served))
-        .into_boxed();
-    let target = match replaced {
-        Some(r) => target.filter(open.or(supply_requests::plan_id.eq(r))),
-        None => target.filter(open),
-    };
-    let ids: Vec<i64> = target.select(supply_requests::id).load(conn)?;
-    diesel::update(supply_requests::table.filter(supply_requests::id.eq_any(&ids)))
-        .set((
-            supply_requests::status.eq(RequestStatus::Planned.as_str()),
-            supply_requests::plan_id.eq(plan),
-            supply_requests::updated_at.eq(at),
-        ))
-        .execute(conn)?;
+    diesel::update(
+        supply_requests::table
+            .filter(supply_requests::id.eq_any(ids))
+            .filter(supply_requests::status.eq(RequestStatus::Open.as_str())),
+    )
+    .set((
+        supply_requests::status.eq(RequestStatus::Planned.as_str()),
+        supply_requests::plan_id.eq(plan),
+        supply_requests::updated_at.eq(at),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 
@@ -284,23 +290,47 @@ pub fn release(conn: &mut DbConnection, plan: i64, at: NaiveDateTime) -> Result<
     Ok(())
 }
 
-/// The requests of a site that a plan took up are delivered (its transfer was received).
-pub fn deliver(
+/// After a receipt at `site`: the plan's requests of the site whose every item was
+/// accepted are delivered; the others (an item refused, lost or returned whole) are open
+/// again for another plan.
+pub fn settle_planned(
     conn: &mut DbConnection,
     plan: i64,
     site: i64,
+    accepted_items: &BTreeSet<i64>,
     at: NaiveDateTime,
 ) -> Result<(), StoreError> {
-    diesel::update(
-        supply_requests::table
-            .filter(supply_requests::plan_id.eq(plan))
-            .filter(supply_requests::site_id.eq(site))
-            .filter(supply_requests::status.eq(RequestStatus::Planned.as_str())),
-    )
-    .set((
-        supply_requests::status.eq(RequestStatus::Delivered.as_str()),
-        supply_requests::updated_at.eq(at),
-    ))
-    .execute(conn)?;
+    let planned: Vec<i64> = supply_requests::table
+        .filter(supply_requests::plan_id.eq(plan))
+        .filter(supply_requests::site_id.eq(site))
+        .filter(supply_requests::status.eq(RequestStatus::Planned.as_str()))
+        .select(supply_requests::id)
+        .load(conn)?;
+    for id in planned {
+        let items: Vec<i64> = supply_request_lines::table
+            .filter(supply_request_lines::request_id.eq(id))
+            .select(supply_request_lines::item_id)
+            .load(conn)?;
+        let delivered = items.iter().all(|i| accepted_items.contains(i));
+        let target = supply_requests::table
+            .find(id)
+            .filter(supply_requests::status.eq(RequestStatus::Planned.as_str()));
+        if delivered {
+            diesel::update(target)
+                .set((
+                    supply_requests::status.eq(RequestStatus::Delivered.as_str()),
+                    supply_requests::updated_at.eq(at),
+                ))
+                .execute(conn)?;
+        } else {
+            diesel::update(target)
+                .set((
+                    supply_requests::status.eq(RequestStatus::Open.as_str()),
+                    supply_requests::plan_id.eq(None::<i64>),
+                    supply_requests::updated_at.eq(at),
+                ))
+                .execute(conn)?;
+        }
+    }
     Ok(())
 }

@@ -1,14 +1,12 @@
 //! Serialised answers of stored-forecast reads, kept until the stored rows change. Dashboards
 //! poll the same few queries; between refreshes the answer is the same bytes. Validity is
-//! checked against the table itself (newest computation time and row count), so a row written
+//! checked against the tables themselves (see `forecasts::Version`), so a row written
 //! by another server of a PostgreSQL deployment invalidates the answer too.
 
-use chrono::NaiveDateTime;
 use ppe_persistence::forecasts::ForecastFilter;
+pub use ppe_persistence::forecasts::Version;
 use std::collections::HashMap;
 use std::sync::Mutex;
-
-pub type Version = (Option<NaiveDateTime>, i64);
 
 /// Which answer: the read and its parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -58,8 +56,8 @@ mod tests {
     #[test]
     fn an_answer_is_served_only_for_the_version_it_was_made_from() {
         let c = AnswerCache::default();
-        let v1: Version = (None, 1);
-        let v2: Version = (None, 2);
+        let v1: Version = (None, 1, None);
+        let v2: Version = (None, 1, Some(7));
         let q = AnswerKey::SupplyStatus(ForecastFilter::default());
         let other = AnswerKey::Aggregates {
             by_district: true,

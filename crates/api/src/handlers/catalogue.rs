@@ -11,7 +11,7 @@ use ppe_domain::catalogue::{Item, ItemPatch, NewItem};
 use ppe_domain::ledger::Balance;
 use ppe_domain::site::{NewSite, Site, SitePatch};
 use ppe_persistence::ledger::Stamp;
-use ppe_persistence::{catalogue, reads};
+use ppe_persistence::{StoreError, catalogue, reads};
 
 /// Add an item to the catalogue.
 #[utoipa::path(post, path = "/api/v1/items", tag = "catalogue", request_body = NewItem, responses(
@@ -193,22 +193,23 @@ pub async fn patch_item(
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::EditCatalogue)?;
     let sku = sku.into_inner();
-    let key = sku.clone();
-    let before = blocking(&state, move |db| {
-        db.read(|c| catalogue::item_by_sku(c, &key))
-    })
-    .await?
-    .ok_or_else(|| Problem::not_found("item", &sku))?;
-    let (after, active) = body.value.apply(&before);
-    let after = after.validate()?;
+    let patch = body.value;
     let stamp = Stamp {
         at: chrono::Utc::now(),
         by: Some(auth.token()),
     };
+    // Read, patch and write in one transaction, so two edits never lose each other.
     let stored = blocking(&state, move |db| {
-        db.write(move |c| catalogue::update_item(c, &before, &after, active, stamp.clone()))
+        db.write(move |c| {
+            let before = catalogue::item_by_sku(c, &sku)?
+                .ok_or_else(|| StoreError::not_found("sku", "item", sku.clone()))?;
+            let (after, active) = patch.clone().apply(&before);
+            let after = after.validate()?;
+            catalogue::update_item(c, &before, &after, active, stamp.clone())
+        })
     })
-    .await?;
+    .await
+    .map_err(not_found_in_path)?;
     Ok(HttpResponse::Ok().json(stored))
 }
 
@@ -231,21 +232,22 @@ pub async fn patch_site(
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::EditCatalogue)?;
     let code = code.into_inner();
-    let key = code.clone();
-    let before = blocking(&state, move |db| {
-        db.read(|c| catalogue::site_by_code(c, &key))
-    })
-    .await?
-    .ok_or_else(|| Problem::not_found("site", &code))?;
-    let (after, active) = body.value.apply(&before);
-    let after = after.validate()?;
+    let patch = body.value;
     let stamp = Stamp {
         at: chrono::Utc::now(),
         by: Some(auth.token()),
     };
+    // Read, patch and write in one transaction, so two edits never lose each other.
     let stored = blocking(&state, move |db| {
-        db.write(move |c| catalogue::update_site(c, &before, &after, active, stamp.clone()))
+        db.write(move |c| {
+            let before = catalogue::site_by_code(c, &code)?
+                .ok_or_else(|| StoreError::not_found("code", "site", code.clone()))?;
+            let (after, active) = patch.clone().apply(&before);
+            let after = after.validate()?;
+            catalogue::update_site(c, &before, &after, active, stamp.clone())
+        })
     })
-    .await?;
+    .await
+    .map_err(not_found_in_path)?;
     Ok(HttpResponse::Ok().json(stored))
 }

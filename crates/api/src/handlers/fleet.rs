@@ -8,8 +8,8 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use ppe_domain::access::Permission;
 use ppe_domain::fleet::{NewVehicle, Vehicle, VehiclePatch};
-use ppe_persistence::fleet;
 use ppe_persistence::ledger::Stamp;
+use ppe_persistence::{StoreError, fleet};
 
 /// Add a vehicle to the fleet.
 #[utoipa::path(post, path = "/api/v1/vehicles", tag = "fleet", request_body = NewVehicle, responses(
@@ -80,20 +80,21 @@ pub async fn patch(
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::PlanRoutes)?;
     let code = code.into_inner();
-    let key = code.clone();
-    let before = blocking(&state, move |db| {
-        db.read(|c| fleet::vehicle_by_code(c, &key))
-    })
-    .await?
-    .ok_or_else(|| Problem::not_found("vehicle", &code))?;
-    let after = body.value.apply(&before).validate()?;
+    let patch = body.value;
     let stamp = Stamp {
         at: chrono::Utc::now(),
         by: Some(auth.token()),
     };
+    // Read, patch and write in one transaction, so two edits never lose each other.
     let stored = blocking(&state, move |db| {
-        db.write(move |c| fleet::update_vehicle(c, &before, &after, stamp.clone()))
+        db.write(move |c| {
+            let before = fleet::vehicle_by_code(c, &code)?
+                .ok_or_else(|| StoreError::not_found("code", "vehicle", code.clone()))?;
+            let after = patch.clone().apply(&before).validate()?;
+            fleet::update_vehicle(c, &before, &after, stamp.clone())
+        })
     })
-    .await?;
+    .await
+    .map_err(crate::handlers::catalogue::not_found_in_path)?;
     Ok(HttpResponse::Ok().json(stored))
 }

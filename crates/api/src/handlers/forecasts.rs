@@ -120,8 +120,14 @@ impl StatusQuery {
             return Err(Problem::bad_query("limit", "must be between 1 and 10000"));
         }
         let offset = self.offset.unwrap_or(0);
-        if offset < 0 {
-            return Err(Problem::bad_query("offset", "must not be negative"));
+        if !(0..=1_000_000_000).contains(&offset) {
+            return Err(Problem::bad_query(
+                "offset",
+                "must be between 0 and 1000000000",
+            ));
+        }
+        if offset > 0 && limit.is_none() {
+            return Err(Problem::bad_query("offset", "pages need a limit"));
         }
         Ok((
             ForecastFilter {

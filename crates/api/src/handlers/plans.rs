@@ -232,30 +232,21 @@ pub async fn create(
     body.value.validate(today)?;
     let req = body.value.clone();
     let settings = state.forecasting.clone();
-    let (plan, depot, routed) = blocking(&state, move |db| {
+    let (plan, depot, taken) = blocking(&state, move |db| {
         let g = db.read(|c| planning::gather(c, &settings, &req, today))?;
         let started = std::time::Instant::now();
         let clock = move || started.elapsed().as_secs_f64();
         let mut plan = delivery::build_plan(&g.input, &clock)?;
         plan.replaces = req.replaces;
-        let codes: HashMap<&str, i64> = g.units.iter().map(|u| (u.code.as_str(), u.id)).collect();
-        // A plan made from the proposal takes up the open requests of the units it
-        // routes; a planner's explicit lines take up none.
-        let routed: Vec<i64> = if req.lines.is_some() {
-            Vec::new()
-        } else {
-            plan.routes
-                .iter()
-                .flat_map(|r| r.trips.iter().flat_map(|t| &t.stops))
-                .filter_map(|s| codes.get(s.site.as_str()).copied())
-                .collect()
-        };
-        Ok((plan, g.depot, routed))
+        // A plan takes up the open requests it serves in full (only a plan made from the
+        // proposal has any).
+        let taken = planning::taken_requests(&plan, &g.units, &g.items, &g.request_lines);
+        Ok((plan, g.depot, taken))
     })
     .await?;
     let lane = depot.code.clone();
     let job = JsonBody {
-        value: (plan, depot.id, routed),
+        value: (plan, depot.id, taken),
         fingerprint: body.fingerprint,
     };
     write_once(
@@ -265,7 +256,7 @@ pub async fn create(
         job,
         &lane,
         StatusCode::CREATED,
-        |c, _, (plan, depot, routed), now| plans::store_plan(c, plan, *depot, routed, now),
+        |c, _, (plan, depot, taken), now| plans::store_plan(c, plan, *depot, taken, now),
     )
     .await
 }

@@ -208,6 +208,7 @@ pub struct DiscrepancyQuery {
 #[utoipa::path(get, path = "/api/v1/discrepancies", tag = "transfers", params(DiscrepancyQuery), responses(
     (status = 200, body = Vec<Discrepancy>),
     (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Unknown site", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn discrepancies(
     auth: Auth,

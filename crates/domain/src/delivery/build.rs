@@ -440,25 +440,20 @@ fn prepare(input: &PlanInput) -> Result<Prepared, Violations> {
         s.lines += 1;
     }
 
-    let max_grams = input
-        .vehicles
-        .iter()
-        .map(|x| (x.capacity_kg * 1000.0) as i64)
-        .max()
-        .unwrap_or(0);
-    let max_cm3 = input
-        .vehicles
-        .iter()
-        .map(|x| (x.capacity_litres * 1000.0) as i64)
-        .max()
-        .unwrap_or(0);
+    // A stop fits when one van carries both its weight and its volume.
+    let fits = |s: &Stop| {
+        input.vehicles.iter().any(|x| {
+            s.grams <= (x.capacity_kg * 1000.0) as i64
+                && s.cm3 <= (x.capacity_litres * 1000.0) as i64
+        })
+    };
     let mut unassigned: Vec<UnassignedStop> = Vec::new();
     let mut routable_keys: Vec<usize> = Vec::new();
     for (&key, s) in &stops {
         let u = &input.units[s.unit];
         let reason = if u.windows.is_none() {
             Some(UnservedReason::ClosedOnDate)
-        } else if s.grams > max_grams || s.cm3 > max_cm3 {
+        } else if !fits(s) {
             Some(UnservedReason::ExceedsVehicleCapacity)
         } else {
             None
