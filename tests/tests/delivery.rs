@@ -768,6 +768,20 @@ fn bad_input_to_every_planning_operation_names_the_field_and_writes_nothing() {
         ),
         (
             "patch",
+            "/api/v1/items/FFP2",
+            json!({"pack_size": null}),
+            422,
+            "pack_size",
+        ),
+        (
+            "patch",
+            "/api/v1/vehicles/VAN-A",
+            json!({"capacity_kg": null}),
+            422,
+            "capacity_kg",
+        ),
+        (
+            "patch",
             "/api/v1/sites/NH-01",
             json!({"latitude": 200}),
             422,

@@ -1,7 +1,7 @@
 //! The item catalogue: what a kind of equipment is, and the rules a new item must meet.
 
 use crate::gtin;
-use crate::patch::{Patch, double_option};
+use crate::patch::{Patch, double_option, required};
 use crate::validation::Violations;
 use serde::{Deserialize, Serialize};
 
@@ -97,8 +97,14 @@ pub struct Item {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ItemPatch {
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub category: Option<Category>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub pack_size: Option<i64>,
     #[serde(default, deserialize_with = "double_option")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
@@ -115,6 +121,8 @@ pub struct ItemPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
     pub weight_g: Patch<f64>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub active: Option<bool>,
 }
 

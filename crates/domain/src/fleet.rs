@@ -1,7 +1,7 @@
 //! The vehicles that carry deliveries: capacities, the driver's shift, costs and trips per
 //! day, and how one becomes a vehicle of the route planner.
 
-use crate::patch::{Patch, double_option};
+use crate::patch::{Patch, double_option, required};
 use crate::validation::Violations;
 use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
@@ -83,22 +83,44 @@ pub struct Vehicle {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VehiclePatch {
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub depot: Option<String>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub capacity_kg: Option<f64>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub capacity_litres: Option<f64>,
     #[serde(default, deserialize_with = "double_option")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
     pub capacity_pallets: Patch<i32>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub shift_start: Option<String>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub shift_end: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
     pub max_driving_minutes: Patch<i32>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub cost_per_km: Option<f64>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub cost_per_hour: Option<f64>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub fixed_cost_per_day: Option<f64>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub max_trips: Option<i32>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub active: Option<bool>,
 }
 
@@ -282,6 +304,8 @@ mod tests {
         };
         let patch: VehiclePatch =
             serde_json::from_str(r#"{"capacity_kg": 1500, "capacity_pallets": null}"#).unwrap();
+        // A field that cannot be cleared refuses null.
+        assert!(serde_json::from_str::<VehiclePatch>(r#"{"capacity_kg": null}"#).is_err());
         let after = patch.apply(&stored);
         assert_eq!(after.capacity_kg, 1500.0);
         assert_eq!(after.capacity_pallets, None);

@@ -15,3 +15,13 @@ where
 {
     Option::<T>::deserialize(d).map(Some)
 }
+
+/// Reads a present field that may not be cleared: `null` is refused (the field names
+/// itself in the error); with `#[serde(default)]` an absent one stays `None`.
+pub fn required<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}

@@ -1,6 +1,6 @@
 //! Sites that hold stock: the central warehouse and the units it supplies.
 
-use crate::patch::{Patch, double_option};
+use crate::patch::{Patch, double_option, required};
 use crate::validation::Violations;
 use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
@@ -119,6 +119,8 @@ pub struct Site {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SitePatch {
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<UnitType>))]
@@ -126,14 +128,26 @@ pub struct SitePatch {
     #[serde(default, deserialize_with = "double_option")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub district: Patch<String>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub latitude: Option<f64>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub longitude: Option<f64>,
     #[serde(default, deserialize_with = "double_option")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub address: Patch<String>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub opening_hours: Option<Vec<OpeningWindow>>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub priority_tier: Option<i32>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub lead_time_days: Option<i32>,
+    #[serde(default, deserialize_with = "required")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub active: Option<bool>,
 }
 
