@@ -185,6 +185,14 @@ impl Auth {
             name: self.0.token_name.clone(),
         }
     }
+
+    /// Now, by this token: what a write records about who made it and when.
+    pub fn stamp(&self) -> ppe_persistence::ledger::Stamp {
+        ppe_persistence::ledger::Stamp {
+            at: chrono::Utc::now(),
+            by: Some(self.token()),
+        }
+    }
 }
 
 /// The secret of an `Authorization: Bearer …` header; `Err` when the header is there

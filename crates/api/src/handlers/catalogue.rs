@@ -10,7 +10,6 @@ use ppe_domain::access::Permission;
 use ppe_domain::catalogue::{Item, ItemPatch, NewItem};
 use ppe_domain::ledger::Balance;
 use ppe_domain::site::{NewSite, Site, SitePatch};
-use ppe_persistence::ledger::Stamp;
 use ppe_persistence::{StoreError, catalogue, reads};
 
 /// Add an item to the catalogue.
@@ -26,10 +25,7 @@ pub async fn create_item(
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::EditCatalogue)?;
     let item = body.value.validate()?;
-    let stamp = Stamp {
-        at: chrono::Utc::now(),
-        by: Some(auth.token()),
-    };
+    let stamp = auth.stamp();
     let stored = blocking(&state, move |db| {
         db.write(move |c| catalogue::create_item(c, &item, stamp.clone()))
     })
@@ -116,10 +112,7 @@ pub async fn create_site(
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::EditCatalogue)?;
     let site = body.value.validate()?;
-    let stamp = Stamp {
-        at: chrono::Utc::now(),
-        by: Some(auth.token()),
-    };
+    let stamp = auth.stamp();
     let stored = blocking(&state, move |db| {
         db.write(move |c| catalogue::create_site(c, &site, stamp.clone()))
     })
@@ -194,10 +187,7 @@ pub async fn patch_item(
     auth.require(Permission::EditCatalogue)?;
     let sku = sku.into_inner();
     let patch = body.value;
-    let stamp = Stamp {
-        at: chrono::Utc::now(),
-        by: Some(auth.token()),
-    };
+    let stamp = auth.stamp();
     // Read, patch and write in one transaction, so two edits never lose each other.
     let stored = blocking(&state, move |db| {
         db.write(move |c| {
@@ -233,10 +223,7 @@ pub async fn patch_site(
     auth.require(Permission::EditCatalogue)?;
     let code = code.into_inner();
     let patch = body.value;
-    let stamp = Stamp {
-        at: chrono::Utc::now(),
-        by: Some(auth.token()),
-    };
+    let stamp = auth.stamp();
     // Read, patch and write in one transaction, so two edits never lose each other.
     let stored = blocking(&state, move |db| {
         db.write(move |c| {

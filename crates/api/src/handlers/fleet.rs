@@ -8,7 +8,6 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use ppe_domain::access::Permission;
 use ppe_domain::fleet::{NewVehicle, Vehicle, VehiclePatch};
-use ppe_persistence::ledger::Stamp;
 use ppe_persistence::{StoreError, fleet};
 
 /// Add a vehicle to the fleet.
@@ -24,10 +23,7 @@ pub async fn create(
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::PlanRoutes)?;
     let v = body.value.validate()?;
-    let stamp = Stamp {
-        at: chrono::Utc::now(),
-        by: Some(auth.token()),
-    };
+    let stamp = auth.stamp();
     let stored = blocking(&state, move |db| {
         db.write(move |c| fleet::create_vehicle(c, &v, stamp.clone()))
     })
@@ -81,10 +77,7 @@ pub async fn patch(
     auth.require(Permission::PlanRoutes)?;
     let code = code.into_inner();
     let patch = body.value;
-    let stamp = Stamp {
-        at: chrono::Utc::now(),
-        by: Some(auth.token()),
-    };
+    let stamp = auth.stamp();
     // Read, patch and write in one transaction, so two edits never lose each other.
     let stored = blocking(&state, move |db| {
         db.write(move |c| {

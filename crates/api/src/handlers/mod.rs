@@ -71,7 +71,7 @@ where
     let cmd = body.value;
     let stamp = Stamp {
         at: now,
-        by: Some(auth.token()),
+        ..auth.stamp()
     };
     let ids = state.db.ids();
     let job = move |c: &mut DbConnection| {

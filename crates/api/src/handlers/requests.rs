@@ -10,7 +10,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use ppe_domain::access::Permission;
 use ppe_domain::requests::{NewSupplyRequest, RequestStatus, SupplyRequest};
-use ppe_persistence::ledger::Stamp;
 use ppe_persistence::requests;
 use serde::Deserialize;
 
@@ -118,10 +117,7 @@ pub async fn cancel(
 ) -> Result<HttpResponse, Problem> {
     let id = id.into_inner();
     let r = load(&state, &auth, Permission::RequestSupply, id).await?;
-    let stamp = Stamp {
-        at: chrono::Utc::now(),
-        by: Some(auth.token()),
-    };
+    let stamp = auth.stamp();
     let done = blocking(&state, move |db| {
         db.write(move |c| requests::cancel_request(c, r.id, stamp.clone()))
     })
