@@ -2,7 +2,7 @@
 # Benchmark: one-line stock reports POSTed to a release build, measured with wrk.
 #   bench/stock_reports.sh sqlite|postgres [duration=20s] [connections=32]
 # The server keeps forecasts current as it would in service (PPE_FORECAST_REFRESH=false: not).
-# Server and wrk share the machine (as in ../shared/STACK.md's ceiling table).
+# Server and wrk share the machine, so compare figures measured in one run on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${1:-sqlite}; duration=${2:-20s}; conns=${3:-32}

@@ -1,6 +1,7 @@
 //! `ppe forecast-batch`: the forecasting engine over a long CSV (`unique_id,ds,y`),
 //! one series per task on every core, writing `unique_id,ds,forecast,q10,q50,q90`.
-//! The contract of the peer benchmark kit (../shared/bench/README.md).
+//! The statsforecast layout (long `unique_id,ds,y` in, one quantile column per level out),
+//! so the same files score this engine and statsforecast's models.
 
 use ppe_domain::forecast::long_csv::parse_long_csv;
 use ppe_domain::forecast::{ForecastConfig, SeriesForecast, forecast_one};

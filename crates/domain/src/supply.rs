@@ -1,7 +1,7 @@
 //! How long stock lasts and what to order, from on hand + in transit and a forecast's demand
-//! distribution (DOMAIN.md): days of supply at quantiles, the probability of running out
-//! within the lead time, the red/amber/green band, the reorder point and the order-up-to level
-//! at a service level.
+//! distribution: days of supply (`on hand / daily use`, as in the CDC PPE burn-rate
+//! calculator) at quantiles, the probability of running out within the lead time, the
+//! red/amber/green band, the reorder point and the order-up-to level at a service level.
 //!
 //! Everything is read off simulated cumulative demand ([`CumulativeDemand`]): the reorder point
 //! is the service-level quantile of demand over the lead time, the order-up-to level the same
@@ -71,7 +71,7 @@ impl Band {
     }
 }
 
-/// The DOMAIN.md day range of a days-of-supply value: `<1`, `1-2`, `2-3`, `3-7` or `>=7`.
+/// The day range of a days-of-supply value in the NHS North-East London PPE tracker (2020): `<1`, `1-2`, `2-3`, `3-7` or `>=7`.
 pub fn day_range(days_of_supply: f64) -> &'static str {
     match days_of_supply {
         d if d < 1.0 => "<1",

@@ -34,7 +34,8 @@ pub struct StoredStatus {
     pub stockout_within: Vec<f64>,
     /// Red under 3 days of supply (median), amber 3–7, green from 7.
     pub band: Band,
-    /// The DOMAIN.md range of the median days of supply: <1, 1-2, 2-3, 3-7, >=7.
+    /// The NHS North-East London PPE tracker's range (2020) of the median days of supply:
+    /// <1, 1-2, 2-3, 3-7, >=7.
     pub day_range: String,
     /// Service level the reorder point and order-up-to level are set for.
     pub service_level: f64,

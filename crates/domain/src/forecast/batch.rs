@@ -78,7 +78,7 @@ pub struct SeriesForecast {
 
 impl SeriesForecast {
     /// Mean forecast demand per period over the horizon: the burn rate for the plain
-    /// `DoS = on_hand / daily_rate` (DOMAIN.md). Use [`super::CumulativeDemand`] for its quantiles.
+    /// `DoS = on_hand / daily_rate` (the CDC PPE burn-rate calculator). Use [`super::CumulativeDemand`] for its quantiles.
     pub fn mean_rate(&self) -> f64 {
         if self.point.is_empty() {
             0.0
