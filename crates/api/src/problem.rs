@@ -193,19 +193,16 @@ impl From<StoreError> for Problem {
                 .with("balance", balance)
                 .with("requested", requested)
             }
-            StoreError::StockChanged(lines) => {
-                let detail = StoreError::StockChanged(lines.clone()).to_string();
-                Problem::new(
-                    StatusCode::CONFLICT,
-                    "stock-changed",
-                    "Stock changed since planning",
-                    detail,
-                )
-                .with(
-                    "lines",
-                    serde_json::to_value(&lines).unwrap_or(serde_json::Value::Null),
-                )
-            }
+            StoreError::StockChanged(ref lines) => Problem::new(
+                StatusCode::CONFLICT,
+                "stock-changed",
+                "Stock changed since planning",
+                e.to_string(),
+            )
+            .with(
+                "lines",
+                serde_json::to_value(lines).unwrap_or(serde_json::Value::Null),
+            ),
             StoreError::Conflict(m) => {
                 Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", m)
             }

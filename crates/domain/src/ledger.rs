@@ -70,13 +70,6 @@ crate::text_enum!(TransferStatus {
     Cancelled = "cancelled",
 });
 
-impl TransferStatus {
-    /// Closed for good: received (whole or not) or cancelled.
-    pub fn is_closed(self) -> bool {
-        self != TransferStatus::Dispatched
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransferLine {

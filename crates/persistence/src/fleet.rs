@@ -79,6 +79,43 @@ fn to_vehicle(r: VehicleRow) -> Vehicle {
     }
 }
 
+/// The columns a vehicle's owner sets (all but the code and the creation time).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = vehicles, treat_none_as_null = true)]
+struct VehicleFields<'a> {
+    name: &'a str,
+    depot_site_id: i64,
+    capacity_kg: f64,
+    capacity_litres: f64,
+    capacity_pallets: Option<i32>,
+    shift_start: &'a str,
+    shift_end: &'a str,
+    max_driving_minutes: Option<i32>,
+    cost_per_km: f64,
+    cost_per_hour: f64,
+    fixed_cost_per_day: f64,
+    max_trips: i32,
+    active: bool,
+}
+
+fn fields(v: &NewVehicle, depot: i64) -> VehicleFields<'_> {
+    VehicleFields {
+        name: &v.name,
+        depot_site_id: depot,
+        capacity_kg: v.capacity_kg,
+        capacity_litres: v.capacity_litres,
+        capacity_pallets: v.capacity_pallets,
+        shift_start: &v.shift_start,
+        shift_end: &v.shift_end,
+        max_driving_minutes: v.max_driving_minutes,
+        cost_per_km: v.cost_per_km,
+        cost_per_hour: v.cost_per_hour,
+        fixed_cost_per_day: v.fixed_cost_per_day,
+        max_trips: v.max_trips,
+        active: v.active,
+    }
+}
+
 /// The depot's id; it must be a warehouse.
 fn depot_id(conn: &mut DbConnection, code: &str) -> Result<i64, StoreError> {
     let (id, kind) = site_ref(conn, "depot", code)?;
@@ -99,20 +136,8 @@ pub fn create_vehicle(
     let t = now.at.naive_utc();
     diesel::insert_into(vehicles::table)
         .values((
+            fields(v, depot),
             vehicles::code.eq(&v.code),
-            vehicles::name.eq(&v.name),
-            vehicles::depot_site_id.eq(depot),
-            vehicles::capacity_kg.eq(v.capacity_kg),
-            vehicles::capacity_litres.eq(v.capacity_litres),
-            vehicles::capacity_pallets.eq(v.capacity_pallets),
-            vehicles::shift_start.eq(&v.shift_start),
-            vehicles::shift_end.eq(&v.shift_end),
-            vehicles::max_driving_minutes.eq(v.max_driving_minutes),
-            vehicles::cost_per_km.eq(v.cost_per_km),
-            vehicles::cost_per_hour.eq(v.cost_per_hour),
-            vehicles::fixed_cost_per_day.eq(v.fixed_cost_per_day),
-            vehicles::max_trips.eq(v.max_trips),
-            vehicles::active.eq(v.active),
             vehicles::created_at.eq(t),
         ))
         .execute(conn)
@@ -149,21 +174,7 @@ pub fn update_vehicle(
     let now = now.into();
     let depot = depot_id(conn, &after.depot)?;
     diesel::update(vehicles::table.find(before.id))
-        .set((
-            vehicles::name.eq(&after.name),
-            vehicles::depot_site_id.eq(depot),
-            vehicles::capacity_kg.eq(after.capacity_kg),
-            vehicles::capacity_litres.eq(after.capacity_litres),
-            vehicles::capacity_pallets.eq(after.capacity_pallets),
-            vehicles::shift_start.eq(&after.shift_start),
-            vehicles::shift_end.eq(&after.shift_end),
-            vehicles::max_driving_minutes.eq(after.max_driving_minutes),
-            vehicles::cost_per_km.eq(after.cost_per_km),
-            vehicles::cost_per_hour.eq(after.cost_per_hour),
-            vehicles::fixed_cost_per_day.eq(after.fixed_cost_per_day),
-            vehicles::max_trips.eq(after.max_trips),
-            vehicles::active.eq(after.active),
-        ))
+        .set(fields(after, depot))
         .execute(conn)?;
     let stored = vehicle_by_code(conn, &before.code)?
         .ok_or_else(|| StoreError::not_found("code", "vehicle", before.code.clone()))?;

@@ -59,16 +59,19 @@ fn to_plan(r: PlanRow) -> Result<DeliveryPlan, StoreError> {
     Ok(p)
 }
 
-/// Moves a planned plan to `to`; false when it was not planned (any more). Of two
-/// concurrent claims exactly one updates the row: the other waits for its commit
-/// (PostgreSQL row lock; SQLite has one writer) and then finds it claimed.
+/// Moves a plan to `to` from the state it is reached from; false when the plan is not in
+/// that state (any more). Of two concurrent claims exactly one updates the row: the other
+/// waits for its commit (PostgreSQL row lock; SQLite has one writer) and then finds it
+/// claimed.
 fn claim(
     conn: &mut DbConnection,
     id: i64,
-    from: PlanStatus,
     to: PlanStatus,
     at: NaiveDateTime,
 ) -> Result<bool, StoreError> {
+    let Some(from) = to.reached_from() else {
+        return Ok(false);
+    };
     let n = diesel::update(
         delivery_plans::table
             .find(id)
@@ -114,6 +117,15 @@ pub fn lots_at(
     Ok(out)
 }
 
+/// The plan states that hold depot stock.
+fn holding_states() -> Vec<&'static str> {
+    PlanStatus::ALL
+        .iter()
+        .filter(|s| s.holds_stock())
+        .map(|s| s.as_str())
+        .collect()
+}
+
 /// Plans of a depot that still hold stock, but `except`.
 pub fn open_plans(
     conn: &mut DbConnection,
@@ -123,7 +135,7 @@ pub fn open_plans(
     let rows = delivery_plans::table
         .inner_join(sites::table)
         .filter(delivery_plans::depot_site_id.eq(depot))
-        .filter(delivery_plans::status.eq(PlanStatus::Planned.as_str()))
+        .filter(delivery_plans::status.eq_any(holding_states()))
         .filter(delivery_plans::id.ne(except.unwrap_or(-1)))
         .select(plan_columns!())
         .load::<PlanRow>(conn)?;
@@ -199,7 +211,7 @@ pub fn store_plan(
                 "the replaced plan is of another depot",
             ));
         }
-        if !claim(conn, old, PlanStatus::Planned, PlanStatus::Superseded, t)? {
+        if !claim(conn, old, PlanStatus::Superseded, t)? {
             return Err(StoreError::Conflict(format!(
                 "plan {old} is no longer planned; only a planned plan can be re-planned"
             )));
@@ -307,13 +319,7 @@ pub fn cancel_plan(
     now: DateTime<Utc>,
 ) -> Result<DeliveryPlan, StoreError> {
     let p = existing(conn, id)?;
-    if !claim(
-        conn,
-        id,
-        PlanStatus::Planned,
-        PlanStatus::Cancelled,
-        now.naive_utc(),
-    )? {
+    if !claim(conn, id, PlanStatus::Cancelled, now.naive_utc())? {
         return Err(StoreError::Conflict(format!(
             "plan {id} is {}; only a planned plan can be cancelled",
             p.status
@@ -323,17 +329,9 @@ pub fn cancel_plan(
     existing(conn, id)
 }
 
-/// The answer of a dispatch, kept so that a repeated dispatch gets the same one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Dispatched {
-    pub body: String,
-    /// False when this call made the transfers; true when an earlier one had.
-    pub replayed: bool,
-}
-
 /// Dispatches a planned plan in the caller's transaction: one transfer per routed stop
-/// with the planned lots, the plan `dispatched`. A plan already dispatched answers with
-/// the stored answer of its dispatch. Lines the depot no longer holds refuse the whole
+/// with the planned lots, the plan `dispatched`; answers with the plan as JSON, kept so
+/// that a plan already dispatched answers with the same bytes. Lines the depot no longer holds refuse the whole
 /// dispatch, naming every such line; nothing is written.
 pub fn dispatch_plan(
     conn: &mut DbConnection,
@@ -341,22 +339,18 @@ pub fn dispatch_plan(
     id: i64,
     reported_by: &str,
     now: impl Into<Stamp>,
-    answer: impl Fn(&DeliveryPlan) -> Result<String, StoreError>,
-) -> Result<Dispatched, StoreError> {
+) -> Result<String, StoreError> {
     let now = now.into();
     let plan = existing(conn, id)?;
     // Claim first: a concurrent twin finds the plan claimed, and the stored answer.
     let at = now.at.naive_utc();
-    if !claim(conn, id, PlanStatus::Planned, PlanStatus::Dispatched, at)? {
+    if !claim(conn, id, PlanStatus::Dispatched, at)? {
         let (status, stored): (String, Option<String>) = delivery_plans::table
             .find(id)
             .select((delivery_plans::status, delivery_plans::dispatch_answer))
             .first(conn)?;
         return match stored {
-            Some(body) => Ok(Dispatched {
-                body,
-                replayed: true,
-            }),
+            Some(body) => Ok(body),
             None => Err(StoreError::Conflict(format!(
                 "plan {id} is {status}; only a planned plan can be dispatched"
             ))),
@@ -398,22 +392,18 @@ pub fn dispatch_plan(
     done.status = PlanStatus::Dispatched;
     // Nothing was routed: nothing will be received, so the plan is done now.
     if transfer_ids.is_empty() {
-        claim(conn, id, PlanStatus::Dispatched, PlanStatus::Completed, at)?;
+        claim(conn, id, PlanStatus::Completed, at)?;
         done.status = PlanStatus::Completed;
     }
     done.transfers = transfer_ids;
-    let body = answer(&done)?;
-    let document = serde_json::to_string(&done).map_err(|e| StoreError::Encode(e.to_string()))?;
+    let body = serde_json::to_string(&done).map_err(|e| StoreError::Encode(e.to_string()))?;
     diesel::update(delivery_plans::table.find(id))
         .set((
-            delivery_plans::document.eq(document),
+            delivery_plans::document.eq(&body),
             delivery_plans::dispatch_answer.eq(Some(&body)),
         ))
         .execute(conn)?;
-    Ok(Dispatched {
-        body,
-        replayed: false,
-    })
+    Ok(body)
 }
 
 /// Every planned lot must still be on hand at the depot; else every short line is named.
@@ -451,12 +441,6 @@ fn check_on_hand(
 
 /// A dispatched plan whose transfers are all closed is completed.
 pub fn complete(conn: &mut DbConnection, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
-    claim(
-        conn,
-        id,
-        PlanStatus::Dispatched,
-        PlanStatus::Completed,
-        at.naive_utc(),
-    )?;
+    claim(conn, id, PlanStatus::Completed, at.naive_utc())?;
     Ok(())
 }

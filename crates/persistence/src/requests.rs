@@ -185,10 +185,15 @@ pub fn cancel_request(
     let now = now.into();
     let r = request_by_id(conn, id)?
         .ok_or_else(|| StoreError::not_found("id", "request", id.to_string()))?;
+    let cancellable: Vec<&str> = RequestStatus::ALL
+        .iter()
+        .filter(|s| s.can_cancel())
+        .map(|s| s.as_str())
+        .collect();
     let done = diesel::update(
         supply_requests::table
             .find(id)
-            .filter(supply_requests::status.eq(RequestStatus::Open.as_str())),
+            .filter(supply_requests::status.eq_any(cancellable)),
     )
     .set((
         supply_requests::status.eq(RequestStatus::Cancelled.as_str()),

@@ -191,6 +191,13 @@ fn risk_after(
         .collect();
     let mut out = HashMap::new();
     for (n, a, _) in allocated {
+        // Nothing delivered, nothing changes: the stored risk stands.
+        if *a == 0 {
+            if let Some(before) = n.stockout_probability_before {
+                out.insert((n.site, n.item), before);
+            }
+            continue;
+        }
         let (Some(row), Some(unit)) = (rows.get(&(n.site, n.item)), units.get(&n.site)) else {
             continue;
         };
@@ -379,12 +386,10 @@ pub async fn dispatch(
         &plan.depot,
         StatusCode::OK,
         move |c, ids, cmd, now| {
-            let d = plans::dispatch_plan(c, ids, id, cmd.reported_by.trim(), now, |p| {
-                serde_json::to_string(p).map_err(|e| StoreError::Encode(e.to_string()))
-            })?;
+            let body = plans::dispatch_plan(c, ids, id, cmd.reported_by.trim(), now)?;
             // Every answer, first or repeated, goes out through the same value, so the
             // bytes are the same.
-            serde_json::from_str::<serde_json::Value>(&d.body)
+            serde_json::from_str::<serde_json::Value>(&body)
                 .map_err(|e| StoreError::Encode(e.to_string()))
         },
     )

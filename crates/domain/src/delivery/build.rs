@@ -148,6 +148,17 @@ pub fn explicit_needs(
         .collect()
 }
 
+fn need_line(n: &Need) -> NeedLine {
+    NeedLine {
+        unit: n.site,
+        tier: n.tier,
+        need: n.need,
+        position: n.position,
+        burn_rate: n.burn_rate,
+        pack_size: n.pack_size,
+    }
+}
+
 struct Allocated {
     need: Need,
     allocated: i64,
@@ -227,6 +238,10 @@ fn allocate_all(input: &PlanInput, v: &mut Violations) -> Vec<Allocated> {
     for (item, needs) in by_item {
         let lots = input.stock.get(&item).cloned().unwrap_or_default();
         let (usable, available) = allocation::usable_lots(&lots, usable_from);
+        let fixed_lines = needs
+            .iter()
+            .filter(|n| overrides.contains_key(&(n.site, n.item)))
+            .count();
         let fixed: i64 = needs
             .iter()
             .filter_map(|n| overrides.get(&(n.site, n.item)).map(|o| o.1))
@@ -248,41 +263,17 @@ fn allocate_all(input: &PlanInput, v: &mut Violations) -> Vec<Allocated> {
             .iter()
             .filter(|n| !overrides.contains_key(&(n.site, n.item)))
             .collect();
-        let lines: Vec<NeedLine> = shared
-            .iter()
-            .map(|n| NeedLine {
-                unit: n.site,
-                tier: n.tier,
-                need: n.need,
-                position: n.position,
-                burn_rate: n.burn_rate,
-                pack_size: n.pack_size,
-            })
-            .collect();
+        let lines: Vec<NeedLine> = shared.iter().map(|n| need_line(n)).collect();
         let given = allocation::allocate(&lines, available - fixed);
+        // What allocation alone would have given each line, for overridden lines' report.
+        let alone = (fixed_lines > 0).then(|| {
+            let all: Vec<NeedLine> = needs.iter().map(need_line).collect();
+            allocation::allocate(&all, available)
+        });
         let mut rows: Vec<Allocated> = Vec::new();
-        for n in &needs {
+        for (k, n) in needs.iter().enumerate() {
             if let Some(&(_, q)) = overrides.get(&(n.site, n.item)) {
-                // What allocation alone would have given, for the report.
-                let alone = allocation::allocate(
-                    &needs
-                        .iter()
-                        .map(|m| NeedLine {
-                            unit: m.site,
-                            tier: m.tier,
-                            need: m.need,
-                            position: m.position,
-                            burn_rate: m.burn_rate,
-                            pack_size: m.pack_size,
-                        })
-                        .collect::<Vec<_>>(),
-                    available,
-                );
-                let from = needs
-                    .iter()
-                    .zip(&alone)
-                    .find(|(m, _)| m.site == n.site)
-                    .map_or(0, |(_, a)| a.allocated);
+                let from = alone.as_ref().map_or(0, |a| a[k].allocated);
                 rows.push(Allocated {
                     need: n.clone(),
                     allocated: q,

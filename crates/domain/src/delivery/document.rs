@@ -38,6 +38,18 @@ impl PlanStatus {
     pub fn holds_stock(self) -> bool {
         self == PlanStatus::Planned
     }
+
+    /// The one state a plan moves to `self` from: a planned plan is dispatched, cancelled or
+    /// superseded; a dispatched one is completed. `None` for the first state.
+    pub fn reached_from(self) -> Option<PlanStatus> {
+        match self {
+            PlanStatus::Planned => None,
+            PlanStatus::Dispatched | PlanStatus::Cancelled | PlanStatus::Superseded => {
+                Some(PlanStatus::Planned)
+            }
+            PlanStatus::Completed => Some(PlanStatus::Dispatched),
+        }
+    }
 }
 
 /// One unit × item of the plan: the need, what allocation gave it and from which lots.
