@@ -4,17 +4,24 @@ use crate::handlers::{
     audit, catalogue, fleet, forecasts, health, ledger, movements, plans, requests, routing,
     scenarios, tokens, transfers,
 };
-use crate::openapi::ApiDoc;
 use crate::request_context::request_context;
 use crate::state::AppState;
 use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, web};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 async fn not_found() -> HttpResponse {
     // Rewritten into a problem document by the request context.
     HttpResponse::NotFound().finish()
+}
+
+/// The API document, built once.
+async fn api_document() -> HttpResponse {
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let body = DOCUMENT.get_or_init(crate::openapi::document_json);
+    HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(body.as_str())
 }
 
 /// Registers everything on an app; the caller owns the server and the state.
@@ -24,10 +31,10 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
         crate::extract::configure(cfg);
         cfg.route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))
+            .route("/api-docs/openapi.json", web::get().to(api_document))
             .service(
                 SwaggerUi::new("/swagger-ui/{_:.*}")
-                    .url("/api-docs/openapi.json", ApiDoc::openapi())
-                    .config(Config::default().validator_url("none")),
+                    .config(Config::new(["/api-docs/openapi.json"]).validator_url("none")),
             )
             .service(
                 web::scope("/api/v1")
@@ -152,6 +159,7 @@ pub fn build(
     >,
 > {
     actix_web::App::new()
+        .wrap(from_fn(crate::routes::method_guard))
         .wrap(from_fn(request_context))
         .configure(configure(state))
 }

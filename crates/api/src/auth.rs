@@ -230,13 +230,29 @@ pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    match resolve(req.request()).await {
+    let checked = match resolve(req.request()).await {
+        Ok(p) => admit(&p, req.request()).map(|()| p),
+        Err(problem) => Err(problem),
+    };
+    match checked {
         Ok(p) => {
             req.extensions_mut().insert(p);
             Ok(next.call(req).await?.map_into_boxed_body())
         }
         Err(problem) => Ok(req.into_response(problem.error_response())),
     }
+}
+
+/// What is decided before the handler reads anything: the role must grant the
+/// operation's permission (a caller without the right gets 403 whatever its body
+/// says), then the path and query must keep the text policy. Site scopes need the
+/// request's own data and stay with the handlers.
+fn admit(p: &Principal, req: &HttpRequest) -> Result<(), Problem> {
+    if let Some(Some(permission)) = crate::routes::permission_of(req.method().as_str(), req.path())
+    {
+        p.require(permission)?;
+    }
+    crate::routes::check_path_and_query(req)
 }
 
 fn resolve(req: &HttpRequest) -> impl Future<Output = Result<Principal, Problem>> + 'static {

@@ -6,6 +6,7 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::StreamExt;
+use ppe_domain::validation::Violations;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use std::future::Future;
@@ -95,6 +96,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, String), Prob
         .with("line", e.line())
         .with("column", e.column())
     })?;
+    let mut value = value;
+    let mut refused = Violations::default();
+    normalise(&mut value, &mut String::new(), &mut refused);
+    if !refused.0.is_empty() {
+        return Err(Problem::validation(refused));
+    }
     let canonical = value.to_string();
     let t = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
@@ -123,6 +130,50 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, String), Prob
         )
     })?;
     Ok((t, canonical))
+}
+
+/// One pass over a body before it meets its type: every string is held to the text
+/// policy (a refused character is a 422 naming the JSON path, whatever the field), and
+/// a number with no fractional part becomes an integer, since JSON Schema counts `2.0`
+/// as an integer and so must the server.
+fn normalise(value: &mut serde_json::Value, path: &mut String, refused: &mut Violations) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => {
+            if let Err(m) = ppe_domain::text::check(s) {
+                let field = if path.is_empty() { "body" } else { path.as_str() };
+                refused.add(field, m);
+            }
+        }
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64())
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                normalise(item, path, refused);
+                path.truncate(len);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields.iter_mut() {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                normalise(item, path, refused);
+                path.truncate(len);
+            }
+        }
+        Value::Null | Value::Bool(_) => {}
+    }
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod contract;
 pub mod demo;
 pub mod extract;
 pub mod forecast_batch;
@@ -12,5 +13,6 @@ pub mod openapi;
 pub mod planning;
 pub mod problem;
 pub mod request_context;
+pub mod routes;
 pub mod solve_vrp;
 pub mod state;

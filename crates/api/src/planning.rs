@@ -158,7 +158,7 @@ pub fn depot(conn: &mut DbConnection, field: &str, code: &str) -> Result<Site, S
     let depot = catalogue::site_by_code(conn, code.trim())?
         .ok_or_else(|| StoreError::not_found(field, "site", code.trim()))?;
     if depot.kind != SiteKind::Warehouse {
-        return Err(StoreError::invalid(field, "must be a warehouse"));
+        return Err(StoreError::not_found(field, "warehouse", code.trim()));
     }
     if !depot.active {
         return Err(StoreError::invalid(field, "is deactivated"));

@@ -158,8 +158,9 @@ impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
         match e {
             // A reference inside the request body or query to something that does not exist.
+            // 404 rather than 422: the request is well-formed, what it names is missing.
             StoreError::NotFound { field, what, key } => Problem::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                StatusCode::NOT_FOUND,
                 "unknown-reference",
                 "The request refers to something that does not exist",
                 &field,
@@ -173,6 +174,16 @@ impl From<StoreError> for Problem {
                 format!("`{value}` is already taken"),
             ),
             StoreError::Invalid(v) => Problem::validation(v),
+            StoreError::Contradicts(v) => {
+                let mut p = Problem::new(
+                    StatusCode::CONFLICT,
+                    "contradicts-state",
+                    "The request contradicts what it names",
+                    v.to_string(),
+                );
+                p.errors = v.0;
+                p
+            }
             StoreError::InsufficientStock {
                 ref site,
                 ref item,

@@ -150,10 +150,7 @@ impl NewItem {
     /// Checks every field and returns the item with trimmed text and a normalised GTIN.
     pub fn validate(mut self) -> Result<NewItem, Violations> {
         let mut v = Violations::default();
-        v.text("sku", &self.sku, 64);
-        if self.sku.trim().contains(char::is_whitespace) {
-            v.add("sku", "must not contain spaces");
-        }
+        v.code("sku", &mut self.sku, crate::text::SKU_MAX);
         v.text("name", &self.name, 200);
         if !(1..=1_000_000).contains(&self.pack_size) {
             v.add("pack_size", "must be between 1 and 1000000");
@@ -193,8 +190,8 @@ mod tests {
 
     fn item() -> NewItem {
         NewItem {
-            sku: " FFP2-01 ".into(),
-            name: "FFP2 respirator".into(),
+            sku: "FFP2-01".into(),
+            name: " FFP2 respirator ".into(),
             category: Category::Respirator,
             base_unit: BaseUnit::Piece,
             pack_size: 20,
@@ -209,7 +206,7 @@ mod tests {
     #[test]
     fn valid_item_is_trimmed_and_gtin_normalised() {
         let i = item().validate().unwrap();
-        assert_eq!(i.sku, "FFP2-01");
+        assert_eq!(i.name, "FFP2 respirator");
         assert_eq!(i.gtin.as_deref(), Some("04006381333931"));
     }
 

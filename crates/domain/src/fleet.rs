@@ -169,10 +169,7 @@ impl NewVehicle {
     /// Checks every field; returns the vehicle with trimmed text.
     pub fn validate(mut self) -> Result<NewVehicle, Violations> {
         let mut v = Violations::default();
-        v.text("code", &self.code, 32);
-        if self.code.trim().contains(char::is_whitespace) {
-            v.add("code", "must not contain spaces");
-        }
+        v.code("code", &mut self.code, crate::text::CODE_MAX);
         v.text("name", &self.name, 200);
         v.text("depot", &self.depot, 32);
         check_amount(&mut v, "capacity_kg", self.capacity_kg, 100_000.0, true);

@@ -22,4 +22,5 @@ pub mod scenario;
 pub mod site;
 pub mod stock;
 pub mod supply;
+pub mod text;
 pub mod validation;

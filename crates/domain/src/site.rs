@@ -210,10 +210,7 @@ fn default_lead_time() -> i32 {
 impl NewSite {
     pub fn validate(mut self) -> Result<NewSite, Violations> {
         let mut v = Violations::default();
-        v.text("code", &self.code, 32);
-        if self.code.trim().contains(char::is_whitespace) {
-            v.add("code", "must not contain spaces");
-        }
+        v.code("code", &mut self.code, crate::text::CODE_MAX);
         v.text("name", &self.name, 200);
         if !self.latitude.is_finite() || !(-90.0..=90.0).contains(&self.latitude) {
             v.add("latitude", "must be between -90 and 90");
@@ -231,6 +228,10 @@ impl NewSite {
             v.text("address", a, 300);
         }
         for (i, w) in self.opening_hours.iter().enumerate() {
+            let repeated = w.weekdays.iter().enumerate().any(|(k, d)| w.weekdays[..k].contains(d));
+            if repeated {
+                v.add(format!("opening_hours[{i}].weekdays"), "names a weekday twice");
+            }
             if w.weekdays.is_empty() || w.weekdays.iter().any(|d| !(1..=7).contains(d)) {
                 v.add(
                     format!("opening_hours[{i}].weekdays"),

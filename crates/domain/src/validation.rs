@@ -33,13 +33,23 @@ impl Violations {
         v
     }
 
-    /// Checks a required text field: trimmed, non-empty, at most `max` characters.
+    /// Checks a required text field: no refused character (see [`crate::text`]),
+    /// something besides white space, at most `max` characters as sent.
     pub fn text(&mut self, field: &str, value: &str, max: usize) {
-        let t = value.trim();
-        if t.is_empty() {
+        if let Err(m) = crate::text::check(value) {
+            self.add(field, m);
+        } else if value.trim().is_empty() {
             self.add(field, "must not be empty");
-        } else if t.chars().count() > max {
+        } else if value.chars().count() > max {
             self.add(field, format!("must be at most {max} characters"));
+        }
+    }
+
+    /// Checks a code and puts it in its stored form (NFC, see [`crate::text`]).
+    pub fn code(&mut self, field: &str, value: &mut String, max: usize) {
+        match crate::text::normalise_code(value, max) {
+            Ok(c) => *value = c,
+            Err(m) => self.add(field, m),
         }
     }
 }

@@ -35,6 +35,10 @@ pub enum StoreError {
         "{} of {} lot `{}` for {} (the depot has {} of it free)",
         s.planned, s.item, s.lot, s.site, s.available)).collect::<Vec<_>>().join("; "))]
     StockChanged(Vec<Shortfall>),
+    /// The request contradicts the state of what it names (field-level), e.g. more
+    /// received than was shipped.
+    #[error("{0}")]
+    Contradicts(Violations),
     /// A state transition that cannot happen (e.g. receiving a transfer twice).
     #[error("{0}")]
     Conflict(String),

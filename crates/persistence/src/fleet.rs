@@ -120,7 +120,7 @@ fn fields(v: &NewVehicle, depot: i64) -> VehicleFields<'_> {
 fn depot_id(conn: &mut DbConnection, code: &str) -> Result<i64, StoreError> {
     let (id, kind) = site_ref(conn, "depot", code)?;
     if kind != SiteKind::Warehouse {
-        return Err(StoreError::invalid("depot", "must be a warehouse"));
+        return Err(StoreError::not_found("depot", "warehouse", code.trim()));
     }
     Ok(id)
 }

@@ -17,7 +17,7 @@ use diesel::prelude::*;
 use ppe_domain::commands::{
     CancelTransfer, Discard, Dispatch, IssueReport, Receipt, ReceiveTransfer, StockReport,
 };
-use ppe_domain::delivery::{Disposition, ShippedLine, settle};
+use ppe_domain::delivery::{Disposition, ShippedLine, Unsettled, settle};
 use ppe_domain::ledger::{Movement, Recorded, TransferStatus};
 use ppe_domain::site::SiteKind;
 use ppe_domain::stock::{Entry, LotBalance, MovementKind, StockBook, StockError, StockKey};
@@ -391,10 +391,8 @@ pub fn record_receipt(
     let mut names = Names::new(ids);
     let (site, kind) = names.site(conn, "site", cmd.site.trim())?;
     if kind != SiteKind::Warehouse {
-        return Err(StoreError::invalid(
-            "site",
-            "receipts go into a warehouse; units receive transfers",
-        ));
+        // Units receive transfers, not receipts: among warehouses there is no such site.
+        return Err(StoreError::not_found("site", "warehouse", cmd.site.trim()));
     }
     let (loaded, entries) = with_lines(
         conn,
@@ -543,9 +541,11 @@ fn dispatch(
     let (from, from_kind) = names.site(conn, "from_site", cmd.from_site.trim())?;
     let (to, _) = names.site(conn, "to_site", cmd.to_site.trim())?;
     if from_kind != SiteKind::Warehouse {
-        return Err(StoreError::invalid(
+        // Transfers leave from a warehouse: among warehouses there is no such site.
+        return Err(StoreError::not_found(
             "from_site",
-            "transfers leave from a warehouse",
+            "warehouse",
+            cmd.from_site.trim(),
         ));
     }
     let active: bool = crate::schema::sites::table
@@ -651,7 +651,10 @@ pub fn receive_transfer(
             quantity: l.4,
         })
         .collect();
-    let outcomes = settle(&shipped, &cmd.lines, "lines")?;
+    let outcomes = settle(&shipped, &cmd.lines, "lines").map_err(|u| match u {
+        Unsettled::Invalid(v) => StoreError::Invalid(v),
+        Unsettled::Contradicts(v) => StoreError::Contradicts(v),
+    })?;
     let whole = outcomes.iter().all(|o| o.missing.is_none());
     let new_status = if whole {
         TransferStatus::Received

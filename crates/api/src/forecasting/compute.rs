@@ -11,6 +11,9 @@ use ppe_domain::forecast::{DateStep, ForecastConfig, Series, forecast_one, with_
 use ppe_domain::supply::{Position, SupplyAssessment, SupplyPolicy, assess, day_range};
 use ppe_persistence::forecasts::{ForecastRow, PairEvent, PairInput};
 
+/// Days forecast ahead unless configured otherwise.
+pub const DEFAULT_HORIZON_DAYS: usize = 56;
+
 /// How forecasts are made and read.
 #[derive(Debug, Clone)]
 pub struct ForecastSettings {
@@ -30,7 +33,7 @@ impl ForecastSettings {
     pub fn new(time_zone: Tz) -> Self {
         ForecastSettings {
             time_zone,
-            horizon: 56,
+            horizon: DEFAULT_HORIZON_DAYS,
             levels: vec![0.1, 0.5, 0.9],
             max_history: 365,
             holdout_days: 28,

@@ -85,12 +85,13 @@ pub struct StatusQuery {
     pub offset: Option<i64>,
 }
 
-/// The values of a comma-separated parameter, trimmed, empty ones dropped.
-fn list(value: Option<&str>) -> Vec<String> {
+/// The values of a comma-separated parameter, spaces around them trimmed, empty ones
+/// dropped.
+pub fn list(value: Option<&str>) -> Vec<String> {
     value
         .unwrap_or("")
         .split(',')
-        .map(str::trim)
+        .map(|v| v.trim_matches(' '))
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
         .collect()
@@ -126,9 +127,8 @@ impl StatusQuery {
                 "must be between 0 and 1000000000",
             ));
         }
-        if offset > 0 && limit.is_none() {
-            return Err(Problem::bad_query("offset", "pages need a limit"));
-        }
+        // An offset alone pages with the largest page.
+        let limit = if offset > 0 { limit.or(Some(10_000)) } else { limit };
         Ok((
             ForecastFilter {
                 site: self.site,
@@ -639,7 +639,13 @@ pub struct ConsumptionView {
     pub time_zone: String,
     pub days: Vec<DailyUse>,
     pub flags: Vec<QualityFlag>,
+    /// When older days exist than this answer holds (it covers at most 731 days): the
+    /// `to` that asks for them.
+    pub earlier: Option<NaiveDate>,
 }
+
+/// Most days one consumption answer holds (two years).
+pub const MAX_CONSUMPTION_DAYS: u64 = 731;
 
 /// Daily consumption reconstructed from the ledger: reported use on its day, unreported use
 /// inferred from counts and spread over the interval, stockout days censored.
@@ -657,11 +663,6 @@ pub async fn consumption_history(
     auth.require_at(Permission::ReadStock, &q.site)?;
     let from = param::<NaiveDate>("from", q.from.as_deref(), "a date (YYYY-MM-DD)")?;
     let to = param::<NaiveDate>("to", q.to.as_deref(), "a date (YYYY-MM-DD)")?;
-    if let (Some(f), Some(t)) = (from, to)
-        && t < f
-    {
-        return Err(Problem::bad_query("to", "must not be before `from`"));
-    }
     let settings = state.forecasting.clone();
     let until = to.unwrap_or_else(|| settings.local_day(chrono::Utc::now()));
     let (site, item) = (q.site.trim().to_owned(), q.item.trim().to_owned());
@@ -678,14 +679,21 @@ pub async fn consumption_history(
         .await?
     };
     let mut series = consumption(&events, &settings, until);
-    if let Some(from) = from {
-        series.days.retain(|d| d.day >= from);
-    }
+    // One answer covers at most MAX_CONSUMPTION_DAYS days, the last ones up to `to`;
+    // `earlier` is the `to` that asks for the days before them.
+    let oldest = until - chrono::Days::new(MAX_CONSUMPTION_DAYS - 1);
+    let first = from.map_or(oldest, |f| f.max(oldest));
+    let earlier = (series.days.first().is_some_and(|d| d.day < first)
+        && from.is_none_or(|f| f < first))
+    .then(|| first.pred_opt())
+    .flatten();
+    series.days.retain(|d| d.day >= first && d.day <= until);
     Ok(HttpResponse::Ok().json(ConsumptionView {
         site,
         item,
         time_zone: settings.time_zone.name().to_owned(),
         days: series.days,
         flags: series.flags,
+        earlier,
     }))
 }

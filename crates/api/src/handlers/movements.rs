@@ -13,7 +13,7 @@ use ppe_persistence::reads::{self, MovementFilter};
 use serde::{Deserialize, Serialize};
 
 const DEFAULT_LIMIT: i64 = 100;
-const MAX_LIMIT: i64 = 1000;
+pub const MAX_LIMIT: i64 = 1000;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -20,4 +20,6 @@ pub use document::{
     DeliveryPlan, PlanLine, PlanRoute, PlanStatus, PlanStop, PlanTotals, PlanTrip, StopDispatch,
     UnassignedStop, UnservedReason,
 };
-pub use receiving::{Disposition, LineOutcome, Outcome, ReceivedLine, ShippedLine, settle};
+pub use receiving::{
+    Disposition, LineOutcome, Outcome, ReceivedLine, ShippedLine, Unsettled, settle,
+};

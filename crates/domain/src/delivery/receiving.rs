@@ -76,44 +76,65 @@ pub struct LineOutcome {
     pub note: Option<String>,
 }
 
+/// Why a receiver's lines cannot be settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unsettled {
+    /// The request is malformed on its own (a line named twice, a bad note).
+    Invalid(Violations),
+    /// The lines contradict what was shipped.
+    Contradicts(Violations),
+}
+
+impl Unsettled {
+    pub fn violations(&self) -> &Violations {
+        match self {
+            Unsettled::Invalid(v) | Unsettled::Contradicts(v) => v,
+        }
+    }
+}
+
 /// Checks a receiver's lines against what was shipped; lines not named arrived whole.
 /// `field` is the JSON path of the lines in the request, for the errors.
 pub fn settle(
     shipped: &[ShippedLine],
     received: &[ReceivedLine],
     field: &str,
-) -> Result<Vec<LineOutcome>, Violations> {
+) -> Result<Vec<LineOutcome>, Unsettled> {
     let mut v = Violations::default();
+    // What contradicts the shipment itself (a line it does not have, more than it
+    // carried, a shortfall without its reason) is told apart from a malformed request.
+    let mut c = Violations::default();
     for (i, r) in received.iter().enumerate() {
         let at = |f: &str| format!("{field}[{i}].{f}");
-        let Some(s) = shipped.iter().find(|s| s.line == r.line) else {
-            v.add(at("line"), "is not a line of this transfer");
-            continue;
-        };
         if received[..i].iter().any(|p| p.line == r.line) {
             v.add(at("line"), "names the same line twice");
         }
+        if let Some(n) = &r.note {
+            v.text(&at("note"), n, 500);
+        }
+        let Some(s) = shipped.iter().find(|s| s.line == r.line) else {
+            c.add(at("line"), "is not a line of this transfer");
+            continue;
+        };
         if !(0..=s.quantity).contains(&r.received) {
-            v.add(
+            c.add(
                 at("received"),
                 format!("must be between 0 and the {} shipped", s.quantity),
             );
         } else if r.received < s.quantity {
             if r.outcome.is_none() {
-                v.add(at("outcome"), "is required when less than shipped arrived");
+                c.add(at("outcome"), "is required when less than shipped arrived");
             }
             if r.disposition.is_none() {
-                v.add(
+                c.add(
                     at("disposition"),
                     "is required when less than shipped arrived: returned or lost",
                 );
             }
         }
-        if let Some(n) = &r.note {
-            v.text(&at("note"), n, 500);
-        }
     }
-    v.finish()?;
+    v.finish().map_err(Unsettled::Invalid)?;
+    c.finish().map_err(Unsettled::Contradicts)?;
     Ok(shipped
         .iter()
         .map(|s| match received.iter().find(|r| r.line == s.line) {
@@ -210,7 +231,8 @@ mod tests {
             "lines",
         )
         .unwrap_err();
-        let fields: Vec<String> = err.0.into_iter().map(|e| e.field).collect();
+        assert!(matches!(err, Unsettled::Contradicts(_)));
+        let fields: Vec<String> = err.violations().0.iter().map(|e| e.field.clone()).collect();
         assert_eq!(
             fields,
             [

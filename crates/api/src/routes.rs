@@ -1,0 +1,294 @@
+//! The route table: every operation's method, path template and the permission it
+//! needs. The API document, the authorisation that runs before a body is read, and the
+//! 405 answer with `Allow` all come from this one list.
+
+use crate::problem::Problem;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::ALLOW;
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, ResponseError};
+use ppe_domain::access::Permission;
+
+/// The permission each operation needs (`None`: answered without a token). The document
+/// lists, per operation, the roles that grant it (`x-roles`); a test checks that every
+/// operation of the document is here, and the black-box suite checks each over HTTP.
+pub const OPERATIONS: &[(&str, &str, Option<Permission>)] = &[
+    ("get", "/healthz", None),
+    ("get", "/readyz", None),
+    ("post", "/api/v1/items", Some(Permission::EditCatalogue)),
+    ("get", "/api/v1/items", Some(Permission::ReadCatalogue)),
+    (
+        "get",
+        "/api/v1/items/{sku}",
+        Some(Permission::ReadCatalogue),
+    ),
+    (
+        "patch",
+        "/api/v1/items/{sku}",
+        Some(Permission::EditCatalogue),
+    ),
+    (
+        "get",
+        "/api/v1/items/{sku}/balances",
+        Some(Permission::ReadStock),
+    ),
+    ("post", "/api/v1/sites", Some(Permission::EditCatalogue)),
+    ("get", "/api/v1/sites", Some(Permission::ReadCatalogue)),
+    (
+        "get",
+        "/api/v1/sites/{code}",
+        Some(Permission::ReadCatalogue),
+    ),
+    (
+        "patch",
+        "/api/v1/sites/{code}",
+        Some(Permission::EditCatalogue),
+    ),
+    (
+        "get",
+        "/api/v1/sites/{code}/balances",
+        Some(Permission::ReadStock),
+    ),
+    (
+        "post",
+        "/api/v1/stock-reports",
+        Some(Permission::ReportStock),
+    ),
+    ("post", "/api/v1/receipts", Some(Permission::Receive)),
+    ("post", "/api/v1/issues", Some(Permission::Issue)),
+    ("post", "/api/v1/discards", Some(Permission::Discard)),
+    ("post", "/api/v1/transfers", Some(Permission::Dispatch)),
+    ("get", "/api/v1/transfers", Some(Permission::ReadStock)),
+    ("get", "/api/v1/transfers/{id}", Some(Permission::ReadStock)),
+    (
+        "post",
+        "/api/v1/transfers/{id}/receive",
+        Some(Permission::ReceiveTransfer),
+    ),
+    (
+        "post",
+        "/api/v1/transfers/{id}/cancel",
+        Some(Permission::Dispatch),
+    ),
+    ("get", "/api/v1/discrepancies", Some(Permission::ReadStock)),
+    ("get", "/api/v1/audit", Some(Permission::ReadCatalogue)),
+    ("get", "/api/v1/vehicles", Some(Permission::ReadCatalogue)),
+    ("post", "/api/v1/vehicles", Some(Permission::PlanRoutes)),
+    (
+        "get",
+        "/api/v1/vehicles/{code}",
+        Some(Permission::ReadCatalogue),
+    ),
+    (
+        "patch",
+        "/api/v1/vehicles/{code}",
+        Some(Permission::PlanRoutes),
+    ),
+    ("post", "/api/v1/requests", Some(Permission::RequestSupply)),
+    ("get", "/api/v1/requests", Some(Permission::ReadStock)),
+    ("get", "/api/v1/requests/{id}", Some(Permission::ReadStock)),
+    (
+        "post",
+        "/api/v1/requests/{id}/cancel",
+        Some(Permission::RequestSupply),
+    ),
+    ("get", "/api/v1/replenishment", Some(Permission::ReadStock)),
+    (
+        "post",
+        "/api/v1/delivery-plans",
+        Some(Permission::PlanRoutes),
+    ),
+    ("get", "/api/v1/delivery-plans", Some(Permission::ReadStock)),
+    (
+        "get",
+        "/api/v1/delivery-plans/{id}",
+        Some(Permission::ReadStock),
+    ),
+    (
+        "post",
+        "/api/v1/delivery-plans/{id}/cancel",
+        Some(Permission::PlanRoutes),
+    ),
+    (
+        "post",
+        "/api/v1/delivery-plans/{id}/dispatch",
+        Some(Permission::Dispatch),
+    ),
+    (
+        "get",
+        "/api/v1/delivery-plans/{id}/routes/{n}/run-sheet",
+        Some(Permission::ReadStock),
+    ),
+    (
+        "post",
+        "/api/v1/delivery-plans/{id}/routes/{n}/stops/{k}/receive",
+        Some(Permission::ReceiveTransfer),
+    ),
+    ("get", "/api/v1/movements", Some(Permission::ReadStock)),
+    ("get", "/api/v1/consumption", Some(Permission::ReadStock)),
+    ("get", "/api/v1/forecasts", Some(Permission::ReadStock)),
+    (
+        "get",
+        "/api/v1/forecasts/accuracy",
+        Some(Permission::ReadStock),
+    ),
+    ("get", "/api/v1/supply-status", Some(Permission::ReadStock)),
+    (
+        "get",
+        "/api/v1/supply-status/aggregates",
+        Some(Permission::ReadStock),
+    ),
+    ("post", "/api/v1/scenarios", Some(Permission::ReadStock)),
+    (
+        "post",
+        "/api/v1/routing/solve",
+        Some(Permission::PlanRoutes),
+    ),
+    ("post", "/api/v1/tokens", Some(Permission::ManageTokens)),
+    ("get", "/api/v1/tokens", Some(Permission::ManageTokens)),
+    (
+        "post",
+        "/api/v1/tokens/{id}/revoke",
+        Some(Permission::ManageTokens),
+    ),
+];
+
+
+/// Whether a request path fits a template: literal segments equal, `{name}` any
+/// non-empty segment.
+fn fits(template: &str, path: &str) -> bool {
+    let mut t = template.split('/');
+    let mut p = path.split('/');
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(ts), Some(ps)) => {
+                let ok = if ts.starts_with('{') && ts.ends_with('}') {
+                    !ps.is_empty()
+                } else {
+                    ts == ps
+                };
+                if !ok {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// The template a request path belongs to. A literal segment wins over a parameter
+/// (`/forecasts/accuracy` is not `/forecasts/{x}`), as in the router.
+pub fn template_of(path: &str) -> Option<&'static str> {
+    let literal_segments = |t: &str| t.split('/').filter(|s| !s.starts_with('{')).count();
+    OPERATIONS
+        .iter()
+        .map(|(_, t, _)| *t)
+        .filter(|t| fits(t, path))
+        .max_by_key(|t| literal_segments(t))
+}
+
+/// The methods a template answers, upper-case, in the table's order.
+pub fn methods_of(template: &str) -> Vec<String> {
+    OPERATIONS
+        .iter()
+        .filter(|(_, t, _)| *t == template)
+        .map(|(m, _, _)| m.to_ascii_uppercase())
+        .collect()
+}
+
+/// The permission an operation needs: `None` when the operation is not in the table,
+/// `Some(None)` when it needs no token.
+pub fn permission_of(method: &str, path: &str) -> Option<Option<Permission>> {
+    let template = template_of(path)?;
+    OPERATIONS
+        .iter()
+        .find(|(m, t, _)| *t == template && m.eq_ignore_ascii_case(method))
+        .map(|(_, _, p)| *p)
+}
+
+/// Middleware: a known path asked with a method it does not answer gets 405 with the
+/// methods it does answer in `Allow`, before authentication (the path's existence is
+/// no secret: the document lists it).
+pub async fn method_guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if let Some(template) = template_of(req.path()) {
+        let methods = methods_of(template);
+        let asked = req.method().as_str();
+        if !methods.iter().any(|m| m == asked) {
+            let allow = methods.join(", ");
+            let problem = Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                format!("{asked} is not answered here; use {allow}"),
+            )
+            .header(ALLOW, &allow);
+            return Ok(req.into_response(problem.error_response()));
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// The text policy for what arrives outside the body: a path segment or query value
+/// with a refused character, or a query parameter sent empty, is a 400 naming it.
+pub fn check_path_and_query(req: &HttpRequest) -> Result<(), Problem> {
+    if let Some(template) = template_of(req.path()) {
+        for (name, raw) in template.split('/').zip(req.path().split('/')) {
+            let Some(name) = name.strip_prefix('{').and_then(|n| n.strip_suffix('}')) else {
+                continue;
+            };
+            let value = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+            if let Err(m) = ppe_domain::text::check(&value) {
+                return Err(Problem::field(
+                    StatusCode::BAD_REQUEST,
+                    "bad-path",
+                    "Bad path parameter",
+                    name,
+                    m,
+                ));
+            }
+        }
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
+        .map_err(|e| Problem::bad_query("query", &e.to_string()))?;
+    for (name, value) in &pairs {
+        if value.is_empty() {
+            return Err(Problem::bad_query(
+                name,
+                "must not be empty; leave the parameter out instead",
+            ));
+        }
+        if let Err(m) = ppe_domain::text::check(value) {
+            return Err(Problem::bad_query(name, &m));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_find_their_template_and_literals_win() {
+        assert_eq!(template_of("/api/v1/items/FFP2"), Some("/api/v1/items/{sku}"));
+        assert_eq!(
+            template_of("/api/v1/forecasts/accuracy"),
+            Some("/api/v1/forecasts/accuracy")
+        );
+        assert_eq!(template_of("/api/v1/items/"), None);
+        assert_eq!(template_of("/api/v1/nothing"), None);
+        assert_eq!(methods_of("/api/v1/items"), ["POST", "GET"]);
+        assert_eq!(
+            permission_of("post", "/api/v1/issues"),
+            Some(Some(Permission::Issue))
+        );
+        assert_eq!(permission_of("get", "/healthz"), Some(None));
+        assert_eq!(permission_of("delete", "/api/v1/issues"), None);
+    }
+}

@@ -1,0 +1,167 @@
+"""Schemathesis hooks: the rules of the PPE Depot API that JSON Schema cannot state.
+
+The OpenAPI document states every rule about one field (types, ranges, lengths, text
+patterns). A few rules relate a field to another field or to the current time; a
+schema-valid request can break them and is then rightly refused with 422. Here every
+*positive* test case (one that the fuzzer expects to be accepted) is made to keep
+those rules, so that a 422 on such a case is a real disagreement. Negative cases are
+left alone. Each rule below is also stated in the field's description in the document.
+"""
+
+import uuid
+from datetime import date, datetime, timedelta, timezone
+
+import schemathesis
+from schemathesis import GenerationMode
+
+
+def _positive(case):
+    meta = getattr(case, "meta", None)
+    return meta is not None and meta.generation.mode == GenerationMode.POSITIVE
+
+
+def _gtin_check_digit(digits):
+    # GS1 General Specifications §7.9.1: weights 3 and 1 from the right, excluding the check digit.
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
+    return str((10 - total % 10) % 10)
+
+
+def _dedupe(lines, key):
+    seen, kept = set(), []
+    for line in lines:
+        if not isinstance(line, dict):
+            kept.append(line)
+            continue
+        k = key(line)
+        if k not in seen:
+            seen.add(k)
+            kept.append(line)
+    return kept
+
+
+def _ordered_times(obj, first, second):
+    a, b = obj.get(first), obj.get(second)
+    if isinstance(a, str) and isinstance(b, str) and a >= b:
+        if a == b:
+            obj[first], obj[second] = "08:00", "16:00"
+        else:
+            obj[first], obj[second] = b, a
+
+
+@schemathesis.hook
+def map_case(context, case):
+    if not _positive(case):
+        return case
+    now = datetime.now(timezone.utc)
+    today = date.today()
+    path, method = case.operation.path, case.operation.method.lower()
+    body = case.body if isinstance(case.body, dict) else None
+    query = case.query if isinstance(case.query, dict) else None
+
+    if query is not None:
+        # A replenishment proposal is for today or a later day.
+        if path == "/api/v1/replenishment" and "date" in query:
+            query["date"] = (today + timedelta(days=1)).isoformat()
+
+    if body is None:
+        return case
+    # Writes may not be back-dated beyond the limit nor lie in the future.
+    if body.get("occurred_at") is not None:
+        body["occurred_at"] = (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Requests are needed, and plans delivered, today or later (plans: at most 60 days ahead).
+    if body.get("needed_by") is not None:
+        body["needed_by"] = (today + timedelta(days=1)).isoformat()
+    if path == "/api/v1/delivery-plans" and body.get("date") is not None:
+        body["date"] = (today + timedelta(days=1)).isoformat()
+    lines = body.get("lines")
+    if isinstance(lines, list):
+        if path == "/api/v1/stock-reports":
+            body["lines"] = _dedupe(lines, lambda l: (l.get("item"), l.get("lot")))
+        elif path in ("/api/v1/requests",):
+            body["lines"] = _dedupe(lines, lambda l: l.get("item"))
+        elif path == "/api/v1/delivery-plans":
+            body["lines"] = _dedupe(lines, lambda l: (l.get("site"), l.get("item")))
+        elif path.endswith("/receive"):
+            body["lines"] = _dedupe(lines, lambda l: l.get("line"))
+        if path == "/api/v1/receipts":
+            for l in body["lines"]:
+                # An expiry date belongs to a lot.
+                if isinstance(l, dict) and l.get("expires_on") is not None and l.get("lot") is None:
+                    l["lot"] = "LOT-1"
+    if isinstance(body.get("overrides"), list):
+        body["overrides"] = _dedupe(body["overrides"], lambda l: (l.get("site"), l.get("item")))
+    if isinstance(body.get("vehicles"), list) and all(isinstance(v, str) for v in body["vehicles"]):
+        body["vehicles"] = list(dict.fromkeys(body["vehicles"]))
+    # A transfer goes from one site to another.
+    if path == "/api/v1/transfers" and body.get("from_site") == body.get("to_site"):
+        body["to_site"] = "NH-01" if body.get("from_site") != "NH-01" else "NH-02"
+    # Only units have a unit type; windows and shifts end after they start.
+    if path.startswith("/api/v1/sites"):
+        if body.get("kind") == "warehouse":
+            body.pop("unit_type", None)
+        for w in body.get("opening_hours") or []:
+            if isinstance(w, dict):
+                _ordered_times(w, "opens", "closes")
+    if path.startswith("/api/v1/vehicles"):
+        _ordered_times(body, "shift_start", "shift_end")
+    # A GTIN ends in its check digit.
+    gtin = body.get("gtin")
+    if isinstance(gtin, str) and gtin.isdigit() and len(gtin) in (8, 12, 13, 14):
+        body["gtin"] = gtin[:-1] + _gtin_check_digit(gtin[:-1])
+    # Reporter tokens are limited to sites; admin tokens are not.
+    if path == "/api/v1/tokens":
+        if body.get("role") == "reporter" and not body.get("sites"):
+            body["sites"] = ["NH-01"]
+        if body.get("role") == "admin":
+            body["sites"] = []
+    # A scenario row's range runs forward and covers at most 366 days; one rate per category.
+    if path == "/api/v1/scenarios":
+        for row in body.get("sites") or []:
+            if isinstance(row, dict) and isinstance(row.get("from"), str) and isinstance(row.get("to"), str):
+                f, t = date.fromisoformat(row["from"]), date.fromisoformat(row["to"])
+                if t < f or (t - f).days >= 366:
+                    row["to"] = (f + timedelta(days=min(abs((t - f).days), 365))).isoformat()
+        if isinstance(body.get("rates"), list):
+            body["rates"] = _dedupe(body["rates"], lambda r: r.get("category"))
+    return case
+
+
+@schemathesis.hook("map_case")
+def fresh_idempotency_keys(context, case):
+    # A client that follows the Idempotency-Key protocol uses a new key for each new
+    # request; reusing one for a different request is answered 422, as the IETF draft
+    # prescribes. Positive cases therefore get a fresh key.
+    if _positive(case) and case.headers and "Idempotency-Key" in case.headers:
+        case.headers["Idempotency-Key"] = uuid.uuid4().hex
+    return case
+
+
+@schemathesis.hook("map_case")
+def solvable_routing_problems(context, case):
+    # A routing problem relates its parts to each other: every vehicle has the same
+    # number of capacity dimensions as the jobs' amounts, and locations are either all
+    # coordinates or all matrix indices. Positive cases are made consistent.
+    if not _positive(case) or case.operation.path != "/api/v1/routing/solve":
+        return case
+    body = case.body
+    if not isinstance(body, dict):
+        return case
+    body["matrix"] = None
+    vehicles = [v for v in body.get("vehicles") or [] if isinstance(v, dict)]
+    dims = 1
+    for i, v in enumerate(vehicles):
+        v["start"] = [10.2 + 0.01 * i, 59.7]
+        v.pop("start_index", None)
+        v.pop("end_index", None)
+        v["end"] = None
+        v["capacity"] = [max(0, int(c)) for c in (v.get("capacity") or [100])][:dims] or [100]
+        v["id"] = i
+    for k, j in enumerate(x for x in body.get("jobs") or [] if isinstance(x, dict)):
+        j["location"] = [10.2 + 0.001 * k, 59.71]
+        j.pop("location_index", None)
+        j["delivery"] = [max(0, int(d)) for d in (j.get("delivery") or [1])][:dims] or [1]
+        j["id"] = k
+    options = body.get("options")
+    if isinstance(options, dict):
+        options["threads"] = 1
+    return case
