@@ -103,6 +103,11 @@ def map_case(context, case):
             if isinstance(w, dict):
                 _ordered_times(w, "opens", "closes")
     if path.startswith("/api/v1/vehicles"):
+        # A shift ends after it starts; an edit changes both ends or neither, since
+        # the other end is the stored one.
+        if method == "patch" and ("shift_start" in body) != ("shift_end" in body):
+            body.pop("shift_start", None)
+            body.pop("shift_end", None)
         _ordered_times(body, "shift_start", "shift_end")
     # A GTIN ends in its check digit.
     gtin = body.get("gtin")

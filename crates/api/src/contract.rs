@@ -90,6 +90,7 @@ fn field_rules() -> Vec<(&'static str, &'static str, Value)> {
         ("VehicleIn", "start", json!({ "minItems": 2, "maxItems": 2 })),
         ("VehicleIn", "end", json!({ "minItems": 2, "maxItems": 2 })),
         ("JobIn", "location", json!({ "minItems": 2, "maxItems": 2 })),
+        ("VehicleIn", "max_trips", range(1.0, 4.0)),
         ("OpeningWindow", "weekdays", json!({ "uniqueItems": true })),
     ];
     for header in ["StockReport", "Receipt", "IssueReport", "Discard"] {

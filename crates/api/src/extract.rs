@@ -13,7 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 /// Largest JSON body accepted, in bytes.
-pub const BODY_LIMIT: usize = 256 * 1024;
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
 
 /// A JSON body, with the fingerprint of the request for idempotency checks.
 pub struct JsonBody<T> {

@@ -161,7 +161,7 @@ pub fn depot(conn: &mut DbConnection, field: &str, code: &str) -> Result<Site, S
         return Err(StoreError::not_found(field, "warehouse", code.trim()));
     }
     if !depot.active {
-        return Err(StoreError::invalid(field, "is deactivated"));
+        return Err(StoreError::contradicts(field, "is deactivated"));
     }
     Ok(depot)
 }

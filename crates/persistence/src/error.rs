@@ -91,6 +91,11 @@ impl StoreError {
         StoreError::Invalid(Violations::single(field, message))
     }
 
+    /// The request contradicts the state of what it names, at one field.
+    pub fn contradicts(field: &str, message: impl Into<String>) -> StoreError {
+        StoreError::Contradicts(Violations::single(field, message))
+    }
+
     /// Concurrency losers worth running again: serialization failures, deadlocks and
     /// unique races on rows two transactions both tried to create.
     pub(crate) fn is_retryable(&self) -> bool {

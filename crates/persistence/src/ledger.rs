@@ -553,7 +553,7 @@ fn dispatch(
         .select(crate::schema::sites::active)
         .first(conn)?;
     if !active {
-        return Err(StoreError::invalid(
+        return Err(StoreError::contradicts(
             "to_site",
             "is deactivated: it takes no deliveries",
         ));

@@ -102,7 +102,7 @@ pub fn create_request(
     }
     let active: bool = sites::table.find(site).select(sites::active).first(conn)?;
     if !active {
-        return Err(StoreError::invalid("site", "is deactivated"));
+        return Err(StoreError::contradicts("site", "is deactivated"));
     }
     let mut item_ids = Vec::new();
     for (i, l) in r.lines.iter().enumerate() {

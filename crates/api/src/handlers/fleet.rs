@@ -14,7 +14,7 @@ use ppe_persistence::{StoreError, fleet};
 #[utoipa::path(post, path = "/api/v1/vehicles", tag = "fleet", request_body = NewVehicle, responses(
     (status = 201, body = Vehicle),
     (status = 409, description = "Code taken", body = Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid field, unknown or non-warehouse depot", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn create(
     auth: Auth,

@@ -22,7 +22,7 @@ use ppe_persistence::ledger;
         (status = 400, description = "Malformed JSON or header", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid field, unknown site or item, or a reused key", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field, or a reused key", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn post_stock_report(
     auth: Auth,
@@ -79,7 +79,7 @@ pub async fn post_receipt(
     responses(
         (status = 201, body = Recorded),
         (status = 409, description = "More than the balance", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid field, unknown site or item", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn post_issue(
     auth: Auth,
@@ -108,7 +108,7 @@ pub async fn post_issue(
     responses(
         (status = 201, body = Recorded),
         (status = 409, description = "More than the balance", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid field, unknown site or item", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn post_discard(
     auth: Auth,

@@ -114,7 +114,7 @@ pub async fn replenishment(
     let settings = state.forecasting.clone();
     let proposal = blocking(&state, move |db| {
         let g = db.read(|c| planning::gather(c, &settings, &req, today))?;
-        let allocated = delivery::allocate_needs(&g.input)?;
+        let allocated = delivery::allocate_needs(&g.input).map_err(contradicts)?;
         let units: HashMap<i64, &ppe_domain::site::Site> =
             g.units.iter().map(|u| (u.id, u)).collect();
         let risk_after = risk_after(db, &settings, &allocated, &units)?;
@@ -243,7 +243,7 @@ pub async fn create(
         let g = db.read(|c| planning::gather(c, &settings, &req, today))?;
         let started = std::time::Instant::now();
         let clock = move || started.elapsed().as_secs_f64();
-        let mut plan = delivery::build_plan(&g.input, &clock)?;
+        let mut plan = delivery::build_plan(&g.input, &clock).map_err(contradicts)?;
         plan.replaces = req.replaces;
         // A plan takes up the open requests it serves in full (only a plan made from the
         // proposal has any).
@@ -615,7 +615,10 @@ fn html_sheet(plan: &DeliveryPlan, route: &PlanRoute) -> String {
 #[utoipa::path(get, path = "/api/v1/delivery-plans/{id}/routes/{n}/run-sheet", tag = "planning",
     params(("id" = i64, Path, description = "Plan id"), ("n" = usize, Path, description = "Route number (1-based)"), RunSheetQuery),
     responses(
-        (status = 200, description = "The run sheet", content_type = "text/html", body = String),
+        (status = 200, description = "The run sheet: HTML, or CSV when asked for", content(
+            (String = "text/html"),
+            (String = "text/csv"),
+        )),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -670,4 +673,11 @@ pub async fn run_sheet(
             ))
             .body(html_sheet(&plan, route)))
     }
+}
+
+/// The request was checked on its own before planning; what planning still refuses
+/// (an item without the weight a van needs, an override for a unit no longer active)
+/// is the state of the catalogue and fleet contradicting the plan: 409.
+fn contradicts(v: ppe_domain::validation::Violations) -> ppe_persistence::StoreError {
+    ppe_persistence::StoreError::Contradicts(v)
 }

@@ -20,7 +20,7 @@ use serde::Deserialize;
     params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key for safe retries")),
     responses(
         (status = 201, body = SupplyRequest),
-        (status = 422, description = "Invalid field, unknown or inactive unit, unknown item", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
     auth: Auth,

@@ -20,7 +20,7 @@ use serde::Deserialize;
     responses(
         (status = 201, body = Recorded),
         (status = 409, description = "More than the warehouse holds", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid field, unknown site or item", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn dispatch(
     auth: Auth,
