@@ -91,6 +91,8 @@ fn field_rules() -> Vec<(&'static str, &'static str, Value)> {
         ("VehicleIn", "end", json!({ "minItems": 2, "maxItems": 2 })),
         ("JobIn", "location", json!({ "minItems": 2, "maxItems": 2 })),
         ("VehicleIn", "max_trips", range(1.0, 4.0)),
+        ("VehicleIn", "time_window", json!({ "minItems": 2, "maxItems": 2 })),
+        ("JobIn", "time_windows", json!({ "items": { "minItems": 2, "maxItems": 2 } })),
         ("OpeningWindow", "weekdays", json!({ "uniqueItems": true })),
     ];
     for header in ["StockReport", "Receipt", "IssueReport", "Discard"] {

@@ -97,6 +97,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, String), Prob
         .with("column", e.column())
     })?;
     let mut value = value;
+    // Every body is an object; serde would also read a struct from an array.
+    if !value.is_object() {
+        return Err(Problem::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-body",
+            "The body does not fit the schema",
+            "body",
+            "must be a JSON object",
+        ));
+    }
     let mut refused = Violations::default();
     normalise(&mut value, &mut String::new(), &mut refused);
     if !refused.0.is_empty() {

@@ -314,7 +314,8 @@ pub fn gather(
             replenishment::propose(&positions, &requests::summed(&request_lines), &pack_sizes)
         }
     };
-    v.finish()?;
+    // Lines naming units or items that are not active contradict the catalogue (409).
+    v.finish().map_err(StoreError::Contradicts)?;
     let stock = plans::unheld_lots(conn, depot.id, req.replaces)?;
     let weekday = date.weekday().number_from_monday() as u8;
     let input = PlanInput {

@@ -98,7 +98,8 @@ pub fn create_request(
     let now = now.into();
     let (site, kind) = crate::catalogue::site_ref(conn, "site", r.site.trim())?;
     if kind != SiteKind::Unit {
-        return Err(StoreError::invalid("site", "only units request stock"));
+        // Only units request stock: among units there is no such site.
+        return Err(StoreError::not_found("site", "unit", r.site.trim()));
     }
     let active: bool = sites::table.find(site).select(sites::active).first(conn)?;
     if !active {
