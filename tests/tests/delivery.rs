@@ -742,7 +742,7 @@ fn bad_input_to_every_planning_operation_names_the_field_and_writes_nothing() {
             "/api/v1/vehicles",
             json!({"code": "V", "name": "V", "depot": "NH-01",
             "capacity_kg": 10, "capacity_litres": 10, "shift_start": "08:00", "shift_end": "16:00"}),
-            422,
+            404,
             "depot",
         ),
         (
@@ -800,7 +800,7 @@ fn bad_input_to_every_planning_operation_names_the_field_and_writes_nothing() {
             "/api/v1/requests",
             json!({"site": "WH", "requested_by": "K",
             "lines": [{"item": "FFP2", "quantity": 1}]}),
-            422,
+            404,
             "site",
         ),
         (
@@ -808,7 +808,7 @@ fn bad_input_to_every_planning_operation_names_the_field_and_writes_nothing() {
             "/api/v1/requests",
             json!({"site": "NH-01", "requested_by": "K",
             "lines": [{"item": "NOPE", "quantity": 1}]}),
-            422,
+            404,
             "lines[0].item",
         ),
         (
@@ -822,7 +822,7 @@ fn bad_input_to_every_planning_operation_names_the_field_and_writes_nothing() {
             "post",
             "/api/v1/delivery-plans",
             json!({"date": tomorrow(), "depot": "NH-01"}),
-            422,
+            404,
             "depot",
         ),
         (
@@ -838,7 +838,7 @@ fn bad_input_to_every_planning_operation_names_the_field_and_writes_nothing() {
             "/api/v1/delivery-plans",
             json!({"date": tomorrow(), "depot": "WH",
             "vehicles": ["NOPE"]}),
-            422,
+            409,
             "vehicles[0]",
         ),
         (
@@ -847,7 +847,7 @@ fn bad_input_to_every_planning_operation_names_the_field_and_writes_nothing() {
             json!({"date": tomorrow(), "depot": "WH",
             "lines": [{"site": "NH-01", "item": "FFP2", "quantity": 10}],
             "overrides": [{"site": "NH-01", "item": "FFP2", "quantity": 5000}]}),
-            422,
+            409,
             "overrides[0].quantity",
         ),
         (
@@ -855,7 +855,7 @@ fn bad_input_to_every_planning_operation_names_the_field_and_writes_nothing() {
             "/api/v1/delivery-plans",
             json!({"date": tomorrow(), "depot": "WH",
             "replaces": 999}),
-            422,
+            404,
             "replaces",
         ),
     ];
@@ -886,7 +886,7 @@ fn bad_input_to_every_planning_operation_names_the_field_and_writes_nothing() {
             &json!({"date": tomorrow(), "depot": "WH",
                 "lines": [{"site": "NH-01", "item": "GOWN", "quantity": 10}]}),
         ),
-        422,
+        409,
     );
     assert!(
         problem_fields(&p).contains(&"items[GOWN].weight_g".to_owned()),
@@ -903,7 +903,7 @@ fn bad_input_to_every_planning_operation_names_the_field_and_writes_nothing() {
             &json!({"date": tomorrow(), "depot": "WH",
                 "lines": [{"site": "NH-01", "item": "FFP2", "quantity": 10}]}),
         ),
-        422,
+        409,
     );
     assert_eq!(problem_fields(&p), ["vehicles"]);
     assert_eq!(
@@ -952,8 +952,9 @@ fn bad_input_to_every_planning_operation_names_the_field_and_writes_nothing() {
                 &format!("/api/v1/transfers/{t}/receive"),
                 &json!({"reported_by": "Kari", "lines": lines}),
             ),
-            422,
+            409,
         );
+        assert_eq!(p["type"], "/problems/contradicts-state");
         assert!(problem_fields(&p).iter().any(|f| f == field), "{p}");
     }
     let p = assert_problem(
@@ -1008,7 +1009,7 @@ fn edits_are_audited_and_a_deactivated_unit_leaves_planning() {
             &json!({"date": tomorrow(), "depot": "WH",
                 "lines": [{"site": "NH-02", "item": "FFP2", "quantity": 10}]}),
         ),
-        422,
+        409,
     );
     assert_eq!(problem_fields(&p), ["lines[0].site"]);
     let p = assert_problem(
@@ -1017,7 +1018,7 @@ fn edits_are_audited_and_a_deactivated_unit_leaves_planning() {
             &json!({"site": "NH-02", "requested_by": "K",
                 "lines": [{"item": "FFP2", "quantity": 1}]}),
         ),
-        422,
+        409,
     );
     assert_eq!(problem_fields(&p), ["site"]);
     // Created, then edited twice: newest first, each with the record before and after.

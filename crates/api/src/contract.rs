@@ -34,25 +34,57 @@ fn field_rules() -> Vec<(&'static str, &'static str, Value)> {
     let range = |lo: f64, hi: f64| json!({ "minimum": lo, "maximum": hi });
     let above = |hi: f64| json!({ "exclusiveMinimum": 0, "maximum": hi });
     let mut rules = vec![
-        ("CountLine", "counted", json!({ "minimum": 0, "maximum": Q })),
+        (
+            "CountLine",
+            "counted",
+            json!({ "minimum": 0, "maximum": Q }),
+        ),
         ("CountLine", "item", len(text::SKU_MAX)),
         ("CountLine", "lot", len(64)),
-        ("QuantityLine", "quantity", json!({ "minimum": 1, "maximum": Q })),
+        (
+            "QuantityLine",
+            "quantity",
+            json!({ "minimum": 1, "maximum": Q }),
+        ),
         ("QuantityLine", "item", len(text::SKU_MAX)),
         ("QuantityLine", "lot", len(64)),
-        ("ReceiptLine", "quantity", json!({ "minimum": 1, "maximum": Q })),
+        (
+            "ReceiptLine",
+            "quantity",
+            json!({ "minimum": 1, "maximum": Q }),
+        ),
         ("ReceiptLine", "item", len(text::SKU_MAX)),
         ("ReceiptLine", "lot", len(64)),
-        ("RequestLine", "quantity", json!({ "minimum": 1, "maximum": Q })),
+        (
+            "RequestLine",
+            "quantity",
+            json!({ "minimum": 1, "maximum": Q }),
+        ),
         ("RequestLine", "item", len(text::SKU_MAX)),
-        ("ExplicitLine", "quantity", json!({ "minimum": 1, "maximum": Q })),
+        (
+            "ExplicitLine",
+            "quantity",
+            json!({ "minimum": 1, "maximum": Q }),
+        ),
         ("ExplicitLine", "site", len(text::CODE_MAX)),
         ("ExplicitLine", "item", len(text::SKU_MAX)),
-        ("Override", "quantity", json!({ "minimum": 0, "maximum": Q })),
+        (
+            "Override",
+            "quantity",
+            json!({ "minimum": 0, "maximum": Q }),
+        ),
         ("Override", "site", len(text::CODE_MAX)),
         ("Override", "item", len(text::SKU_MAX)),
-        ("ReceivedLine", "received", json!({ "minimum": 0, "maximum": Q })),
-        ("ReceivedLine", "line", json!({ "minimum": 0, "maximum": MAX_LINES })),
+        (
+            "ReceivedLine",
+            "received",
+            json!({ "minimum": 0, "maximum": Q }),
+        ),
+        (
+            "ReceivedLine",
+            "line",
+            json!({ "minimum": 0, "maximum": MAX_LINES }),
+        ),
         ("ReceivedLine", "note", len(500)),
         ("ReceiveTransfer", "lines", json!({ "maxItems": MAX_LINES })),
         ("ReceiveTransfer", "reported_by", len(100)),
@@ -65,16 +97,44 @@ fn field_rules() -> Vec<(&'static str, &'static str, Value)> {
         ("NewSupplyRequest", "lines", lines.clone()),
         ("Receipt", "reference", len(100)),
         ("NewDeliveryPlan", "depot", len(text::CODE_MAX)),
-        ("NewDeliveryPlan", "vehicles", json!({ "minItems": 1, "items": { "maxLength": text::CODE_MAX } })),
-        ("NewDeliveryPlan", "lines", json!({ "minItems": 1, "maxItems": 10_000 })),
-        ("NewDeliveryPlan", "overrides", json!({ "maxItems": 10_000 })),
-        ("NewDeliveryPlan", "time_limit", above(crate::planning::MAX_TIME_LIMIT)),
+        (
+            "NewDeliveryPlan",
+            "vehicles",
+            json!({ "minItems": 1, "items": { "maxLength": text::CODE_MAX } }),
+        ),
+        (
+            "NewDeliveryPlan",
+            "lines",
+            json!({ "minItems": 1, "maxItems": 10_000 }),
+        ),
+        (
+            "NewDeliveryPlan",
+            "overrides",
+            json!({ "maxItems": 10_000 }),
+        ),
+        (
+            "NewDeliveryPlan",
+            "time_limit",
+            above(crate::planning::MAX_TIME_LIMIT),
+        ),
         ("NewDeliveryPlan", "min_shelf_days", range(0.0, 3650.0)),
         ("NewDeliveryPlan", "replaces", json!({ "minimum": 1 })),
         ("NewToken", "name", len(100)),
-        ("NewToken", "sites", json!({ "items": { "maxLength": text::CODE_MAX } })),
-        ("NewToken", "expires_in_days", range(1.0, ppe_domain::access::MAX_EXPIRY_DAYS as f64)),
-        ("OpeningWindow", "weekdays", json!({ "minItems": 1, "maxItems": 7, "items": { "minimum": 1, "maximum": 7 } })),
+        (
+            "NewToken",
+            "sites",
+            json!({ "items": { "maxLength": text::CODE_MAX } }),
+        ),
+        (
+            "NewToken",
+            "expires_in_days",
+            range(1.0, ppe_domain::access::MAX_EXPIRY_DAYS as f64),
+        ),
+        (
+            "OpeningWindow",
+            "weekdays",
+            json!({ "minItems": 1, "maxItems": 7, "items": { "minimum": 1, "maximum": 7 } }),
+        ),
         ("OpeningWindow", "opens", clock.clone()),
         ("OpeningWindow", "closes", clock.clone()),
         ("Patients", "mild", range(0.0, 100_000.0)),
@@ -87,12 +147,24 @@ fn field_rules() -> Vec<(&'static str, &'static str, Value)> {
         ("UsageRate", "severe", range(0.0, 1e6)),
         ("UsageRate", "critical", range(0.0, 1e6)),
         ("UsageRate", "staff", range(0.0, 1e6)),
-        ("VehicleIn", "start", json!({ "minItems": 2, "maxItems": 2 })),
+        (
+            "VehicleIn",
+            "start",
+            json!({ "minItems": 2, "maxItems": 2 }),
+        ),
         ("VehicleIn", "end", json!({ "minItems": 2, "maxItems": 2 })),
         ("JobIn", "location", json!({ "minItems": 2, "maxItems": 2 })),
         ("VehicleIn", "max_trips", range(1.0, 4.0)),
-        ("VehicleIn", "time_window", json!({ "minItems": 2, "maxItems": 2 })),
-        ("JobIn", "time_windows", json!({ "items": { "minItems": 2, "maxItems": 2 } })),
+        (
+            "VehicleIn",
+            "time_window",
+            json!({ "minItems": 2, "maxItems": 2 }),
+        ),
+        (
+            "JobIn",
+            "time_windows",
+            json!({ "items": { "minItems": 2, "maxItems": 2 } }),
+        ),
         ("OpeningWindow", "weekdays", json!({ "uniqueItems": true })),
     ];
     for header in ["StockReport", "Receipt", "IssueReport", "Discard"] {
@@ -107,7 +179,11 @@ fn field_rules() -> Vec<(&'static str, &'static str, Value)> {
     for item in ["NewItem", "ItemPatch"] {
         rules.push((item, "name", len(200)));
         rules.push((item, "pack_size", range(1.0, 1e6)));
-        rules.push((item, "gtin", json!({ "pattern": "^([0-9]{8}|[0-9]{12,14})$" })));
+        rules.push((
+            item,
+            "gtin",
+            json!({ "pattern": "^([0-9]{8}|[0-9]{12,14})$" }),
+        ));
         rules.push((item, "standard", len(100)));
         rules.push((item, "shelf_life_days", range(1.0, 36_500.0)));
         rules.push((item, "volume_cm3", above(1e6)));
@@ -151,21 +227,43 @@ fn parameter_rules() -> Vec<(&'static str, &'static str, Value)> {
         let one = format!("( *({})? *)", values.join("|"));
         json!({ "pattern": format!("^{one}(,{one})*$") })
     };
-    let categories = ppe_domain::catalogue::Category::ALL.iter().map(|c| c.as_str()).collect();
-    let bands = ppe_domain::supply::Band::ALL.iter().map(|b| b.as_str()).collect();
+    let categories = ppe_domain::catalogue::Category::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    let bands = ppe_domain::supply::Band::ALL
+        .iter()
+        .map(|b| b.as_str())
+        .collect();
     let mut rules = vec![
         ("/api/v1/supply-status", "category", list_of(categories)),
         ("/api/v1/supply-status", "band", list_of(bands)),
-        ("/api/v1/delivery-plans/{id}/routes/{n}/run-sheet", "format", json!({ "enum": ["html", "csv"] })),
-        ("/api/v1/movements", "cursor", json!({ "pattern": "^[0-9]{1,18}$" })),
+        (
+            "/api/v1/delivery-plans/{id}/routes/{n}/run-sheet",
+            "format",
+            json!({ "enum": ["html", "csv"] }),
+        ),
+        (
+            "/api/v1/movements",
+            "cursor",
+            json!({ "pattern": "^[0-9]{1,18}$" }),
+        ),
         ("/api/v1/audit", "limit", page(500)),
         ("/api/v1/delivery-plans", "limit", page(100)),
         ("/api/v1/discrepancies", "limit", page(500)),
-        ("/api/v1/movements", "limit", page(crate::handlers::movements::MAX_LIMIT)),
+        (
+            "/api/v1/movements",
+            "limit",
+            page(crate::handlers::movements::MAX_LIMIT),
+        ),
         ("/api/v1/requests", "limit", page(500)),
         ("/api/v1/transfers", "limit", page(500)),
         ("/api/v1/supply-status", "limit", page(10_000)),
-        ("/api/v1/supply-status", "offset", json!({ "minimum": 0, "maximum": 1_000_000_000 })),
+        (
+            "/api/v1/supply-status",
+            "offset",
+            json!({ "minimum": 0, "maximum": 1_000_000_000 }),
+        ),
         ("/api/v1/consumption", "from", date.clone()),
         ("/api/v1/consumption", "to", date),
         (
@@ -196,20 +294,132 @@ fn parameter_rules() -> Vec<(&'static str, &'static str, Value)> {
 /// so a client — or a stateful fuzzer — can follow a created resource: (path and
 /// method that create, status, target path and method, parameter, runtime expression).
 const LINKS: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
-    ("/api/v1/requests", "post", "201", "/api/v1/requests/{id}", "get", "id", "$response.body#/id"),
-    ("/api/v1/requests", "post", "201", "/api/v1/requests/{id}/cancel", "post", "id", "$response.body#/id"),
-    ("/api/v1/transfers", "post", "201", "/api/v1/transfers/{id}", "get", "id", "$response.body#/transfer_id"),
-    ("/api/v1/transfers", "post", "201", "/api/v1/transfers/{id}/receive", "post", "id", "$response.body#/transfer_id"),
-    ("/api/v1/transfers", "post", "201", "/api/v1/transfers/{id}/cancel", "post", "id", "$response.body#/transfer_id"),
-    ("/api/v1/delivery-plans", "post", "201", "/api/v1/delivery-plans/{id}", "get", "id", "$response.body#/id"),
-    ("/api/v1/delivery-plans", "post", "201", "/api/v1/delivery-plans/{id}/cancel", "post", "id", "$response.body#/id"),
-    ("/api/v1/delivery-plans", "post", "201", "/api/v1/delivery-plans/{id}/dispatch", "post", "id", "$response.body#/id"),
-    ("/api/v1/sites", "post", "201", "/api/v1/sites/{code}", "get", "code", "$response.body#/code"),
-    ("/api/v1/sites", "post", "201", "/api/v1/sites/{code}", "patch", "code", "$response.body#/code"),
-    ("/api/v1/items", "post", "201", "/api/v1/items/{sku}", "get", "sku", "$response.body#/sku"),
-    ("/api/v1/items", "post", "201", "/api/v1/items/{sku}", "patch", "sku", "$response.body#/sku"),
-    ("/api/v1/vehicles", "post", "201", "/api/v1/vehicles/{code}", "get", "code", "$response.body#/code"),
-    ("/api/v1/vehicles", "post", "201", "/api/v1/vehicles/{code}", "patch", "code", "$response.body#/code"),
+    (
+        "/api/v1/requests",
+        "post",
+        "201",
+        "/api/v1/requests/{id}",
+        "get",
+        "id",
+        "$response.body#/id",
+    ),
+    (
+        "/api/v1/requests",
+        "post",
+        "201",
+        "/api/v1/requests/{id}/cancel",
+        "post",
+        "id",
+        "$response.body#/id",
+    ),
+    (
+        "/api/v1/transfers",
+        "post",
+        "201",
+        "/api/v1/transfers/{id}",
+        "get",
+        "id",
+        "$response.body#/transfer_id",
+    ),
+    (
+        "/api/v1/transfers",
+        "post",
+        "201",
+        "/api/v1/transfers/{id}/receive",
+        "post",
+        "id",
+        "$response.body#/transfer_id",
+    ),
+    (
+        "/api/v1/transfers",
+        "post",
+        "201",
+        "/api/v1/transfers/{id}/cancel",
+        "post",
+        "id",
+        "$response.body#/transfer_id",
+    ),
+    (
+        "/api/v1/delivery-plans",
+        "post",
+        "201",
+        "/api/v1/delivery-plans/{id}",
+        "get",
+        "id",
+        "$response.body#/id",
+    ),
+    (
+        "/api/v1/delivery-plans",
+        "post",
+        "201",
+        "/api/v1/delivery-plans/{id}/cancel",
+        "post",
+        "id",
+        "$response.body#/id",
+    ),
+    (
+        "/api/v1/delivery-plans",
+        "post",
+        "201",
+        "/api/v1/delivery-plans/{id}/dispatch",
+        "post",
+        "id",
+        "$response.body#/id",
+    ),
+    (
+        "/api/v1/sites",
+        "post",
+        "201",
+        "/api/v1/sites/{code}",
+        "get",
+        "code",
+        "$response.body#/code",
+    ),
+    (
+        "/api/v1/sites",
+        "post",
+        "201",
+        "/api/v1/sites/{code}",
+        "patch",
+        "code",
+        "$response.body#/code",
+    ),
+    (
+        "/api/v1/items",
+        "post",
+        "201",
+        "/api/v1/items/{sku}",
+        "get",
+        "sku",
+        "$response.body#/sku",
+    ),
+    (
+        "/api/v1/items",
+        "post",
+        "201",
+        "/api/v1/items/{sku}",
+        "patch",
+        "sku",
+        "$response.body#/sku",
+    ),
+    (
+        "/api/v1/vehicles",
+        "post",
+        "201",
+        "/api/v1/vehicles/{code}",
+        "get",
+        "code",
+        "$response.body#/code",
+    ),
+    (
+        "/api/v1/vehicles",
+        "post",
+        "201",
+        "/api/v1/vehicles/{code}",
+        "patch",
+        "code",
+        "$response.body#/code",
+    ),
 ];
 
 fn add_links(doc: &mut Value) {
@@ -224,7 +434,9 @@ fn add_links(doc: &mut Value) {
         let name = format!(
             "{}{}",
             target_method,
-            target.trim_start_matches("/api/v1").replace(['/', '{', '}'], "_")
+            target
+                .trim_start_matches("/api/v1")
+                .replace(['/', '{', '}'], "_")
         );
         let operation_ref = format!(
             "#/paths/{}/{target_method}",
@@ -302,9 +514,10 @@ fn is_plain_string(s: &Map<String, Value>) -> bool {
         Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
         _ => false,
     };
-    string && !["enum", "format", "pattern", "const", "$ref"]
-        .iter()
-        .any(|k| s.contains_key(*k))
+    string
+        && !["enum", "format", "pattern", "const", "$ref"]
+            .iter()
+            .any(|k| s.contains_key(*k))
 }
 
 /// Every string of a request schema keeps the text policy and holds something besides
@@ -413,7 +626,11 @@ fn constrain_operation(path: &str, op: &mut Value) {
     if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
         for p in params.iter_mut() {
             let location = p.get("in").and_then(Value::as_str).unwrap_or("").to_owned();
-            let name = p.get("name").and_then(Value::as_str).unwrap_or("").to_owned();
+            let name = p
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
             for (_, _, rule) in rules.iter().filter(|(pa, n, _)| *pa == path && *n == name) {
                 if let Some(schema) = p.get_mut("schema") {
                     merge(schema, rule);
@@ -433,7 +650,9 @@ fn constrain_operation(path: &str, op: &mut Value) {
                 continue;
             };
             let string = schema.get("type").and_then(Value::as_str) == Some("string");
-            let free = !["enum", "format", "$ref"].iter().any(|k| schema.contains_key(*k));
+            let free = !["enum", "format", "$ref"]
+                .iter()
+                .any(|k| schema.contains_key(*k));
             if string && free && (location == "query" || location == "path") {
                 // Empty values are refused (see `routes::check_path_and_query`).
                 schema.insert("minLength".into(), json!(1));

@@ -151,7 +151,11 @@ fn normalise(value: &mut serde_json::Value, path: &mut String, refused: &mut Vio
     match value {
         Value::String(s) => {
             if let Err(m) = ppe_domain::text::check(s) {
-                let field = if path.is_empty() { "body" } else { path.as_str() };
+                let field = if path.is_empty() {
+                    "body"
+                } else {
+                    path.as_str()
+                };
                 refused.add(field, m);
             }
         }

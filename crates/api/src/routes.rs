@@ -155,7 +155,6 @@ pub const OPERATIONS: &[(&str, &str, Option<Permission>)] = &[
     ),
 ];
 
-
 /// Whether a request path fits a template: literal segments equal, `{name}` any
 /// non-empty segment.
 fn fits(template: &str, path: &str) -> bool {
@@ -276,7 +275,10 @@ mod tests {
 
     #[test]
     fn paths_find_their_template_and_literals_win() {
-        assert_eq!(template_of("/api/v1/items/FFP2"), Some("/api/v1/items/{sku}"));
+        assert_eq!(
+            template_of("/api/v1/items/FFP2"),
+            Some("/api/v1/items/{sku}")
+        );
         assert_eq!(
             template_of("/api/v1/forecasts/accuracy"),
             Some("/api/v1/forecasts/accuracy")

@@ -228,9 +228,16 @@ impl NewSite {
             v.text("address", a, 300);
         }
         for (i, w) in self.opening_hours.iter().enumerate() {
-            let repeated = w.weekdays.iter().enumerate().any(|(k, d)| w.weekdays[..k].contains(d));
+            let repeated = w
+                .weekdays
+                .iter()
+                .enumerate()
+                .any(|(k, d)| w.weekdays[..k].contains(d));
             if repeated {
-                v.add(format!("opening_hours[{i}].weekdays"), "names a weekday twice");
+                v.add(
+                    format!("opening_hours[{i}].weekdays"),
+                    "names a weekday twice",
+                );
             }
             if w.weekdays.is_empty() || w.weekdays.iter().any(|d| !(1..=7).contains(d)) {
                 v.add(

@@ -86,8 +86,14 @@ pub fn normalise_code(s: &str, max: usize) -> Result<String, String> {
     if nfc.chars().count() > max {
         return Err(format!("must be at most {max} characters"));
     }
-    let first = nfc.chars().next().is_some_and(|c| in_ranges(c, CODE_LETTERS));
-    let last = nfc.chars().last().is_some_and(|c| in_ranges(c, CODE_LETTERS));
+    let first = nfc
+        .chars()
+        .next()
+        .is_some_and(|c| in_ranges(c, CODE_LETTERS));
+    let last = nfc
+        .chars()
+        .last()
+        .is_some_and(|c| in_ranges(c, CODE_LETTERS));
     let inner = nfc
         .chars()
         .all(|c| in_ranges(c, CODE_LETTERS) || CODE_SEPARATORS.contains(&c));
@@ -173,7 +179,15 @@ mod tests {
         assert_eq!(normalise_code("NH-01", 32).unwrap(), "NH-01");
         // A decomposed Å (A + combining ring) is stored composed.
         assert_eq!(normalise_code("A\u{030A}S", 32).unwrap(), "\u{00C5}S");
-        for bad in ["", "-NH", "NH-", "NH 01", "NH\u{200B}01", "NH\u{202E}01", "ИH-01"] {
+        for bad in [
+            "",
+            "-NH",
+            "NH-",
+            "NH 01",
+            "NH\u{200B}01",
+            "NH\u{202E}01",
+            "ИH-01",
+        ] {
             assert!(normalise_code(bad, 32).is_err(), "{bad:?}");
         }
         assert!(normalise_code(&"A".repeat(33), 32).is_err());

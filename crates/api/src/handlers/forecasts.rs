@@ -128,7 +128,11 @@ impl StatusQuery {
             ));
         }
         // An offset alone pages with the largest page.
-        let limit = if offset > 0 { limit.or(Some(10_000)) } else { limit };
+        let limit = if offset > 0 {
+            limit.or(Some(10_000))
+        } else {
+            limit
+        };
         Ok((
             ForecastFilter {
                 site: self.site,
