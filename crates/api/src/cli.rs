@@ -83,6 +83,10 @@ enum Command {
         /// Failed authentications one client address may make per minute before 429.
         #[arg(long, env = "PPE_AUTH_FAILURE_LIMIT", default_value_t = crate::auth::DEFAULT_FAILURE_LIMIT)]
         auth_failure_limit: u32,
+        /// Days a write's `occurred_at` may lie in the past; older history needs an
+        /// administrator's `historical=true`.
+        #[arg(long, env = "PPE_BACKDATE_LIMIT_DAYS", default_value_t = ppe_domain::commands::DEFAULT_BACKDATE_LIMIT_DAYS, value_parser = clap::value_parser!(i64).range(1..=36_500))]
+        backdate_limit_days: i64,
         #[command(flatten)]
         forecast: ForecastArgs,
         /// Keep stored forecasts current in the background. Off for extra servers of a
@@ -178,6 +182,7 @@ pub fn main() -> ExitCode {
             demo,
             workers,
             auth_failure_limit,
+            backdate_limit_days,
             forecast,
             forecast_refresh,
         } => serve(
@@ -186,6 +191,7 @@ pub fn main() -> ExitCode {
             demo,
             workers,
             auth_failure_limit,
+            backdate_limit_days,
             &forecast,
             forecast_refresh,
         ),
@@ -299,6 +305,7 @@ fn serve(
     demo: bool,
     workers: Option<usize>,
     auth_failure_limit: u32,
+    backdate_limit_days: i64,
     forecast: &ForecastArgs,
     forecast_refresh: bool,
 ) -> Result<(), String> {
@@ -331,6 +338,7 @@ fn serve(
         auth: AuthState::new(auth_failure_limit),
         forecasting,
         answers: Default::default(),
+        backdate_limit_days,
     });
     actix_web::rt::System::new().block_on(async move {
         let mut server = HttpServer::new(move || crate::app::build(state.clone()));

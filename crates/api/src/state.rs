@@ -12,4 +12,6 @@ pub struct AppState {
     pub forecasting: Arc<ForecastSettings>,
     /// Serialised supply-status answers, valid until the stored forecasts change.
     pub answers: AnswerCache,
+    /// Days a write's `occurred_at` may lie in the past without `historical=true`.
+    pub backdate_limit_days: i64,
 }

@@ -12,6 +12,28 @@ use serde::{Deserialize, Serialize};
 pub const MAX_LINES: usize = 500;
 /// How far in the future `occurred_at` may lie: phone clocks drift, they do not foresee.
 pub const MAX_CLOCK_SKEW_MINUTES: i64 = 10;
+/// How far in the past `occurred_at` may lie unless an administrator marks the write as
+/// a historical import: a year of late paperwork and a margin. Older dates are typing
+/// errors far more often than records, and each one widens every consumption series.
+pub const DEFAULT_BACKDATE_LIMIT_DAYS: i64 = 400;
+
+/// Refuses an `occurred_at` more than `limit_days` before `now`.
+pub fn check_backdating(
+    occurred_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    limit_days: i64,
+) -> Result<(), Violations> {
+    match occurred_at {
+        Some(t) if t < now - Duration::days(limit_days) => Err(Violations::single(
+            "occurred_at",
+            format!(
+                "lies more than {limit_days} days in the past; an administrator records \
+                 older history with `historical=true`"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
 
 /// A unit's stock report: what it holds now, per item (and lot). FHIR's
 /// InventoryReport in snapshot mode. The ledger records the differences.
@@ -318,6 +340,16 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         "2026-03-12T18:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn writes_may_be_back_dated_up_to_the_limit() {
+        let day = Duration::days(1);
+        assert!(check_backdating(None, now(), 400).is_ok());
+        assert!(check_backdating(Some(now() - day * 400), now(), 400).is_ok());
+        let err = check_backdating(Some(now() - day * 401), now(), 400).unwrap_err();
+        assert_eq!(err.0[0].field, "occurred_at");
+        assert!(check_backdating(Some(now() - day * 401), now(), 500).is_ok());
     }
 
     #[test]

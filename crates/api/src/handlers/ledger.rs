@@ -16,7 +16,7 @@ use ppe_persistence::ledger;
 /// A unit's stock report: counted quantities per item (and lot), applied atomically.
 /// The ledger records each difference as a count adjustment.
 #[utoipa::path(post, path = "/api/v1/stock-reports", tag = "stock", request_body = StockReport,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key; a retry with it returns the first answer and writes nothing")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key; a retry with it returns the first answer and writes nothing"), super::WriteQuery),
     responses(
         (status = 201, body = Recorded),
         (status = 400, description = "Malformed JSON or header", body = Problem, content_type = "application/problem+json"),
@@ -28,10 +28,12 @@ pub async fn post_stock_report(
     auth: Auth,
     state: web::Data<AppState>,
     key: IdempotencyKeyHeader,
+    q: web::Query<super::WriteQuery>,
     body: JsonBody<StockReport>,
 ) -> Result<HttpResponse, Problem> {
     auth.require_at(Permission::ReportStock, &body.value.site)?;
     body.value.validate(chrono::Utc::now())?;
+    super::check_backdating(&state, &auth, &q, body.value.occurred_at)?;
     let lane = body.value.site.trim().to_owned();
     write_once(
         &state,
@@ -47,7 +49,7 @@ pub async fn post_stock_report(
 
 /// Stock arriving at a warehouse (optional lot and expiry).
 #[utoipa::path(post, path = "/api/v1/receipts", tag = "stock", request_body = Receipt,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key for safe retries")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key for safe retries"), super::WriteQuery),
     responses(
         (status = 201, body = Recorded),
         (status = 422, description = "Invalid field, not a warehouse, unknown site or item", body = Problem, content_type = "application/problem+json"),
@@ -56,10 +58,12 @@ pub async fn post_receipt(
     auth: Auth,
     state: web::Data<AppState>,
     key: IdempotencyKeyHeader,
+    q: web::Query<super::WriteQuery>,
     body: JsonBody<Receipt>,
 ) -> Result<HttpResponse, Problem> {
     auth.require_at(Permission::Receive, &body.value.site)?;
     body.value.validate(chrono::Utc::now())?;
+    super::check_backdating(&state, &auth, &q, body.value.occurred_at)?;
     let lane = body.value.site.trim().to_owned();
     write_once(
         &state,
@@ -75,7 +79,7 @@ pub async fn post_receipt(
 
 /// Stock used at a site. Refused when it exceeds the balance.
 #[utoipa::path(post, path = "/api/v1/issues", tag = "stock", request_body = IssueReport,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key for safe retries")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key for safe retries"), super::WriteQuery),
     responses(
         (status = 201, body = Recorded),
         (status = 409, description = "More than the balance", body = Problem, content_type = "application/problem+json"),
@@ -85,10 +89,12 @@ pub async fn post_issue(
     auth: Auth,
     state: web::Data<AppState>,
     key: IdempotencyKeyHeader,
+    q: web::Query<super::WriteQuery>,
     body: JsonBody<IssueReport>,
 ) -> Result<HttpResponse, Problem> {
     auth.require_at(Permission::Issue, &body.value.site)?;
     body.value.validate(chrono::Utc::now())?;
+    super::check_backdating(&state, &auth, &q, body.value.occurred_at)?;
     let lane = body.value.site.trim().to_owned();
     write_once(
         &state,
@@ -104,7 +110,7 @@ pub async fn post_issue(
 
 /// Expired or damaged stock thrown away, with a reason.
 #[utoipa::path(post, path = "/api/v1/discards", tag = "stock", request_body = Discard,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key for safe retries")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key for safe retries"), super::WriteQuery),
     responses(
         (status = 201, body = Recorded),
         (status = 409, description = "More than the balance", body = Problem, content_type = "application/problem+json"),
@@ -114,10 +120,12 @@ pub async fn post_discard(
     auth: Auth,
     state: web::Data<AppState>,
     key: IdempotencyKeyHeader,
+    q: web::Query<super::WriteQuery>,
     body: JsonBody<Discard>,
 ) -> Result<HttpResponse, Problem> {
     auth.require_at(Permission::Discard, &body.value.site)?;
     body.value.validate(chrono::Utc::now())?;
+    super::check_backdating(&state, &auth, &q, body.value.occurred_at)?;
     let lane = body.value.site.trim().to_owned();
     write_once(
         &state,

@@ -26,6 +26,39 @@ use ppe_persistence::ledger::Stamp;
 use ppe_persistence::{DbConnection, StoreError};
 use serde::Serialize;
 
+/// The query of a write that carries `occurred_at`.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct WriteQuery {
+    /// Administrators only: record a write dated before the back-dating limit (a
+    /// historical import).
+    pub historical: Option<bool>,
+}
+
+/// The back-dating limit: an `occurred_at` older than the server's limit needs an
+/// administrator's `historical=true`; anyone else asking for it gets 403.
+pub fn check_backdating(
+    state: &AppState,
+    auth: &Auth,
+    q: &WriteQuery,
+    occurred_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<(), Problem> {
+    if q.historical == Some(true) {
+        if auth.0.role != ppe_domain::access::Role::Admin {
+            return Err(crate::auth::forbidden(ppe_domain::access::Denied::Role {
+                role: auth.0.role,
+            }));
+        }
+        return Ok(());
+    }
+    Ok(ppe_domain::commands::check_backdating(
+        occurred_at,
+        chrono::Utc::now(),
+        state.backdate_limit_days,
+    )?)
+}
+
 /// The `limit` query parameter of a list: `default` when absent, else 1 to `max`.
 pub fn limit_param(value: Option<i64>, default: i64, max: i64) -> Result<i64, Problem> {
     let limit = value.unwrap_or(default);

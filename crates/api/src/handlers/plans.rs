@@ -402,7 +402,7 @@ pub async fn dispatch(
     request_body = ReceiveTransfer,
     params(("id" = i64, Path, description = "Plan id"), ("n" = usize, Path, description = "Route number (1-based)"),
         ("k" = usize, Path, description = "Stop number on the route (1-based)"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key for safe retries")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key for safe retries"), super::WriteQuery),
     responses(
         (status = 200, body = Recorded),
         (status = 404, description = "No such plan, or no dispatched stop of that number", body = Problem, content_type = "application/problem+json"),
@@ -414,6 +414,7 @@ pub async fn receive_stop(
     state: web::Data<AppState>,
     path: web::Path<(i64, usize, usize)>,
     key: IdempotencyKeyHeader,
+    q: web::Query<super::WriteQuery>,
     body: JsonBody<ReceiveTransfer>,
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::ReceiveTransfer)?;
@@ -431,7 +432,7 @@ pub async fn receive_stop(
                 &format!("route {n} stop {k} of plan {id}"),
             )
         })?;
-    super::transfers::receive_by_id(auth, state, transfer, key, body).await
+    super::transfers::receive_by_id(auth, state, transfer, key, &q, body).await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 /// Dispatch stock from a warehouse to a unit; it is in transit until received.
 #[utoipa::path(post, path = "/api/v1/transfers", tag = "transfers", request_body = Dispatch,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key for safe retries")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key for safe retries"), super::WriteQuery),
     responses(
         (status = 201, body = Recorded),
         (status = 409, description = "More than the warehouse holds", body = Problem, content_type = "application/problem+json"),
@@ -26,10 +26,12 @@ pub async fn dispatch(
     auth: Auth,
     state: web::Data<AppState>,
     key: IdempotencyKeyHeader,
+    q: web::Query<super::WriteQuery>,
     body: JsonBody<Dispatch>,
 ) -> Result<HttpResponse, Problem> {
     auth.require_at(Permission::Dispatch, &body.value.from_site)?;
     body.value.validate(chrono::Utc::now())?;
+    super::check_backdating(&state, &auth, &q, body.value.occurred_at)?;
     let lane = body.value.from_site.trim().to_owned();
     write_once(
         &state,
@@ -50,21 +52,22 @@ pub async fn dispatch(
 /// or `received_with_discrepancy`; a plan whose every stop is closed becomes `completed`.
 #[utoipa::path(post, path = "/api/v1/transfers/{id}/receive", tag = "transfers", request_body = ReceiveTransfer,
     params(("id" = i64, Path, description = "Transfer id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key for safe retries")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key for safe retries"), super::WriteQuery),
     responses(
         (status = 200, body = Recorded),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already received or cancelled", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid field: a line, a quantity above what was shipped, a missing outcome or disposition", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already received or cancelled, or lines that contradict the shipment: a line it does not have, more than it carried, a shortfall without outcome and disposition", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field: a line named twice, a note, a date out of range", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn receive(
     auth: Auth,
     state: web::Data<AppState>,
     id: web::Path<i64>,
     key: IdempotencyKeyHeader,
+    q: web::Query<super::WriteQuery>,
     body: JsonBody<ReceiveTransfer>,
 ) -> Result<HttpResponse, Problem> {
-    receive_by_id(auth, state, id.into_inner(), key, body).await
+    receive_by_id(auth, state, id.into_inner(), key, &q, body).await
 }
 
 /// Proof of delivery of transfer `id`, checked against its destination.
@@ -73,6 +76,7 @@ pub(crate) async fn receive_by_id(
     state: web::Data<AppState>,
     id: i64,
     key: IdempotencyKeyHeader,
+    q: &super::WriteQuery,
     body: JsonBody<ReceiveTransfer>,
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::ReceiveTransfer)?;
@@ -82,6 +86,7 @@ pub(crate) async fn receive_by_id(
         .ok_or_else(|| Problem::not_found("transfer", &id.to_string()))?;
     auth.require_at(Permission::ReceiveTransfer, &t.to_site)?;
     body.value.validate(chrono::Utc::now())?;
+    super::check_backdating(&state, &auth, q, body.value.occurred_at)?;
     // The unit's lane: receiving locks the unit's balances.
     let lane = t.to_site;
     write_once(
