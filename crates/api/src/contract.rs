@@ -157,6 +157,17 @@ fn field_rules() -> Vec<(&'static str, &'static str, Value)> {
         ("VehicleIn", "max_trips", range(1.0, 4.0)),
         (
             "VehicleIn",
+            "capacity",
+            json!({ "minItems": 1, "maxItems": 8 }),
+        ),
+        (
+            "RoutingRequest",
+            "vehicles",
+            json!({ "minItems": 1, "maxItems": 200 }),
+        ),
+        ("RoutingRequest", "jobs", json!({ "maxItems": 2000 })),
+        (
+            "VehicleIn",
             "time_window",
             json!({ "minItems": 2, "maxItems": 2 }),
         ),
@@ -261,6 +272,16 @@ fn parameter_rules() -> Vec<(&'static str, &'static str, Value)> {
         ("/api/v1/supply-status", "limit", page(10_000)),
         (
             "/api/v1/supply-status",
+            "offset",
+            json!({ "minimum": 0, "maximum": 1_000_000_000 }),
+        ),
+        (
+            "/api/v1/forecasts",
+            "limit",
+            page(crate::handlers::forecasts::FORECAST_PAGE),
+        ),
+        (
+            "/api/v1/forecasts",
             "offset",
             json!({ "minimum": 0, "maximum": 1_000_000_000 }),
         ),
@@ -680,6 +701,10 @@ fn constrain_operation(path: &str, op: &mut Value) {
         add(
             "422",
             "A field breaks a rule; the problem names each one in `errors`",
+        );
+        add(
+            "409",
+            "The request contradicts stored state (stock, a state, an inactive site or item); the problem says what",
         );
     }
     if has_query || has_path {

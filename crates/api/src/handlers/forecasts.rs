@@ -212,27 +212,42 @@ pub async fn supply_status(
     let next = limit.map(|l| (filter.offset + l, l));
     let body = cached(&state, AnswerKey::SupplyStatus(filter), Ok).await?;
     let mut res = json_bytes(body.0);
-    // A full page may have a next one.
-    if let Some((offset, l)) = next
-        && body.1 == l as usize
-    {
-        let mut query = req
-            .query_string()
-            .split('&')
-            .filter(|p| !p.starts_with("offset=") && !p.is_empty())
-            .collect::<Vec<_>>()
-            .join("&");
-        query.push_str(&format!("&offset={offset}"));
-        if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&format!(
-            "<{}?{}>; rel=\"next\"",
-            req.path(),
-            query.trim_start_matches('&')
-        )) {
-            res.headers_mut().insert(actix_web::http::header::LINK, v);
-        }
+    if let Some((offset, l)) = next {
+        link_next(&mut res, &req, body.1, offset, l);
     }
     Ok(res)
 }
+
+/// A full page may have a next one: its address goes in the `Link` header (RFC 8288).
+fn link_next(
+    res: &mut HttpResponse,
+    req: &actix_web::HttpRequest,
+    rows: usize,
+    offset: i64,
+    limit: i64,
+) {
+    if rows != limit as usize {
+        return;
+    }
+    let mut query = req
+        .query_string()
+        .split('&')
+        .filter(|p| !p.starts_with("offset=") && !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("&");
+    query.push_str(&format!("&offset={offset}"));
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&format!(
+        "<{}?{}>; rel=\"next\"",
+        req.path(),
+        query.trim_start_matches('&')
+    )) {
+        res.headers_mut().insert(actix_web::http::header::LINK, v);
+    }
+}
+
+/// Series per page of forecasts by default and at most: a page of 56-day series stays
+/// well under a megabyte.
+pub const FORECAST_PAGE: i64 = 100;
 
 /// The serialised answer of `key` (and how many rows it was made from): kept bytes while the
 /// stored forecasts are unchanged, else read, shaped by `shape` and kept.
@@ -413,6 +428,11 @@ pub struct ForecastQuery {
     pub item: Option<String>,
     /// Days to return, 1–56 (default 28).
     pub horizon: Option<String>,
+    /// Series per page, 1–100 (default 100), riskiest first; the next page is in the
+    /// `Link` header.
+    pub limit: Option<i64>,
+    /// Series to skip.
+    pub offset: Option<i64>,
 }
 
 /// Forecast demand of one day.
@@ -451,6 +471,7 @@ pub async fn list_forecasts(
     auth: Auth,
     state: web::Data<AppState>,
     q: web::Query<ForecastQuery>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
     auth.require_filtered(Permission::ReadStock, "site", q.site.as_deref())?;
@@ -463,15 +484,26 @@ pub async fn list_forecasts(
             &format!("must be between 1 and {max}"),
         ));
     }
+    let limit = super::limit_param(q.limit, FORECAST_PAGE, FORECAST_PAGE)?;
+    let offset = q.offset.unwrap_or(0);
+    if !(0..=1_000_000_000).contains(&offset) {
+        return Err(Problem::bad_query(
+            "offset",
+            "must be between 0 and 1000000000",
+        ));
+    }
     let filter = ForecastFilter {
         site: q.site,
         items: list(q.item.as_deref()),
+        limit: Some(limit),
+        offset,
         ..ForecastFilter::default()
     };
     let rows = blocking(&state, move |db| {
         db.read(|c| forecasts::read_full(c, &filter))
     })
     .await?;
+    let rows_read = rows.len();
     let mut out = Vec::with_capacity(rows.len());
     for n in rows {
         let d: StoredDetail = stored(&n.row.detail)?;
@@ -498,7 +530,9 @@ pub async fn list_forecasts(
             provenance: provenance(n.row.computed_at, n.row.data_through_id, n.row.first_day),
         });
     }
-    Ok(HttpResponse::Ok().json(out))
+    let mut res = HttpResponse::Ok().json(out);
+    link_next(&mut res, &req, rows_read, offset + limit, limit);
+    Ok(res)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
