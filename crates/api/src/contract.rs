@@ -314,137 +314,44 @@ fn parameter_rules() -> Vec<(&'static str, &'static str, Value)> {
 /// Links from an answer to the operations that take what it holds (OpenAPI 3.1 §4.8.20),
 /// so a client — or a stateful fuzzer — can follow a created resource: (path and
 /// method that create, status, target path and method, parameter, runtime expression).
-const LINKS: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
+type LinkRule = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+const LINKS: &[LinkRule] = &[
     (
-        "/api/v1/requests",
+        "/api/v1/delivery-plans",
         "post",
         "201",
-        "/api/v1/requests/{id}",
+        "/api/v1/delivery-plans/{id}/routes/{n}/run-sheet",
         "get",
-        "id",
-        "$response.body#/id",
-    ),
-    (
-        "/api/v1/requests",
-        "post",
-        "201",
-        "/api/v1/requests/{id}/cancel",
-        "post",
-        "id",
-        "$response.body#/id",
-    ),
-    (
-        "/api/v1/transfers",
-        "post",
-        "201",
-        "/api/v1/transfers/{id}",
-        "get",
-        "id",
-        "$response.body#/transfer_id",
-    ),
-    (
-        "/api/v1/transfers",
-        "post",
-        "201",
-        "/api/v1/transfers/{id}/receive",
-        "post",
-        "id",
-        "$response.body#/transfer_id",
-    ),
-    (
-        "/api/v1/transfers",
-        "post",
-        "201",
-        "/api/v1/transfers/{id}/cancel",
-        "post",
-        "id",
-        "$response.body#/transfer_id",
+        &[("id", "$response.body#/id"), ("n", "1")],
     ),
     (
         "/api/v1/delivery-plans",
         "post",
         "201",
-        "/api/v1/delivery-plans/{id}",
-        "get",
-        "id",
-        "$response.body#/id",
+        "/api/v1/delivery-plans/{id}/routes/{n}/stops/{k}/receive",
+        "post",
+        &[("id", "$response.body#/id"), ("n", "1"), ("k", "1")],
     ),
     (
         "/api/v1/delivery-plans",
-        "post",
-        "201",
-        "/api/v1/delivery-plans/{id}/cancel",
-        "post",
-        "id",
-        "$response.body#/id",
-    ),
-    (
-        "/api/v1/delivery-plans",
-        "post",
-        "201",
-        "/api/v1/delivery-plans/{id}/dispatch",
-        "post",
-        "id",
-        "$response.body#/id",
-    ),
-    (
-        "/api/v1/sites",
-        "post",
-        "201",
-        "/api/v1/sites/{code}",
         "get",
-        "code",
-        "$response.body#/code",
-    ),
-    (
-        "/api/v1/sites",
-        "post",
-        "201",
-        "/api/v1/sites/{code}",
-        "patch",
-        "code",
-        "$response.body#/code",
-    ),
-    (
-        "/api/v1/items",
-        "post",
-        "201",
-        "/api/v1/items/{sku}",
+        "200",
+        "/api/v1/delivery-plans/{id}/routes/{n}/run-sheet",
         "get",
-        "sku",
-        "$response.body#/sku",
-    ),
-    (
-        "/api/v1/items",
-        "post",
-        "201",
-        "/api/v1/items/{sku}",
-        "patch",
-        "sku",
-        "$response.body#/sku",
-    ),
-    (
-        "/api/v1/vehicles",
-        "post",
-        "201",
-        "/api/v1/vehicles/{code}",
-        "get",
-        "code",
-        "$response.body#/code",
-    ),
-    (
-        "/api/v1/vehicles",
-        "post",
-        "201",
-        "/api/v1/vehicles/{code}",
-        "patch",
-        "code",
-        "$response.body#/code",
+        &[("id", "$response.body#/0/id"), ("n", "1")],
     ),
 ];
 
 fn add_links(doc: &mut Value) {
-    for &(path, method, status, target, target_method, param, expr) in LINKS {
+    for &(path, method, status, target, target_method, params) in LINKS {
         let pointer = format!(
             "/paths/{}/{method}/responses/{status}",
             path.replace('~', "~0").replace('/', "~1")
@@ -468,9 +375,21 @@ fn add_links(doc: &mut Value) {
             .or_insert_with(|| json!({}))
             .as_object_mut();
         if let Some(links) = links {
+            // A parameter is a runtime expression (`$response…`) or a constant.
+            let parameters: Map<String, Value> = params
+                .iter()
+                .map(|&(p, e)| {
+                    let v = if e.starts_with('$') {
+                        json!(e)
+                    } else {
+                        e.parse::<i64>().map_or_else(|_| json!(e), |n| json!(n))
+                    };
+                    (p.to_owned(), v)
+                })
+                .collect();
             links.insert(
                 name,
-                json!({ "operationRef": operation_ref, "parameters": { param: expr } }),
+                json!({ "operationRef": operation_ref, "parameters": parameters }),
             );
         }
     }
