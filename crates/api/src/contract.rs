@@ -158,6 +158,23 @@ fn field_rules() -> Vec<(&'static str, &'static str, Value)> {
         (
             "VehicleIn",
             "capacity",
+            json!({ "minItems": 1, "maxItems": 8, "items": { "minimum": 0 } }),
+        ),
+        ("VehicleIn", "max_travel_time", json!({ "exclusiveMinimum": 0 })),
+        (
+            "JobIn",
+            "delivery",
+            json!({ "minItems": 1, "maxItems": 8, "items": { "minimum": 0 } }),
+        ),
+        ("JobIn", "service", json!({ "minimum": 0 })),
+        ("JobIn", "priority", json!({ "minimum": 0, "maximum": 100 })),
+        ("OptionsIn", "time_limit", above(crate::handlers::routing::MAX_TIME_LIMIT)),
+        ("OptionsIn", "road_factor", range(1.0, 5.0)),
+        ("OptionsIn", "speed_kmh", range(1.0, 200.0)),
+        ("OptionsIn", "threads", json!({ "minimum": 1 })),
+        (
+            "VehicleIn",
+            "capacity",
             json!({ "minItems": 1, "maxItems": 8 }),
         ),
         (
@@ -324,6 +341,118 @@ type LinkRule = (
 );
 
 const LINKS: &[LinkRule] = &[
+    (
+        "/api/v1/requests",
+        "post",
+        "201",
+        "/api/v1/requests/{id}",
+        "get",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "/api/v1/requests",
+        "post",
+        "201",
+        "/api/v1/requests/{id}/cancel",
+        "post",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "/api/v1/transfers",
+        "post",
+        "201",
+        "/api/v1/transfers/{id}",
+        "get",
+        &[("id", "$response.body#/transfer_id")],
+    ),
+    (
+        "/api/v1/transfers",
+        "post",
+        "201",
+        "/api/v1/transfers/{id}/receive",
+        "post",
+        &[("id", "$response.body#/transfer_id")],
+    ),
+    (
+        "/api/v1/transfers",
+        "post",
+        "201",
+        "/api/v1/transfers/{id}/cancel",
+        "post",
+        &[("id", "$response.body#/transfer_id")],
+    ),
+    (
+        "/api/v1/delivery-plans",
+        "post",
+        "201",
+        "/api/v1/delivery-plans/{id}",
+        "get",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "/api/v1/delivery-plans",
+        "post",
+        "201",
+        "/api/v1/delivery-plans/{id}/cancel",
+        "post",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "/api/v1/delivery-plans",
+        "post",
+        "201",
+        "/api/v1/delivery-plans/{id}/dispatch",
+        "post",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "/api/v1/sites",
+        "post",
+        "201",
+        "/api/v1/sites/{code}",
+        "get",
+        &[("code", "$response.body#/code")],
+    ),
+    (
+        "/api/v1/sites",
+        "post",
+        "201",
+        "/api/v1/sites/{code}",
+        "patch",
+        &[("code", "$response.body#/code")],
+    ),
+    (
+        "/api/v1/items",
+        "post",
+        "201",
+        "/api/v1/items/{sku}",
+        "get",
+        &[("sku", "$response.body#/sku")],
+    ),
+    (
+        "/api/v1/items",
+        "post",
+        "201",
+        "/api/v1/items/{sku}",
+        "patch",
+        &[("sku", "$response.body#/sku")],
+    ),
+    (
+        "/api/v1/vehicles",
+        "post",
+        "201",
+        "/api/v1/vehicles/{code}",
+        "get",
+        &[("code", "$response.body#/code")],
+    ),
+    (
+        "/api/v1/vehicles",
+        "post",
+        "201",
+        "/api/v1/vehicles/{code}",
+        "patch",
+        &[("code", "$response.body#/code")],
+    ),
     (
         "/api/v1/delivery-plans",
         "post",
@@ -715,6 +844,16 @@ mod tests {
                 doc["components"]["schemas"][schema]["properties"][property].is_object(),
                 "{schema}.{property} is not in the document"
             );
+        }
+        for &(path, method, status, target, target_method, _) in LINKS {
+            let responses = &doc["paths"][path][method]["responses"][status];
+            let links = responses["links"].as_object().expect("links");
+            let pointer = format!("#/paths/{}/{target_method}", target.replace('/', "~1"));
+            assert!(
+                links.values().any(|l| l["operationRef"] == pointer.as_str()),
+                "{method} {path} -> {target_method} {target}"
+            );
+            assert!(doc["paths"][target][target_method].is_object(), "{target}");
         }
         let sku = &doc["components"]["schemas"]["NewItem"]["properties"]["sku"];
         assert_eq!(sku["pattern"], text::code_pattern());
