@@ -33,6 +33,11 @@ fn field_rules() -> Vec<(&'static str, &'static str, Value)> {
     let len = |n: usize| json!({ "maxLength": n });
     let range = |lo: f64, hi: f64| json!({ "minimum": lo, "maximum": hi });
     let above = |hi: f64| json!({ "exclusiveMinimum": 0, "maximum": hi });
+    use crate::handlers::routing;
+    let lon_lat = json!({ "prefixItems": [
+        { "minimum": -180, "maximum": 180 },
+        { "minimum": -90, "maximum": 90 }
+    ] });
     let mut rules = vec![
         (
             "CountLine",
@@ -158,17 +163,64 @@ fn field_rules() -> Vec<(&'static str, &'static str, Value)> {
         (
             "VehicleIn",
             "capacity",
-            json!({ "minItems": 1, "maxItems": 8, "items": { "minimum": 0 } }),
+            json!({ "minItems": 1, "maxItems": 8, "items": { "minimum": 0, "maximum": routing::MAX_AMOUNT } }),
         ),
-        ("VehicleIn", "max_travel_time", json!({ "exclusiveMinimum": 0 })),
+        (
+            "VehicleIn",
+            "max_travel_time",
+            json!({ "minimum": 1, "maximum": routing::MAX_SECONDS }),
+        ),
+        ("VehicleIn", "id", json!({ "maximum": routing::MAX_ID })),
+        ("JobIn", "id", json!({ "maximum": routing::MAX_ID })),
+        (
+            "VehicleIn",
+            "reload_time",
+            json!({ "minimum": 0, "maximum": routing::MAX_SECONDS }),
+        ),
+        (
+            "VehicleIn",
+            "fixed_cost",
+            json!({ "minimum": 0, "maximum": routing::MAX_AMOUNT }),
+        ),
+        (
+            "VehicleIn",
+            "time_window",
+            json!({ "items": { "minimum": 0, "maximum": routing::MAX_SECONDS } }),
+        ),
+        (
+            "JobIn",
+            "time_windows",
+            json!({ "items": { "items": { "minimum": 0, "maximum": routing::MAX_SECONDS } } }),
+        ),
+        ("VehicleIn", "start", lon_lat.clone()),
+        ("VehicleIn", "end", lon_lat.clone()),
+        ("JobIn", "location", lon_lat.clone()),
+        (
+            "MatrixIn",
+            "durations",
+            json!({ "items": { "items": { "minimum": 0 } } }),
+        ),
+        (
+            "MatrixIn",
+            "distances",
+            json!({ "items": { "items": { "minimum": 0 } } }),
+        ),
         (
             "JobIn",
             "delivery",
-            json!({ "minItems": 1, "maxItems": 8, "items": { "minimum": 0 } }),
+            json!({ "minItems": 1, "maxItems": 8, "items": { "minimum": 0, "maximum": routing::MAX_AMOUNT } }),
         ),
-        ("JobIn", "service", json!({ "minimum": 0 })),
+        (
+            "JobIn",
+            "service",
+            json!({ "minimum": 0, "maximum": routing::MAX_SECONDS }),
+        ),
         ("JobIn", "priority", json!({ "minimum": 0, "maximum": 100 })),
-        ("OptionsIn", "time_limit", above(crate::handlers::routing::MAX_TIME_LIMIT)),
+        (
+            "OptionsIn",
+            "time_limit",
+            above(crate::handlers::routing::MAX_TIME_LIMIT),
+        ),
         ("OptionsIn", "road_factor", range(1.0, 5.0)),
         ("OptionsIn", "speed_kmh", range(1.0, 200.0)),
         ("OptionsIn", "threads", json!({ "minimum": 1 })),
@@ -850,7 +902,9 @@ mod tests {
             let links = responses["links"].as_object().expect("links");
             let pointer = format!("#/paths/{}/{target_method}", target.replace('/', "~1"));
             assert!(
-                links.values().any(|l| l["operationRef"] == pointer.as_str()),
+                links
+                    .values()
+                    .any(|l| l["operationRef"] == pointer.as_str()),
                 "{method} {path} -> {target_method} {target}"
             );
             assert!(doc["paths"][target][target_method].is_object(), "{target}");

@@ -19,6 +19,12 @@ use std::collections::HashMap;
 
 /// Longest search a request may ask for, in seconds.
 pub const MAX_TIME_LIMIT: f64 = 30.0;
+/// Largest id: every client's JSON numbers hold it exactly (2^53 - 1).
+pub const MAX_ID: u64 = (1 << 53) - 1;
+/// Largest time in seconds (about 31 years): sums over a route stay far from overflow.
+pub const MAX_SECONDS: i64 = 1_000_000_000;
+/// Largest capacity or demand in one dimension, and largest fixed cost.
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
 /// The penalty unit of an unserved job: above any day's driving, so a job is dropped only
 /// when it cannot be served; times (1 + priority), so low priorities are dropped first.
 const UNSERVED_BASE: i64 = 10_000_000;
@@ -304,8 +310,34 @@ fn to_problem(req: &RoutingRequest) -> Result<(routing::Problem, Coordinates), V
         }
         let mut veh = Vehicle::new(start, x.capacity.clone());
         veh.end_location = end;
+        if x.id > MAX_ID {
+            v.add(
+                format!("vehicles[{i}].id"),
+                format!("must be at most {MAX_ID}"),
+            );
+        }
+        if x.capacity.iter().any(|c| *c > MAX_AMOUNT) {
+            v.add(
+                format!("vehicles[{i}].capacity"),
+                format!("must hold numbers of at most {MAX_AMOUNT}"),
+            );
+        }
+        if x.reload_time
+            .is_some_and(|t| !(0..=MAX_SECONDS).contains(&t))
+        {
+            v.add(
+                format!("vehicles[{i}].reload_time"),
+                format!("must be 0 to {MAX_SECONDS} seconds"),
+            );
+        }
+        if x.fixed_cost.is_some_and(|c| !(0..=MAX_AMOUNT).contains(&c)) {
+            v.add(
+                format!("vehicles[{i}].fixed_cost"),
+                format!("must be 0 to {MAX_AMOUNT}"),
+            );
+        }
         if let Some([a, b]) = x.time_window {
-            if a < 0 || b < a {
+            if a < 0 || b < a || b > MAX_SECONDS {
                 v.add(
                     format!("vehicles[{i}].time_window"),
                     "must be [start, end] with 0 ≤ start ≤ end",
@@ -313,8 +345,13 @@ fn to_problem(req: &RoutingRequest) -> Result<(routing::Problem, Coordinates), V
             }
             veh.shift = TimeWindow::new(a, b);
         }
-        if x.max_travel_time.is_some_and(|t| t <= 0) {
-            v.add(format!("vehicles[{i}].max_travel_time"), "must be positive");
+        if x.max_travel_time
+            .is_some_and(|t| !(1..=MAX_SECONDS).contains(&t))
+        {
+            v.add(
+                format!("vehicles[{i}].max_travel_time"),
+                format!("must be 1 to {MAX_SECONDS} seconds"),
+            );
         }
         veh.max_duration = x.max_travel_time;
         veh.max_trips = x.max_trips.unwrap_or(1);
@@ -342,14 +379,31 @@ fn to_problem(req: &RoutingRequest) -> Result<(routing::Problem, Coordinates), V
                 format!("must hold {dims} non-negative numbers"),
             );
         }
-        if x.service < 0 {
-            v.add(format!("jobs[{i}].service"), "must not be negative");
+        if x.id > MAX_ID {
+            v.add(format!("jobs[{i}].id"), format!("must be at most {MAX_ID}"));
+        }
+        if x.delivery.iter().any(|d| *d > MAX_AMOUNT) {
+            v.add(
+                format!("jobs[{i}].delivery"),
+                format!("must hold numbers of at most {MAX_AMOUNT}"),
+            );
+        }
+        if !(0..=MAX_SECONDS).contains(&x.service) {
+            v.add(
+                format!("jobs[{i}].service"),
+                format!("must be 0 to {MAX_SECONDS} seconds"),
+            );
         }
         if x.priority > 100 {
             v.add(format!("jobs[{i}].priority"), "must be 0 to 100");
         }
-        let sorted = x.time_windows.windows(2).all(|w| w[0][1] <= w[1][0]);
-        if x.time_windows.iter().any(|[a, b]| *a < 0 || b < a) || !sorted {
+        // As the model requires: each window [start, end], each next one after the last.
+        let sorted = x.time_windows.windows(2).all(|w| w[0][1] < w[1][0]);
+        if x.time_windows
+            .iter()
+            .any(|[a, b]| *a < 0 || b < a || *b > MAX_SECONDS)
+            || !sorted
+        {
             v.add(
                 format!("jobs[{i}].time_windows"),
                 "must be sorted, non-overlapping [start, end] pairs",
