@@ -33,7 +33,7 @@ base="http://127.0.0.1:$port"
 url="$base/api-docs/openapi.json"
 
 # A dispatched plan, so that run sheets and stop receipts have something real to act on.
-tomorrow=$(date -d tomorrow +%F)
+tomorrow=$(date -d "+2 days" +%F)  # a day whose vans have all their hours ahead
 plan=$(curl -sf -X POST "$base/api/v1/delivery-plans" -H "Authorization: Bearer $TOKEN" \
   -H 'content-type: application/json' \
   -d "{\"depot\": \"WH-DRAMMEN\", \"date\": \"$tomorrow\", \"time_limit\": 1}")
@@ -67,9 +67,9 @@ mapfile -t reporter_ops < <(allowed reporter)
 runs=()
 fuzz admin schemathesis.toml "$TOKEN" --exclude-path-regex '/tokens/\{id\}/revoke$'
 fuzz viewer schemathesis.toml "$VIEWER_TOKEN" "${viewer_ops[@]}"
-# The reporter is limited to NH-01, which the plan's first route need not visit.
+# The reporter is limited to NH-01: plans span many units, so it reads none by id.
 PPE_FUZZ_UNITS=NH-01 fuzz reporter schemathesis.toml "$REPORTER_TOKEN" "${reporter_ops[@]}" \
-  --exclude-path-regex '/routes/'
+  --exclude-path-regex '/delivery-plans/'
 # The revocation operation, aimed at a token made for it.
 victim=$(DATABASE_URL="$db" "$ppe" token create --role viewer --name "fuzz victim" 2>"$work/victim.err")
 victim_id=$(sed -n 's/^created token \([0-9]*\).*/\1/p' "$work/victim.err")

@@ -72,15 +72,21 @@ impl Problem {
         p
     }
 
+    /// A problem listing field errors.
+    fn fields(status: StatusCode, slug: &str, title: &str, v: Violations) -> Problem {
+        let mut p = Problem::new(status, slug, title, v.to_string());
+        p.errors = v.0;
+        p
+    }
+
+    /// A rule the request breaks on its own: 422.
     pub fn validation(v: Violations) -> Problem {
-        let mut p = Problem::new(
+        Problem::fields(
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation",
             "The request breaks a rule",
-            v.to_string(),
-        );
-        p.errors = v.0;
-        p
+            v,
+        )
     }
 
     pub fn not_found(what: &str, key: &str) -> Problem {
@@ -174,16 +180,12 @@ impl From<StoreError> for Problem {
                 format!("`{value}` is already taken"),
             ),
             StoreError::Invalid(v) => Problem::validation(v),
-            StoreError::Contradicts(v) => {
-                let mut p = Problem::new(
-                    StatusCode::CONFLICT,
-                    "contradicts-state",
-                    "The request contradicts what it names",
-                    v.to_string(),
-                );
-                p.errors = v.0;
-                p
-            }
+            StoreError::Contradicts(v) => Problem::fields(
+                StatusCode::CONFLICT,
+                "contradicts-state",
+                "The request contradicts what it names",
+                v,
+            ),
             StoreError::InsufficientStock {
                 ref site,
                 ref item,
