@@ -33,11 +33,17 @@ base="http://127.0.0.1:$port"
 url="$base/api-docs/openapi.json"
 
 # A dispatched plan, so that run sheets and stop receipts have something real to act on.
-tomorrow=$(date -d "+2 days" +%F)  # a day whose vans have all their hours ahead
+day=$(date -d "+2 days" +%F)  # a day whose vans have all their hours ahead
 plan=$(curl -sf -X POST "$base/api/v1/delivery-plans" -H "Authorization: Bearer $TOKEN" \
   -H 'content-type: application/json' \
-  -d "{\"depot\": \"WH-DRAMMEN\", \"date\": \"$tomorrow\", \"time_limit\": 1}")
-PPE_FUZZ_PLAN_ID=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])' <<<"$plan")
+  -d "{\"depot\": \"WH-DRAMMEN\", \"date\": \"$day\", \"time_limit\": 1, \"lines\": [
+        {\"site\": \"NH-01\", \"item\": \"FFP2\", \"quantity\": 40},
+        {\"site\": \"NH-02\", \"item\": \"GLOVE-NIT-M\", \"quantity\": 200}]}")
+PPE_FUZZ_PLAN_ID=$(python3 -c '
+import json, sys
+plan = json.load(sys.stdin)
+assert plan["routes"], "the fixture plan has no route: " + json.dumps(plan)[:500]
+print(plan["id"])' <<<"$plan")
 export PPE_FUZZ_PLAN_ID
 curl -sf -X POST "$base/api/v1/delivery-plans/$PPE_FUZZ_PLAN_ID/dispatch" \
   -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \
