@@ -202,7 +202,7 @@ fn invisible_characters_in_any_text_field_of_any_write_are_refused_by_name() {
                 let p = assert_problem(r, 422);
                 assert_eq!(
                     problem_fields(&p),
-                    [field.clone()],
+                    std::slice::from_ref(field),
                     "{method} {path} with U+{:04X} in {field}: {p}",
                     c as u32
                 );

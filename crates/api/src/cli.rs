@@ -80,13 +80,8 @@ enum Command {
         /// HTTP worker threads (default: one per core).
         #[arg(long, env = "PPE_WORKERS")]
         workers: Option<usize>,
-        /// Failed authentications one client address may make per minute before 429.
-        #[arg(long, env = "PPE_AUTH_FAILURE_LIMIT", default_value_t = crate::auth::DEFAULT_FAILURE_LIMIT)]
-        auth_failure_limit: u32,
-        /// Days a write's `occurred_at` may lie in the past; older history needs an
-        /// administrator's `historical=true`.
-        #[arg(long, env = "PPE_BACKDATE_LIMIT_DAYS", default_value_t = ppe_domain::commands::DEFAULT_BACKDATE_LIMIT_DAYS, value_parser = clap::value_parser!(i64).range(1..=36_500))]
-        backdate_limit_days: i64,
+        #[command(flatten)]
+        limits: RequestLimits,
         #[command(flatten)]
         forecast: ForecastArgs,
         /// Keep stored forecasts current in the background. Off for extra servers of a
@@ -181,8 +176,7 @@ pub fn main() -> ExitCode {
             db,
             demo,
             workers,
-            auth_failure_limit,
-            backdate_limit_days,
+            limits,
             forecast,
             forecast_refresh,
         } => serve(
@@ -190,8 +184,7 @@ pub fn main() -> ExitCode {
             &db,
             demo,
             workers,
-            auth_failure_limit,
-            backdate_limit_days,
+            &limits,
             &forecast,
             forecast_refresh,
         ),
@@ -299,13 +292,24 @@ fn token(action: TokenCommand) -> Result<(), String> {
     }
 }
 
+/// What one request may ask of the server.
+#[derive(Debug, clap::Args)]
+pub struct RequestLimits {
+    /// Failed authentications one client address may make per minute before 429.
+    #[arg(long, env = "PPE_AUTH_FAILURE_LIMIT", default_value_t = crate::auth::DEFAULT_FAILURE_LIMIT)]
+    pub auth_failure_limit: u32,
+    /// Days a write's `occurred_at` may lie in the past; older history needs an
+    /// administrator's `historical=true`.
+    #[arg(long, env = "PPE_BACKDATE_LIMIT_DAYS", default_value_t = ppe_domain::commands::DEFAULT_BACKDATE_LIMIT_DAYS, value_parser = clap::value_parser!(i64).range(1..=36_500))]
+    pub backdate_limit_days: i64,
+}
+
 fn serve(
     bind: &str,
     args: &DbArgs,
     demo: bool,
     workers: Option<usize>,
-    auth_failure_limit: u32,
-    backdate_limit_days: i64,
+    limits: &RequestLimits,
     forecast: &ForecastArgs,
     forecast_refresh: bool,
 ) -> Result<(), String> {
@@ -335,10 +339,10 @@ fn serve(
     }
     let state = web::Data::new(AppState {
         db,
-        auth: AuthState::new(auth_failure_limit),
+        auth: AuthState::new(limits.auth_failure_limit),
         forecasting,
         answers: Default::default(),
-        backdate_limit_days,
+        backdate_limit_days: limits.backdate_limit_days,
     });
     actix_web::rt::System::new().block_on(async move {
         let mut server = HttpServer::new(move || crate::app::build(state.clone()));
