@@ -248,11 +248,16 @@ pub async fn authenticate(
 /// says), then the path and query must keep the text policy. Site scopes need the
 /// request's own data and stay with the handlers.
 fn admit(p: &Principal, req: &HttpRequest) -> Result<(), Problem> {
-    if let Some(Some(permission)) = crate::routes::permission_of(req.method().as_str(), req.path())
+    let template = req
+        .extensions()
+        .get::<crate::routes::RouteTemplate>()
+        .map(|t| t.0);
+    if let Some(Some(permission)) =
+        template.and_then(|t| crate::routes::permission_of(req.method().as_str(), t))
     {
         p.require(permission)?;
     }
-    crate::routes::check_path_and_query(req)
+    crate::routes::check_path_and_query(req, template)
 }
 
 fn resolve(req: &HttpRequest) -> impl Future<Output = Result<Principal, Problem>> + 'static {

@@ -8,7 +8,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::ALLOW;
 use actix_web::middleware::Next;
-use actix_web::{HttpRequest, ResponseError};
+use actix_web::{HttpMessage, HttpRequest, ResponseError};
 use ppe_domain::access::Permission;
 
 /// The permission each operation needs (`None`: answered without a token). The document
@@ -198,10 +198,14 @@ pub fn methods_of(template: &str) -> Vec<String> {
         .collect()
 }
 
+/// The template of the request's path, found once by [`method_guard`] and kept in the
+/// request for the checks after it.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteTemplate(pub &'static str);
+
 /// The permission an operation needs: `None` when the operation is not in the table,
 /// `Some(None)` when it needs no token.
-pub fn permission_of(method: &str, path: &str) -> Option<Option<Permission>> {
-    let template = template_of(path)?;
+pub fn permission_of(method: &str, template: &str) -> Option<Option<Permission>> {
     OPERATIONS
         .iter()
         .find(|(m, t, _)| *t == template && m.eq_ignore_ascii_case(method))
@@ -229,14 +233,15 @@ pub async fn method_guard(
             .header(ALLOW, &allow);
             return Ok(req.into_response(problem.error_response()));
         }
+        req.extensions_mut().insert(RouteTemplate(template));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 /// The text policy for what arrives outside the body: a path segment or query value
 /// with a refused character, or a query parameter sent empty, is a 400 naming it.
-pub fn check_path_and_query(req: &HttpRequest) -> Result<(), Problem> {
-    if let Some(template) = template_of(req.path()) {
+pub fn check_path_and_query(req: &HttpRequest, template: Option<&str>) -> Result<(), Problem> {
+    if let Some(template) = template {
         for (name, raw) in template.split('/').zip(req.path().split('/')) {
             let Some(name) = name.strip_prefix('{').and_then(|n| n.strip_suffix('}')) else {
                 continue;
