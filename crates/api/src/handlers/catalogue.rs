@@ -82,8 +82,8 @@ pub async fn item_balances(
     Ok(HttpResponse::Ok().json(rows))
 }
 
-/// A reference in the path that does not resolve is a missing resource (404), not a
-/// bad request body (422).
+/// A reference in the path that does not resolve is the missing resource itself:
+/// `/problems/not-found`, not a field of the request that names something missing.
 pub(crate) fn not_found_in_path(p: Problem) -> Problem {
     if p.kind == "/problems/unknown-reference" {
         let mut nf = Problem::new(

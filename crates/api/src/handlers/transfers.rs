@@ -100,7 +100,7 @@ pub(crate) async fn receive_by_id(
     )
     .await
     .map_err(|p| {
-        if p.status == 422 && p.errors.iter().any(|e| e.field == "id") {
+        if p.errors.iter().any(|e| e.field == "id") {
             not_found_in_path(p)
         } else {
             p
