@@ -8,7 +8,8 @@
 //! (empty values refused) gives query strings `minLength`, the Idempotency-Key rule
 //! its pattern; and the statuses the shared extractors and middleware answer with are
 //! added to every operation they apply to. Field-specific limits (lengths, ranges,
-//! list sizes) are declared on the types themselves.
+//! list sizes) are listed in `field_rules` and `parameter_rules`, next to the domain
+//! constants they come from.
 
 use crate::problem::PROBLEM_JSON;
 use ppe_domain::text;
@@ -34,10 +35,15 @@ fn field_rules() -> Vec<(&'static str, &'static str, Value)> {
     let range = |lo: f64, hi: f64| json!({ "minimum": lo, "maximum": hi });
     let above = |hi: f64| json!({ "exclusiveMinimum": 0, "maximum": hi });
     use crate::handlers::routing;
-    let lon_lat = json!({ "prefixItems": [
+    // `[lon, lat]`, a `[start, end]` of seconds, and amounts in 1 to 8 dimensions.
+    let point = json!({ "minItems": 2, "maxItems": 2, "prefixItems": [
         { "minimum": -180, "maximum": 180 },
         { "minimum": -90, "maximum": 90 }
     ] });
+    let seconds_pair = json!({ "minItems": 2, "maxItems": 2,
+        "items": { "minimum": 0, "maximum": routing::MAX_SECONDS } });
+    let amounts = json!({ "minItems": 1, "maxItems": 8,
+        "items": { "minimum": 0, "maximum": routing::MAX_AMOUNT } });
     let mut rules = vec![
         (
             "CountLine",
@@ -138,7 +144,8 @@ fn field_rules() -> Vec<(&'static str, &'static str, Value)> {
         (
             "OpeningWindow",
             "weekdays",
-            json!({ "minItems": 1, "maxItems": 7, "items": { "minimum": 1, "maximum": 7 } }),
+            json!({ "minItems": 1, "maxItems": 7, "uniqueItems": true,
+                    "items": { "minimum": 1, "maximum": 7 } }),
         ),
         ("OpeningWindow", "opens", clock.clone()),
         ("OpeningWindow", "closes", clock.clone()),
@@ -152,26 +159,17 @@ fn field_rules() -> Vec<(&'static str, &'static str, Value)> {
         ("UsageRate", "severe", range(0.0, 1e6)),
         ("UsageRate", "critical", range(0.0, 1e6)),
         ("UsageRate", "staff", range(0.0, 1e6)),
-        (
-            "VehicleIn",
-            "start",
-            json!({ "minItems": 2, "maxItems": 2 }),
-        ),
-        ("VehicleIn", "end", json!({ "minItems": 2, "maxItems": 2 })),
-        ("JobIn", "location", json!({ "minItems": 2, "maxItems": 2 })),
-        ("VehicleIn", "max_trips", range(1.0, 4.0)),
-        (
-            "VehicleIn",
-            "capacity",
-            json!({ "minItems": 1, "maxItems": 8, "items": { "minimum": 0, "maximum": routing::MAX_AMOUNT } }),
-        ),
+        ("VehicleIn", "id", json!({ "maximum": routing::MAX_ID })),
+        ("VehicleIn", "start", point.clone()),
+        ("VehicleIn", "end", point.clone()),
+        ("VehicleIn", "capacity", amounts.clone()),
+        ("VehicleIn", "time_window", seconds_pair.clone()),
         (
             "VehicleIn",
             "max_travel_time",
             json!({ "minimum": 1, "maximum": routing::MAX_SECONDS }),
         ),
-        ("VehicleIn", "id", json!({ "maximum": routing::MAX_ID })),
-        ("JobIn", "id", json!({ "maximum": routing::MAX_ID })),
+        ("VehicleIn", "max_trips", range(1.0, 4.0)),
         (
             "VehicleIn",
             "reload_time",
@@ -182,19 +180,16 @@ fn field_rules() -> Vec<(&'static str, &'static str, Value)> {
             "fixed_cost",
             json!({ "minimum": 0, "maximum": routing::MAX_AMOUNT }),
         ),
-        (
-            "VehicleIn",
-            "time_window",
-            json!({ "items": { "minimum": 0, "maximum": routing::MAX_SECONDS } }),
-        ),
+        ("JobIn", "id", json!({ "maximum": routing::MAX_ID })),
+        ("JobIn", "location", point),
+        ("JobIn", "delivery", amounts),
         (
             "JobIn",
-            "time_windows",
-            json!({ "items": { "items": { "minimum": 0, "maximum": routing::MAX_SECONDS } } }),
+            "service",
+            json!({ "minimum": 0, "maximum": routing::MAX_SECONDS }),
         ),
-        ("VehicleIn", "start", lon_lat.clone()),
-        ("VehicleIn", "end", lon_lat.clone()),
-        ("JobIn", "location", lon_lat.clone()),
+        ("JobIn", "time_windows", json!({ "items": seconds_pair })),
+        ("JobIn", "priority", json!({ "minimum": 0, "maximum": 100 })),
         (
             "MatrixIn",
             "durations",
@@ -205,47 +200,16 @@ fn field_rules() -> Vec<(&'static str, &'static str, Value)> {
             "distances",
             json!({ "items": { "items": { "minimum": 0 } } }),
         ),
-        (
-            "JobIn",
-            "delivery",
-            json!({ "minItems": 1, "maxItems": 8, "items": { "minimum": 0, "maximum": routing::MAX_AMOUNT } }),
-        ),
-        (
-            "JobIn",
-            "service",
-            json!({ "minimum": 0, "maximum": routing::MAX_SECONDS }),
-        ),
-        ("JobIn", "priority", json!({ "minimum": 0, "maximum": 100 })),
-        (
-            "OptionsIn",
-            "time_limit",
-            above(crate::handlers::routing::MAX_TIME_LIMIT),
-        ),
+        ("OptionsIn", "time_limit", above(routing::MAX_TIME_LIMIT)),
         ("OptionsIn", "road_factor", range(1.0, 5.0)),
         ("OptionsIn", "speed_kmh", range(1.0, 200.0)),
         ("OptionsIn", "threads", json!({ "minimum": 1 })),
-        (
-            "VehicleIn",
-            "capacity",
-            json!({ "minItems": 1, "maxItems": 8 }),
-        ),
         (
             "RoutingRequest",
             "vehicles",
             json!({ "minItems": 1, "maxItems": 200 }),
         ),
         ("RoutingRequest", "jobs", json!({ "maxItems": 2000 })),
-        (
-            "VehicleIn",
-            "time_window",
-            json!({ "minItems": 2, "maxItems": 2 }),
-        ),
-        (
-            "JobIn",
-            "time_windows",
-            json!({ "items": { "minItems": 2, "maxItems": 2 } }),
-        ),
-        ("OpeningWindow", "weekdays", json!({ "uniqueItems": true })),
     ];
     for header in ["StockReport", "Receipt", "IssueReport", "Discard"] {
         rules.push((header, "site", len(text::CODE_MAX)));
