@@ -229,6 +229,10 @@ def demo_references(context, case):
         return case
     path = case.operation.path
     warehouse_site = path in ("/api/v1/receipts",)
+    # A token limited to some units reads those units' pages; any other code is 403.
+    params = case.path_parameters
+    if SCOPED and isinstance(params, dict) and "code" in params and path.startswith("/api/v1/sites/"):
+        params["code"] = _known(params["code"], UNITS)
     if isinstance(case.query, dict):
         q = case.query
         if "depot" in q:

@@ -8,6 +8,9 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
+pub mod cluster;
+pub mod load;
+
 /// The binary under test: `PPE_BIN`, or `ppe` next to the test executable's folder
 /// (cargo puts test executables in `target/<profile>/deps`).
 pub fn binary() -> PathBuf {
@@ -67,6 +70,26 @@ pub fn create_token_cli(url: &str, role: &str, name: &str, sites: &[&str]) -> St
     secret
 }
 
+/// Runs the `ppe` binary with `args` (quiet log); its output.
+pub fn ppe(args: &[&str]) -> std::process::Output {
+    Command::new(binary())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run ppe")
+}
+
+/// Asserts that `ppe check` finds the ledger's invariants holding in the database.
+pub fn assert_check_passes(url: &str) {
+    let out = ppe(&["check", "--database-url", url]);
+    assert!(
+        out.status.success(),
+        "ppe check: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn client_with(token: Option<&str>) -> Client {
     let mut headers = reqwest::header::HeaderMap::new();
     if let Some(t) = token {
@@ -96,6 +119,14 @@ impl Server {
     pub fn start_on(db: TestDatabase, args: &[&str]) -> Server {
         // The first admin token, made the way an operator makes it for a real deployment.
         let admin_token = create_token_cli(&db.url, "admin", "test admin", &[]);
+        let mut s = Server::replica(&db.url, &admin_token, args);
+        s.db = Some(db);
+        s
+    }
+
+    /// Starts another `ppe serve` on the database at `url`, which this value does not
+    /// own (a replica beside another server), using an existing admin token.
+    pub fn replica(url: &str, admin_token: &str, args: &[&str]) -> Server {
         let mut child = Command::new(binary())
             .args([
                 "serve",
@@ -104,7 +135,7 @@ impl Server {
                 "--workers",
                 "2",
                 "--database-url",
-                &db.url,
+                url,
             ])
             .args(args)
             .env(
@@ -133,13 +164,27 @@ impl Server {
         std::thread::spawn(move || for _ in lines {});
         Server {
             base,
-            client: client_with(Some(&admin_token)),
+            client: client_with(Some(admin_token)),
             anon: client_with(None),
-            admin_token,
+            admin_token: admin_token.to_owned(),
             banner,
             child,
-            db: Some(db),
+            db: None,
         }
+    }
+
+    /// Sends a signal (e.g. `TERM`) to the server process.
+    pub fn signal(&self, name: &str) {
+        let st = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(st.success(), "kill -{name}");
+    }
+
+    /// Waits for the server process to end; its exit status.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.wait().expect("wait for ppe")
     }
 
     /// Stops the server and hands back its database, to start another on it.

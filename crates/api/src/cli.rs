@@ -84,8 +84,8 @@ enum Command {
         limits: RequestLimits,
         #[command(flatten)]
         forecast: ForecastArgs,
-        /// Keep stored forecasts current in the background. Off for extra servers of a
-        /// PostgreSQL deployment: one refresher serves them all.
+        /// Keep stored forecasts current in the background. On PostgreSQL one replica
+        /// at a time does it (an advisory lock), so every replica can keep the default.
         #[arg(long, env = "PPE_FORECAST_REFRESH", default_value_t = true, action = clap::ArgAction::Set)]
         forecast_refresh: bool,
     },
@@ -106,6 +106,27 @@ enum Command {
     },
     /// Print the OpenAPI document (the committed openapi/openapi.json).
     Openapi,
+    /// SQLite: write a consistent copy of the database to FILE, safe while the service
+    /// runs. (PostgreSQL: pg_dump, see the README.)
+    Backup {
+        file: std::path::PathBuf,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// SQLite: check the backup FILE (integrity, schema, ledger invariants) and make it
+    /// the database; the one it replaces is kept as <name>.before-restore. Stop the
+    /// service first.
+    Restore {
+        file: std::path::PathBuf,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// Check the ledger's invariants (balances equal movements, none negative, every
+    /// transfer's two halves agree); exits 1 on any violation.
+    Check {
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Forecast every series of a long CSV (unique_id,ds,y) with quantiles.
     ForecastBatch(crate::forecast_batch::Args),
     /// Solve a CVRPLIB .vrp or Solomon .txt instance; prints the routes as JSON.
@@ -214,6 +235,20 @@ pub fn main() -> ExitCode {
             print!("{}", crate::openapi::document_json());
             Ok(())
         }
+        Command::Backup { file, database_url } => target(&database_url).and_then(|t| {
+            ppe_persistence::backup::backup(&t, &file).map_err(|e| e.to_string())?;
+            println!("backed up {} to {}", redact(&database_url), file.display());
+            Ok(())
+        }),
+        Command::Restore { file, database_url } => target(&database_url).and_then(|t| {
+            let aside = ppe_persistence::backup::restore(&t, &file).map_err(|e| e.to_string())?;
+            println!("restored {} from {}", redact(&database_url), file.display());
+            if let Some(a) = aside {
+                println!("the database it replaced is kept as {}", a.display());
+            }
+            Ok(())
+        }),
+        Command::Check { db } => check(&db),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -221,6 +256,31 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn target(url: &str) -> Result<ppe_persistence::connection::Target, String> {
+    ppe_persistence::connection::Target::parse(url).map_err(|e| e.to_string())
+}
+
+/// `ppe check`: every violation on stdout, and a failure when there is any.
+fn check(args: &DbArgs) -> Result<(), String> {
+    let db = args.open()?;
+    let violations = db
+        .read(ppe_persistence::integrity::check)
+        .map_err(|e| e.to_string())?;
+    for v in &violations {
+        println!("{v}");
+    }
+    db.close(std::time::Duration::from_secs(5));
+    if violations.is_empty() {
+        println!(
+            "{}: the ledger's invariants hold",
+            redact(&args.database_url)
+        );
+        Ok(())
+    } else {
+        Err(format!("{} invariant violations", violations.len()))
     }
 }
 
@@ -302,6 +362,10 @@ pub struct RequestLimits {
     /// administrator's `historical=true`.
     #[arg(long, env = "PPE_BACKDATE_LIMIT_DAYS", default_value_t = ppe_domain::commands::DEFAULT_BACKDATE_LIMIT_DAYS, value_parser = clap::value_parser!(i64).range(1..=36_500))]
     pub backdate_limit_days: i64,
+    /// Seconds a shutdown (SIGTERM, SIGINT) waits for requests in flight, then for the
+    /// writers to commit what is queued.
+    #[arg(long, env = "PPE_SHUTDOWN_TIMEOUT", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub shutdown_timeout: u64,
 }
 
 fn serve(
@@ -333,19 +397,27 @@ fn serve(
         }
     }
     let forecasting = std::sync::Arc::new(forecast.settings());
-    if forecast_refresh {
-        crate::forecasting::refresh::spawn(db.clone(), forecasting.clone())
-            .map_err(|e| format!("cannot start the forecast refresher: {e}"))?;
-    }
+    let refresher = if forecast_refresh {
+        Some(
+            crate::forecasting::refresh::Refresher::spawn(db.clone(), forecasting.clone())
+                .map_err(|e| format!("cannot start the forecast refresher: {e}"))?,
+        )
+    } else {
+        None
+    };
     let state = web::Data::new(AppState {
-        db,
+        db: db.clone(),
         auth: AuthState::new(limits.auth_failure_limit),
         forecasting,
         answers: Default::default(),
         backdate_limit_days: limits.backdate_limit_days,
     });
-    actix_web::rt::System::new().block_on(async move {
-        let mut server = HttpServer::new(move || crate::app::build(state.clone()));
+    let grace = limits.shutdown_timeout;
+    let served = actix_web::rt::System::new().block_on(async move {
+        let mut server = HttpServer::new(move || crate::app::build(state.clone()))
+            // Signals are handled below, so that SIGINT drains like SIGTERM.
+            .disable_signals()
+            .shutdown_timeout(grace);
         if let Some(w) = workers {
             server = server.workers(w.max(1));
         }
@@ -356,6 +428,43 @@ fn serve(
             // Tests read this line to find the port when binding to port 0.
             println!("listening on http://{addr}");
         }
-        server.run().await.map_err(|e| e.to_string())
-    })
+        let server = server.run();
+        let handle = server.handle();
+        actix_web::rt::spawn(async move {
+            let signal = shutdown_signal().await;
+            log::info!("{signal} received: no new connections; answering what is in flight");
+            // Graceful: in-flight requests finish (their writes commit and are answered)
+            // within the grace period.
+            handle.stop(true).await;
+        });
+        server.await.map_err(|e| e.to_string())
+    });
+    // Every request has been answered; now the background work and the writers.
+    if let Some(r) = refresher {
+        r.stop(std::time::Duration::from_secs(grace));
+    }
+    db.close(std::time::Duration::from_secs(grace));
+    log::info!("stopped");
+    served
+}
+
+/// Waits for SIGTERM or SIGINT (Ctrl-C) and names it.
+async fn shutdown_signal() -> &'static str {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => {
+            use futures_util::future::{Either, select};
+            match select(Box::pin(term.recv()), Box::pin(int.recv())).await {
+                Either::Left(_) => "SIGTERM",
+                Either::Right(_) => "SIGINT",
+            }
+        }
+        _ => {
+            let _ = actix_web::rt::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    }
 }

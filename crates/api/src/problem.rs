@@ -48,6 +48,20 @@ impl Problem {
         }
     }
 
+    /// 503 with `Retry-After`: the request may well succeed when sent again.
+    pub fn unavailable(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Service unavailable",
+            detail,
+        )
+        .header(
+            header::RETRY_AFTER,
+            &ppe_persistence::health::RETRY_AFTER.as_secs().to_string(),
+        )
+    }
+
     /// Adds a response header; a value that is not a valid header is dropped.
     pub fn header(mut self, name: HeaderName, value: &str) -> Problem {
         if let Ok(v) = HeaderValue::from_str(value) {
@@ -226,20 +240,15 @@ impl From<StoreError> for Problem {
                 "Idempotency-Key",
                 "was already used for a different request; choose a new key",
             ),
-            StoreError::Unavailable(m) => {
-                log::error!("database unavailable: {m}");
-                Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "Service unavailable",
-                    "the database is not reachable; retry later",
-                )
+            e if e.is_transient() => {
+                log::warn!("answered 503: {e}");
+                Problem::unavailable("the database is not reachable or busy; retry later")
             }
             StoreError::Encode(e) => {
                 log::error!("{e}");
                 Problem::internal()
             }
-            StoreError::Database(e) => {
+            e => {
                 log::error!("database error: {e}");
                 Problem::internal()
             }

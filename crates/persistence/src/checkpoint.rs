@@ -52,6 +52,17 @@ impl Checkpointer {
             log::warn!("WAL checkpoint by the writer: {e}");
         }
     }
+
+    /// Called by the writer when it stops: copies the whole log into the database
+    /// file and empties it, so the file alone is a complete copy.
+    pub(crate) fn on_close(&self, conn: &mut DbConnection) {
+        if let DbConnection::Sqlite(c) = conn
+            && let Err(e) =
+                diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result::<Outcome>(c)
+        {
+            log::warn!("final WAL checkpoint: {e}");
+        }
+    }
 }
 
 fn checkpoint(c: &mut SqliteConnection) -> diesel::QueryResult<Outcome> {

@@ -2,8 +2,10 @@
 //! scheme here rather than by diesel's trial-and-error `establish`, so a user sees the
 //! real cause ("connection refused", "password authentication failed").
 
+use crate::health::Health;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, SqliteConnection};
+use std::sync::Arc;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -44,6 +46,8 @@ pub enum ConnectError {
     Postgres(diesel::ConnectionError),
     #[error("cannot set SQLite pragmas: {0}")]
     Pragma(diesel::result::Error),
+    #[error("the database connection does not answer: {0}")]
+    Probe(diesel::result::Error),
 }
 
 /// Where a database URL points.
@@ -61,7 +65,7 @@ impl Target {
         } else if let Some(path) = url.strip_prefix("sqlite:") {
             Ok(Target::Sqlite(path.to_owned()))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Target::Postgres(url.to_owned()))
+            Ok(Target::Postgres(with_connect_timeout(url)))
         } else {
             Err(ConnectError::Scheme(redact(url)))
         }
@@ -109,6 +113,20 @@ impl Target {
     }
 }
 
+/// libpq waits for an unreachable host as long as the operating system does (minutes):
+/// unless the URL says otherwise, a connection attempt gives up after a few seconds, so
+/// a writer that lost its database keeps retrying and answers 503 meanwhile.
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        url.to_owned()
+    } else {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}connect_timeout={CONNECT_TIMEOUT_SECONDS}")
+    }
+}
+
+const CONNECT_TIMEOUT_SECONDS: u32 = 3;
+
 /// The URL without its password, for messages and logs.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -123,24 +141,73 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// r2d2 manager over `Target`.
+/// A pooled connection and the health generation it was last known good in.
+pub struct Pooled {
+    conn: DbConnection,
+    generation: u64,
+    /// A query on it failed because the connection is gone: the pool drops it.
+    lost: bool,
+}
+
+impl Pooled {
+    /// Marks the connection dead when `e` says so, and tells everyone else.
+    pub(crate) fn note_error(&mut self, e: &crate::StoreError, health: &Health) {
+        if let crate::StoreError::Database(d) = e
+            && crate::error::connection_lost(d)
+        {
+            self.lost = true;
+            health.saw_dead_connection();
+        }
+    }
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
+/// r2d2 manager over `Target`. Checkout costs no round trip while no connection has
+/// been seen dead; after that, each older connection is probed once before reuse, so
+/// that a database restart costs at most one failed request, not one per pooled
+/// connection.
 #[derive(Debug, Clone)]
-pub struct Manager(pub Target);
+pub struct Manager {
+    pub target: Target,
+    pub health: Arc<Health>,
+}
 
 impl r2d2::ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Pooled;
     type Error = ConnectError;
 
-    fn connect(&self) -> Result<DbConnection, ConnectError> {
-        self.0.connect()
+    fn connect(&self) -> Result<Pooled, ConnectError> {
+        Ok(Pooled {
+            generation: self.health.generation(),
+            conn: self.target.connect()?,
+            lost: false,
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
-        conn.batch_execute("SELECT 1").map_err(ConnectError::Pragma)
+    fn is_valid(&self, conn: &mut Pooled) -> Result<(), ConnectError> {
+        let now = self.health.generation();
+        if conn.generation != now {
+            conn.batch_execute("SELECT 1")
+                .map_err(ConnectError::Probe)?;
+            conn.generation = now;
+        }
+        Ok(())
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    fn has_broken(&self, conn: &mut Pooled) -> bool {
+        conn.lost || diesel::r2d2::R2D2Connection::is_broken(&mut conn.conn)
     }
 }
 
@@ -162,6 +229,14 @@ mod tests {
             Target::parse("mysql://x"),
             Err(ConnectError::Scheme(_))
         ));
+        assert_eq!(
+            Target::parse("postgres://h/db?sslmode=require").unwrap(),
+            Target::Postgres("postgres://h/db?sslmode=require&connect_timeout=3".into())
+        );
+        assert_eq!(
+            Target::parse("postgres://h/db?connect_timeout=9").unwrap(),
+            Target::Postgres("postgres://h/db?connect_timeout=9".into())
+        );
         assert_eq!(
             redact("postgres://u:secret@h:5432/db"),
             "postgres://u:***@h:5432/db"

@@ -2,18 +2,19 @@
 //! SQLite allows one writer at a time, so writes go to one dedicated writer thread
 //! that owns the only write connection and commits whatever is queued as one group
 //! (each write in its own savepoint, so one refused write never undoes another);
-//! answers are sent only after the commit. A pool of readers serves reads beside it
-//! (WAL). PostgreSQL writes through a pool, and row locks order concurrent writers.
+//! answers are sent only after the commit (see `lane`). A pool of readers serves reads
+//! beside it (WAL). PostgreSQL writes ledger commands through lanes too, one per site
+//! hash, and everything else through a pool; row locks order concurrent writers.
 
 use crate::catalogue::IdCache;
-use crate::checkpoint::{self, Checkpointer};
+use crate::checkpoint;
 use crate::connection::{Backend, ConnectError, DbConnection, Manager, Target, redact};
 use crate::error::StoreError;
-use crate::idempotency;
+use crate::health::Health;
+use crate::lane::{self, LaneConnection};
 use crate::migrations;
-use crate::savepoint::Savepoints;
 use diesel::Connection;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub type Pool = r2d2::Pool<Manager>;
@@ -57,98 +58,17 @@ pub enum OpenError {
     Pool(#[from] r2d2::Error),
 }
 
-/// A write queued for a group commit. It may run more than once: a group whose fast
-/// pass fails runs again write by write.
-trait QueuedWrite: Send {
-    /// Runs the write; false when it failed. With `savepoints`, the write runs in its
-    /// own savepoint and is retried when it lost a race.
-    fn run(&mut self, conn: &mut DbConnection, savepoints: Option<&mut Savepoints>) -> bool;
-    /// Answers the caller once the group committed (or failed to).
-    fn finish(self: Box<Self>, commit_failure: Option<&str>);
-}
-
-type Job = Box<dyn QueuedWrite>;
-
-struct Queued<T, F, R> {
-    f: F,
-    reply: R,
-    ids: Arc<IdCache>,
-    result: Option<Result<T, StoreError>>,
-}
-
-impl<T, F, R> QueuedWrite for Queued<T, F, R>
-where
-    T: Send,
-    F: FnMut(&mut DbConnection) -> Result<T, StoreError> + Send,
-    R: FnOnce(Result<T, StoreError>) + Send,
-{
-    fn run(&mut self, c: &mut DbConnection, savepoints: Option<&mut Savepoints>) -> bool {
-        let result = match savepoints {
-            None => (self.f)(c),
-            Some(savepoints) => {
-                savepoints.begin(c);
-                // One writer per lane: only an idempotency key's own collision asks for
-                // another run.
-                let mut attempt = 1;
-                loop {
-                    let result = (self.f)(c);
-                    if result.is_err() {
-                        savepoints.rollback(c);
-                    }
-                    match result {
-                        Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => attempt += 1,
-                        other => break other,
-                    }
-                }
-            }
-        };
-        if result.is_err() {
-            self.ids.clear();
-        }
-        let ok = result.is_ok();
-        self.result = Some(result);
-        ok
-    }
-
-    fn finish(self: Box<Self>, commit_failure: Option<&str>) {
-        let result = self
-            .result
-            .unwrap_or_else(|| Err(StoreError::Unavailable("the write did not run".into())));
-        (self.reply)(match commit_failure {
-            None => result,
-            Some(e) => Err(StoreError::Unavailable(format!("commit failed: {e}"))),
-        })
-    }
-}
-
-/// Most writes one group commit holds; bounds the latency a write can add to others.
-const MAX_GROUP: usize = 128;
-
 #[derive(Clone)]
 enum Writer {
     /// SQLite: the queue of the writer thread.
-    Queue(std::sync::mpsc::Sender<Job>),
+    Queue(std::sync::mpsc::Sender<lane::Message>),
     /// PostgreSQL: a pool of writer connections, and lanes of group-committing writer
     /// threads for ledger commands. A command goes to the lane of the site whose
     /// balances it locks, so lanes rarely wait on each other's row locks.
     Pool {
         pool: Pool,
-        lanes: Vec<std::sync::mpsc::Sender<Job>>,
+        lanes: Vec<std::sync::mpsc::Sender<lane::Message>>,
     },
-}
-
-fn spawn_writer(
-    name: String,
-    conn: DbConnection,
-    ids: &Arc<IdCache>,
-    checkpointer: Option<Checkpointer>,
-) -> Result<std::sync::mpsc::Sender<Job>, std::io::Error> {
-    let (tx, rx) = std::sync::mpsc::channel::<Job>();
-    let ids = Arc::clone(ids);
-    std::thread::Builder::new()
-        .name(name)
-        .spawn(move || writer_loop(conn, rx, ids, checkpointer))?;
-    Ok(tx)
 }
 
 #[derive(Clone)]
@@ -157,84 +77,13 @@ pub struct Db {
     writer: Writer,
     reader: Pool,
     ids: Arc<IdCache>,
+    health: Arc<Health>,
+    target: Target,
+    /// The lane threads, joined by `close`.
+    lane_threads: Arc<Mutex<Vec<std::thread::JoinHandle<()>>>>,
 }
 
-/// The writer thread: take everything queued, run it in one transaction, commit, answer.
-///
-/// A group first runs in a fast pass without savepoints; on PostgreSQL the idempotency
-/// keys of all its writes are also stored by one statement at the end, which halves
-/// the round trips of a write. Any failure in that pass (a refusal, a repeated key, a
-/// lost race) rolls the whole group back, and it runs again write by write, each in
-/// its savepoint, so one refused write never undoes another.
-fn writer_loop(
-    mut conn: DbConnection,
-    jobs: std::sync::mpsc::Receiver<Job>,
-    ids: Arc<IdCache>,
-    checkpointer: Option<Checkpointer>,
-) {
-    while let Ok(first) = jobs.recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(j) => group.push(j),
-                Err(_) => break,
-            }
-        }
-        let fast_done =
-            matches!(conn, DbConnection::Postgresql(_)) && fast_pass(&mut conn, &mut group);
-        let committed = if fast_done {
-            Ok(())
-        } else {
-            conn.transaction(|c| {
-                let mut savepoints = Savepoints::default();
-                for job in &mut group {
-                    job.run(c, Some(&mut savepoints));
-                }
-                if savepoints.broken() {
-                    return Err(diesel::result::Error::RollbackTransaction);
-                }
-                Ok(())
-            })
-        };
-        let failure = committed.err().map(|e| e.to_string());
-        if let Some(e) = &failure {
-            log::error!("group commit failed: {e}");
-            ids.clear();
-        }
-        for job in group {
-            job.finish(failure.as_deref());
-        }
-        if let Some(c) = &checkpointer {
-            c.after_commit(&mut conn);
-        }
-    }
-}
-
-/// Runs and commits `group` without savepoints (on PostgreSQL with its keys stored
-/// together); false, and nothing written, when any write failed.
-fn fast_pass(conn: &mut DbConnection, group: &mut [Job]) -> bool {
-    let pg = matches!(conn, DbConnection::Postgresql(_));
-    let committed = conn.transaction(|c| {
-        if pg {
-            idempotency::collect_keys();
-        }
-        let all_ran = group.iter_mut().all(|job| job.run(c, None));
-        let keys = idempotency::take_deferred();
-        if !all_ran {
-            return Err(diesel::result::Error::RollbackTransaction);
-        }
-        match c {
-            DbConnection::Postgresql(pg) => idempotency::insert_all(pg, &keys),
-            DbConnection::Sqlite(_) => Ok(()),
-        }
-    });
-    if let Err(e) = &committed {
-        log::debug!("group runs again write by write after: {e}");
-    }
-    committed.is_ok()
-}
-
-/// How many times a transaction that lost a concurrency race is run again.
+/// How many times a pooled transaction that lost a concurrency race is run again.
 const MAX_ATTEMPTS: u32 = 8;
 
 impl Db {
@@ -249,20 +98,24 @@ impl Db {
         })?;
         let backend = target.backend();
         let ids = Arc::new(IdCache::default());
+        let health = Arc::new(Health::default());
         let build = |size: u32| {
             r2d2::Pool::builder()
                 .max_size(size)
                 .min_idle(Some(1))
-                // A validity probe on every checkout costs a round trip per request; a
-                // dead connection fails its query instead, and lifetimes recycle them.
-                .test_on_check_out(false)
+                // Free while no connection has been seen dead (see `Manager`).
+                .test_on_check_out(true)
                 .connection_timeout(opts.connect_timeout)
-                .build(Manager(target.clone()))
+                .build(Manager {
+                    target: target.clone(),
+                    health: Arc::clone(&health),
+                })
         };
         let spawn_failed = |e: std::io::Error| OpenError::Migrate {
             url: redact(url),
             source: Box::new(e),
         };
+        let mut threads = Vec::new();
         let writer = match backend {
             Backend::Sqlite => {
                 use diesel::connection::SimpleConnection;
@@ -270,19 +123,26 @@ impl Db {
                     .batch_execute("PRAGMA wal_autocheckpoint = 0")
                     .map_err(ConnectError::Pragma)?;
                 let checkpointer = checkpoint::spawn(&target).map_err(spawn_failed)?;
-                Writer::Queue(
-                    spawn_writer("sqlite-writer".into(), first, &ids, Some(checkpointer))
-                        .map_err(spawn_failed)?,
-                )
+                let conn =
+                    LaneConnection::new("sqlite-writer".into(), first, None, Arc::clone(&health));
+                let (tx, thread) =
+                    lane::spawn(conn, &ids, Some(checkpointer)).map_err(spawn_failed)?;
+                threads.push(thread);
+                Writer::Queue(tx)
             }
             Backend::Postgres => {
                 drop(first);
                 let mut lanes = Vec::new();
                 for i in 0..opts.pg_lanes.max(1) {
-                    lanes.push(
-                        spawn_writer(format!("pg-writer-{i}"), target.connect()?, &ids, None)
-                            .map_err(spawn_failed)?,
+                    let conn = LaneConnection::new(
+                        format!("pg-writer-{i}"),
+                        target.connect()?,
+                        Some(target.clone()),
+                        Arc::clone(&health),
                     );
+                    let (tx, thread) = lane::spawn(conn, &ids, None).map_err(spawn_failed)?;
+                    threads.push(thread);
+                    lanes.push(tx);
                 }
                 Writer::Pool {
                     pool: build(opts.pg_writers.max(1))?,
@@ -296,6 +156,9 @@ impl Db {
             writer,
             reader,
             ids,
+            health,
+            target,
+            lane_threads: Arc::new(Mutex::new(threads)),
         })
     }
 
@@ -306,6 +169,16 @@ impl Db {
     /// The site and item id cache the ledger writes resolve names with.
     pub fn ids(&self) -> Arc<IdCache> {
         Arc::clone(&self.ids)
+    }
+
+    /// Where the database is (for work that needs its own connection).
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// Whether writes can be made now: every writer holds a live connection.
+    pub fn writable(&self) -> bool {
+        self.health.writable()
     }
 
     /// Runs `f` in one transaction (SQLite: one savepoint of a group commit), again
@@ -319,14 +192,14 @@ impl Db {
         match &self.writer {
             Writer::Queue(q) => {
                 let (tx, rx) = std::sync::mpsc::sync_channel(1);
-                enqueue(q, &self.ids, f, move |r| {
+                lane::enqueue(q, &self.ids, &[], f, move |r| {
                     let _ = tx.send(r);
                 })?;
                 rx.recv()
                     .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
             }
             Writer::Pool { pool, .. } => {
-                let result = write_pooled(pool, f);
+                let result = self.write_pooled(pool, f);
                 if result.is_err() {
                     self.ids.clear();
                 }
@@ -336,23 +209,25 @@ impl Db {
     }
 
     /// Queues `f` on a group-committing writer and returns a future of its committed
-    /// result, so an async caller needs no blocking thread. `lane` names what `f`
-    /// locks (the site code of a ledger command): equal lanes never run concurrently.
+    /// result, so an async caller needs no blocking thread. `sites` names the sites
+    /// whose stock `f` may lock (the first picks the lane: one site's writes never run
+    /// concurrently in one process); across processes a group holds its sites' locks.
     pub fn write_queued<T, F>(
         &self,
-        lane: &str,
+        sites: &[&str],
         f: F,
     ) -> futures_channel::oneshot::Receiver<Result<T, StoreError>>
     where
         T: Send + 'static,
         F: FnMut(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
+        let first = sites.first().copied().unwrap_or_default();
         let q = match &self.writer {
             Writer::Queue(q) => q,
-            Writer::Pool { lanes, .. } => &lanes[lane_of(lane, lanes.len())],
+            Writer::Pool { lanes, .. } => &lanes[lane::lane_of(first, lanes.len())],
         };
         let (tx, rx) = futures_channel::oneshot::channel();
-        if let Err(e) = enqueue(q, &self.ids, f, move |r| {
+        if let Err(e) = lane::enqueue(q, &self.ids, sites, f, move |r| {
             let _ = tx.send(r);
         }) {
             // The sender is dropped with the job: the caller sees the writer stopped.
@@ -360,68 +235,72 @@ impl Db {
         }
         rx
     }
-}
 
-/// FNV-1a of the lane name, so one site always lands on one writer.
-fn lane_of(name: &str, lanes: usize) -> usize {
-    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    });
-    (h % lanes as u64) as usize
-}
-
-/// Puts `f` on the writer's queue; `reply` gets its result once the group committed.
-fn enqueue<T, F>(
-    q: &std::sync::mpsc::Sender<Job>,
-    ids: &Arc<IdCache>,
-    f: F,
-    reply: impl FnOnce(Result<T, StoreError>) + Send + 'static,
-) -> Result<(), StoreError>
-where
-    T: Send + 'static,
-    F: FnMut(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
-{
-    let job: Job = Box::new(Queued {
-        f,
-        reply,
-        ids: Arc::clone(ids),
-        result: None,
-    });
-    q.send(job)
-        .map_err(|_| StoreError::Unavailable("the writer stopped".into()))
-}
-
-fn write_pooled<T>(
-    pool: &Pool,
-    mut f: impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    let mut conn = pool.get()?;
-    let mut attempt = 1;
-    loop {
-        match conn.transaction(|c| f(c)) {
-            Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
-                log::debug!("transaction retried after: {e}");
-                attempt += 1;
-                std::thread::sleep(Duration::from_millis(u64::from(attempt) * 2));
+    fn write_pooled<T>(
+        &self,
+        pool: &Pool,
+        mut f: impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = pool.get()?;
+        let mut attempt = 1;
+        loop {
+            match conn.transaction(|c| f(c)) {
+                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+                    log::debug!("transaction retried after: {e}");
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(u64::from(attempt) * 2));
+                }
+                Err(e) => {
+                    conn.note_error(&e, &self.health);
+                    return Err(e);
+                }
+                ok => return ok,
             }
-            other => return other,
         }
     }
-}
 
-impl Db {
     /// Runs `f` on a reader connection.
     pub fn read<T>(
         &self,
         f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut conn = self.reader.get()?;
-        f(&mut conn)
+        let result = f(&mut conn);
+        if let Err(e) = &result {
+            conn.note_error(e, &self.health);
+        }
+        result
     }
 
     /// Cheap round trip for readiness checks.
     pub fn ping(&self) -> Result<(), StoreError> {
         use diesel::connection::SimpleConnection;
         self.read(|c| c.batch_execute("SELECT 1").map_err(StoreError::from))
+    }
+
+    /// Stops the writers once they have committed and answered everything queued
+    /// (SQLite: and copied its log into the database file), waiting at most `deadline`.
+    /// Writes queued after this are answered "unavailable".
+    pub fn close(&self, deadline: Duration) {
+        let senders: Vec<_> = match &self.writer {
+            Writer::Queue(q) => vec![q.clone()],
+            Writer::Pool { lanes, .. } => lanes.clone(),
+        };
+        for q in senders {
+            let _ = q.send(lane::Message::Stop);
+        }
+        let threads =
+            std::mem::take(&mut *self.lane_threads.lock().unwrap_or_else(|e| e.into_inner()));
+        let until = std::time::Instant::now() + deadline;
+        for t in threads {
+            while !t.is_finished() && std::time::Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if t.is_finished() {
+                let _ = t.join();
+            } else {
+                log::warn!("a writer did not stop within {deadline:?}");
+            }
+        }
     }
 }

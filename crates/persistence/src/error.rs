@@ -101,15 +101,66 @@ impl StoreError {
     pub(crate) fn is_retryable(&self) -> bool {
         use diesel::result::{DatabaseErrorKind as K, Error as E};
         match self {
-            StoreError::Database(E::DatabaseError(
-                K::SerializationFailure | K::UniqueViolation,
-                _,
-            )) => true,
-            StoreError::Database(E::DatabaseError(_, info)) => {
-                let m = info.message();
-                m.contains("deadlock") || m.contains("database is locked")
-            }
+            StoreError::Database(E::DatabaseError(K::UniqueViolation, _)) => true,
+            StoreError::Database(e) => lost_race(e),
             _ => false,
         }
+    }
+
+    /// The transaction lost a race to another one (deadlock, serialization failure):
+    /// it must be rolled back whole and run again, never one statement of it alone.
+    pub(crate) fn is_lost_race(&self) -> bool {
+        matches!(self, StoreError::Database(e) if lost_race(e))
+    }
+
+    /// The same request may well succeed when sent again shortly: the database is
+    /// unreachable, the connection was lost, or the write kept losing races. Answered
+    /// 503 with `Retry-After`.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Database(e) => connection_lost(e) || lost_race(e),
+            _ => false,
+        }
+    }
+}
+
+/// Deadlock (SQLSTATE 40P01), serialization failure (40001) or SQLite's busy lock.
+pub(crate) fn lost_race(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind as K, Error as E};
+    match e {
+        E::DatabaseError(K::SerializationFailure, _) => true,
+        E::DatabaseError(_, info) => {
+            let m = info.message();
+            m.contains("deadlock detected") || m.contains("database is locked")
+        }
+        _ => false,
+    }
+}
+
+/// The error says the connection is gone, or the server is going away or not yet
+/// back: the connection must be replaced, and what was in flight has an unknown outcome.
+pub fn connection_lost(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind as K, Error as E};
+    match e {
+        E::DatabaseError(K::ClosedConnection, _) | E::BrokenTransactionManager => true,
+        E::DatabaseError(_, info) => {
+            let m = info.message();
+            // libpq's and the server's words for a lost session (SQLSTATE class 57P,
+            // 08): there is no error kind for them.
+            [
+                "no connection to the server",
+                "server closed the connection",
+                "terminating connection",
+                "could not receive data from server",
+                "could not send data to server",
+                "the database system is",
+                "connection to server",
+                "SSL connection has been closed",
+            ]
+            .iter()
+            .any(|w| m.contains(w))
+        }
+        _ => false,
     }
 }

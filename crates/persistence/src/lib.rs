@@ -3,6 +3,7 @@
 //! `ppe-domain`; this crate turns them into rows and back.
 
 pub mod audit;
+pub mod backup;
 pub mod catalogue;
 mod checkpoint;
 pub mod connection;
@@ -10,7 +11,11 @@ pub mod db;
 pub mod error;
 pub mod fleet;
 pub mod forecasts;
+pub mod health;
 pub mod idempotency;
+pub mod integrity;
+mod lane;
+pub mod lease;
 pub mod ledger;
 pub mod migrations;
 pub mod plans;

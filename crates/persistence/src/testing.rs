@@ -29,26 +29,40 @@ impl TestDatabase {
         if backend() == "postgres" {
             let admin = std::env::var("PPE_TEST_POSTGRES_URL")
                 .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
-            let name = format!("ppe_test_{:016x}", rand::rng().random::<u64>());
-            let mut conn = PgConnection::establish(&admin).unwrap_or_else(|e| {
-                panic!("PPE_TEST_BACKEND=postgres but {admin} is unreachable: {e}")
-            });
-            conn.batch_execute(&format!("CREATE DATABASE {name}"))
-                .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
-            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-            TestDatabase {
-                url: format!("{base}/{name}"),
-                _dir: None,
-                pg: Some((admin.clone(), name)),
-            }
+            TestDatabase::on_postgres(&admin)
         } else {
-            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
-            let url = format!("sqlite://{}", dir.path().join("ppe.db").display());
-            TestDatabase {
-                url,
-                _dir: Some(dir),
-                pg: None,
-            }
+            TestDatabase::sqlite()
+        }
+    }
+
+    /// A fresh SQLite file in a temporary folder, whatever the chosen backend.
+    pub fn sqlite() -> TestDatabase {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+        let url = format!("sqlite://{}", dir.path().join("ppe.db").display());
+        TestDatabase {
+            url,
+            _dir: Some(dir),
+            pg: None,
+        }
+    }
+
+    /// A fresh database on the PostgreSQL server that `admin` (a URL with the right to
+    /// create databases) reaches.
+    pub fn on_postgres(admin: &str) -> TestDatabase {
+        let name = format!("ppe_test_{:016x}", rand::rng().random::<u64>());
+        let mut conn = PgConnection::establish(admin)
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is unreachable: {e}"));
+        conn.batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        let (base, query) = match admin.split_once('?') {
+            Some((b, q)) => (b, format!("?{q}")),
+            None => (admin, String::new()),
+        };
+        let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+        TestDatabase {
+            url: format!("{base}/{name}{query}"),
+            _dir: None,
+            pg: Some((admin.to_owned(), name)),
         }
     }
 }
@@ -71,16 +85,7 @@ impl TestDatabase {
     /// The single integer a query answers (`SELECT COUNT(*) …`), for tests that check
     /// what was stored beside what the API shows.
     pub fn query_count(&self, sql: &str) -> i64 {
-        #[derive(diesel::QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let mut c = self.connect();
-        let rows: Vec<Count> = diesel::sql_query(format!("SELECT CAST(({sql}) AS BIGINT) AS n"))
-            .load(&mut c)
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        rows.first().map_or(0, |r| r.n)
+        query_count_at(&self.url, sql)
     }
 
     /// Everything the database stores, as text, for tests that look for what must never
@@ -130,6 +135,22 @@ impl TestDatabase {
             }
         }
     }
+}
+
+/// `TestDatabase::query_count` on any database URL (a restored copy, say).
+pub fn query_count_at(url: &str, sql: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut c = crate::connection::Target::parse(url)
+        .and_then(|t| t.connect())
+        .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
+    let rows: Vec<Count> = diesel::sql_query(format!("SELECT CAST(({sql}) AS BIGINT) AS n"))
+        .load(&mut c)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.first().map_or(0, |r| r.n)
 }
 
 impl Default for TestDatabase {

@@ -434,16 +434,16 @@ fn one_group_commit_keeps_its_good_writes_when_others_fail() {
     // Hold the writer so the next writes queue up and are committed as one group.
     let gate = Arc::new(AtomicBool::new(false));
     let open = Arc::clone(&gate);
-    let hold = db.write_queued("WH", move |_| {
+    let hold = db.write_queued(&["WH"], move |_| {
         while !open.load(Ordering::SeqCst) {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
         Ok(())
     });
-    let fresh = db.write_queued("WH", keyed_issue("fresh", 10));
-    let too_big = db.write_queued("WH", keyed_issue("too-big", 1000));
-    let retry = db.write_queued("WH", keyed_issue("done", 5));
-    let twice = db.write_queued("WH", keyed_issue("fresh", 10));
+    let fresh = db.write_queued(&["WH"], keyed_issue("fresh", 10));
+    let too_big = db.write_queued(&["WH"], keyed_issue("too-big", 1000));
+    let retry = db.write_queued(&["WH"], keyed_issue("done", 5));
+    let twice = db.write_queued(&["WH"], keyed_issue("fresh", 10));
     gate.store(true, Ordering::SeqCst);
     wait_for(hold).unwrap();
     let fresh = wait_for(fresh).unwrap();

@@ -11,10 +11,12 @@
 use super::compute::{ForecastSettings, compute, reassess};
 use chrono::{DateTime, NaiveDate, Utc};
 use ppe_persistence::forecasts::{self, ForecastRow, Pair, Touch};
+use ppe_persistence::lease::{Lease, LeaseKey};
 use ppe_persistence::{Db, StoreError};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 /// How often the ledger is polled for new movements.
@@ -123,23 +125,56 @@ pub fn refresh_touched(
     })
 }
 
-/// Starts the background refresher. It runs until the process ends.
-pub fn spawn(db: Db, settings: Arc<ForecastSettings>) -> std::io::Result<()> {
-    std::thread::Builder::new()
-        .name("forecast-refresh".into())
-        .spawn(move || {
-            let mut watermark: Option<Watermark> = None;
-            let mut day: Option<NaiveDate> = None;
-            loop {
-                let started = Instant::now();
-                if let Err(e) = step(&db, &settings, &mut watermark, &mut day) {
-                    log::warn!("forecast refresh: {e}");
-                }
-                std::thread::sleep(POLL.max(2 * started.elapsed()));
-            }
-        })
-        .map(|_| ())
+/// The background refresher: polls for new movements and refreshes what they touched.
+/// On PostgreSQL it works only while this process holds the refresher lease, so one
+/// replica refreshes for all and another takes over when it stops.
+pub struct Refresher {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
 }
+
+impl Refresher {
+    pub fn spawn(db: Db, settings: Arc<ForecastSettings>) -> std::io::Result<Refresher> {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("forecast-refresh".into())
+            .spawn(move || {
+                let mut lease = Lease::new(db.target().clone(), LeaseKey::ForecastRefresh);
+                let mut watermark: Option<Watermark> = None;
+                let mut day: Option<NaiveDate> = None;
+                let mut pause = POLL;
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(pause) {
+                    if !lease.held() {
+                        // Whoever takes the lease next starts with a full refresh.
+                        watermark = None;
+                        pause = LEASE_POLL;
+                        continue;
+                    }
+                    let started = Instant::now();
+                    if let Err(e) = step(&db, &settings, &mut watermark, &mut day) {
+                        log::warn!("forecast refresh: {e}");
+                    }
+                    pause = POLL.max(2 * started.elapsed());
+                }
+            })?;
+        Ok(Refresher { stop, thread })
+    }
+
+    /// Asks the refresher to stop after its current step and waits up to `deadline`.
+    pub fn stop(self, deadline: Duration) {
+        let _ = self.stop.send(());
+        let until = Instant::now() + deadline;
+        while !self.thread.is_finished() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if !self.thread.is_finished() {
+            log::warn!("the forecast refresher did not stop within {deadline:?}");
+        }
+    }
+}
+
+/// How often a replica without the lease asks for it.
+const LEASE_POLL: Duration = Duration::from_secs(5);
 
 /// The newest movement id seen by the last poll and by the one before.
 #[derive(Debug, Clone, Copy)]

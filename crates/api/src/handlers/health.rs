@@ -23,21 +23,33 @@ pub async fn healthz() -> HttpResponse {
     })
 }
 
-/// The process can reach its database.
+/// The process can reach its database and every writer holds a live connection.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses(
     (status = 200, body = Health),
     (status = 503, body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
     let backend = state.db.backend().name();
-    super::blocking(&state, |db| db.ping()).await.map_err(|p| {
+    let not_ready = |detail: String| {
         Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "not-ready",
             "Not ready",
-            p.detail,
+            detail,
         )
-    })?;
+        .header(
+            actix_web::http::header::RETRY_AFTER,
+            &ppe_persistence::health::RETRY_AFTER.as_secs().to_string(),
+        )
+    };
+    if !state.db.writable() {
+        return Err(not_ready(
+            "a writer has lost its database connection and is reconnecting".into(),
+        ));
+    }
+    super::blocking(&state, |db| db.ping())
+        .await
+        .map_err(|p| not_ready(p.detail))?;
     Ok(HttpResponse::Ok().json(Health {
         status: "ready",
         database: Some(backend),

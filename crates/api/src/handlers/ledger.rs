@@ -40,7 +40,7 @@ pub async fn post_stock_report(
         &auth,
         key,
         body,
-        &lane,
+        &[&lane],
         StatusCode::CREATED,
         ledger::record_report,
     )
@@ -70,7 +70,7 @@ pub async fn post_receipt(
         &auth,
         key,
         body,
-        &lane,
+        &[&lane],
         StatusCode::CREATED,
         ledger::record_receipt,
     )
@@ -101,7 +101,7 @@ pub async fn post_issue(
         &auth,
         key,
         body,
-        &lane,
+        &[&lane],
         StatusCode::CREATED,
         ledger::record_issue,
     )
@@ -132,7 +132,7 @@ pub async fn post_discard(
         &auth,
         key,
         body,
-        &lane,
+        &[&lane],
         StatusCode::CREATED,
         ledger::record_discard,
     )

@@ -89,7 +89,7 @@ pub async fn write_once<B, R>(
     auth: &Auth,
     key: IdempotencyKeyHeader,
     body: JsonBody<B>,
-    lane: &str,
+    sites: &[&str],
     status: StatusCode,
     write: impl Fn(&mut DbConnection, &IdCache, &B, Stamp) -> Result<R, StoreError> + Send + 'static,
 ) -> Result<HttpResponse, Problem>
@@ -118,7 +118,7 @@ where
     // Straight onto a group-committing writer: no blocking thread, one commit per group.
     let answer = state
         .db
-        .write_queued(lane, job)
+        .write_queued(sites, job)
         .await
         .map_err(|_| StoreError::Unavailable("the writer stopped".into()))??;
     let mut res = HttpResponse::build(StatusCode::from_u16(answer.status).unwrap_or(status));

@@ -261,7 +261,7 @@ pub async fn create(
         &auth,
         key,
         job,
-        &lane,
+        &[&lane],
         StatusCode::CREATED,
         |c, _, (plan, depot, taken), now| plans::store_plan(c, plan, *depot, taken, now),
     )
@@ -383,7 +383,7 @@ pub async fn dispatch(
         &auth,
         key,
         body,
-        &plan.depot,
+        &[&plan.depot],
         StatusCode::OK,
         move |c, ids, cmd, now| {
             let body = plans::dispatch_plan(c, ids, id, cmd.reported_by.trim(), now)?;

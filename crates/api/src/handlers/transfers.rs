@@ -38,7 +38,7 @@ pub async fn dispatch(
         &auth,
         key,
         body,
-        &lane,
+        &[&lane],
         StatusCode::CREATED,
         ledger::dispatch_transfer,
     )
@@ -87,14 +87,14 @@ pub(crate) async fn receive_by_id(
     auth.require_at(Permission::ReceiveTransfer, &t.to_site)?;
     body.value.validate(chrono::Utc::now())?;
     super::check_backdating(&state, &auth, q, body.value.occurred_at)?;
-    // The unit's lane: receiving locks the unit's balances.
-    let lane = t.to_site;
+    // The unit's lane: receiving locks the unit's balances, and the depot's when the
+    // driver takes something back.
     write_once(
         &state,
         &auth,
         key,
         body,
-        &lane,
+        &[&t.to_site, &t.from_site],
         StatusCode::OK,
         move |c, ids, cmd, now| ledger::receive_transfer(c, ids, id, cmd, now),
     )
@@ -190,7 +190,7 @@ pub async fn cancel(
         &auth,
         key,
         body,
-        &lane,
+        &[&lane],
         StatusCode::OK,
         move |c, ids, cmd, now| ledger::cancel_transfer(c, ids, id, cmd, now),
     )
