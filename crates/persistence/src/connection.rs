@@ -189,9 +189,11 @@ impl r2d2::ManageConnection for Manager {
     type Error = ConnectError;
 
     fn connect(&self) -> Result<Pooled, ConnectError> {
+        let conn = self.target.connect();
+        self.health.connect_result(conn.is_ok());
         Ok(Pooled {
             generation: self.health.generation(),
-            conn: self.target.connect()?,
+            conn: conn?,
             lost: false,
         })
     }

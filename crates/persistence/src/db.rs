@@ -26,7 +26,8 @@ pub struct DbOptions {
     pub pg_writers: u32,
     /// Group-committing writer threads for ledger commands on PostgreSQL.
     pub pg_lanes: u32,
-    pub connect_timeout: Duration,
+    /// Longest wait for a pooled connection before the request is answered 503.
+    pub checkout_timeout: Duration,
 }
 
 impl Default for DbOptions {
@@ -40,7 +41,10 @@ impl Default for DbOptions {
             // write (measured on 2 cores: 2 lanes beat 1 and 4); more lanes pay when
             // the database is a network hop away and lanes mostly wait.
             pg_lanes: 2,
-            connect_timeout: Duration::from_secs(5),
+            // A checkout that waits longer is answered 503: the pool is the bound on
+            // concurrent database work, and a request queued behind it for seconds is
+            // worse than one told to come back.
+            checkout_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -83,6 +87,10 @@ pub struct Db {
     lane_threads: Arc<Mutex<Vec<std::thread::JoinHandle<()>>>>,
 }
 
+/// How long a request waits for a pooled connection while the database is known to be
+/// unreachable.
+const OUTAGE_CHECKOUT_TIMEOUT: Duration = Duration::from_millis(500);
+
 /// How many times a pooled transaction that lost a concurrency race is run again.
 const MAX_ATTEMPTS: u32 = 8;
 
@@ -105,7 +113,7 @@ impl Db {
                 .min_idle(Some(1))
                 // Free while no connection has been seen dead (see `Manager`).
                 .test_on_check_out(true)
-                .connection_timeout(opts.connect_timeout)
+                .connection_timeout(opts.checkout_timeout)
                 .build(Manager {
                     target: target.clone(),
                     health: Arc::clone(&health),
@@ -241,7 +249,7 @@ impl Db {
         pool: &Pool,
         mut f: impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = pool.get()?;
+        let mut conn = self.checkout(pool)?;
         let mut attempt = 1;
         loop {
             match conn.transaction(|c| f(c)) {
@@ -259,12 +267,24 @@ impl Db {
         }
     }
 
+    /// A pooled connection. While a writer has found the database gone, waiting the
+    /// full pool timeout for a connection that cannot be made would only hold the
+    /// request: the answer is "unavailable" after a short try.
+    fn checkout(&self, pool: &Pool) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
+        let conn = if self.health.reachable() {
+            pool.get()
+        } else {
+            pool.get_timeout(OUTAGE_CHECKOUT_TIMEOUT)
+        };
+        Ok(conn?)
+    }
+
     /// Runs `f` on a reader connection.
     pub fn read<T>(
         &self,
         f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.reader.get()?;
+        let mut conn = self.checkout(&self.reader)?;
         let result = f(&mut conn);
         if let Err(e) = &result {
             conn.note_error(e, &self.health);

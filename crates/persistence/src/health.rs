@@ -3,7 +3,7 @@
 //! time a connection is found dead, so that pooled connections opened before an outage
 //! are probed before their next use instead of failing a request each.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// How long a client should wait before retrying while the database is unreachable:
@@ -15,12 +15,26 @@ pub struct Health {
     /// Writer lanes without a live connection.
     lanes_down: AtomicUsize,
     generation: AtomicU64,
+    /// The last attempt to open a pooled connection failed.
+    connect_failing: AtomicBool,
 }
 
 impl Health {
     /// True when every writer holds a live connection.
     pub fn writable(&self) -> bool {
         self.lanes_down.load(Ordering::Acquire) == 0
+    }
+
+    /// False while the database is known to be unreachable (a writer lost it, or new
+    /// connections cannot be opened).
+    pub fn reachable(&self) -> bool {
+        self.writable() && !self.connect_failing.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn connect_result(&self, ok: bool) {
+        if self.connect_failing.swap(!ok, Ordering::AcqRel) != !ok && !ok {
+            self.saw_dead_connection();
+        }
     }
 
     pub(crate) fn lane_down(&self) {
