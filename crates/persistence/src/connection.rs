@@ -106,9 +106,12 @@ impl Target {
                 .map_err(ConnectError::Pragma)?;
                 Ok(DbConnection::Sqlite(c))
             }
-            Target::Postgres(url) => PgConnection::establish(url)
-                .map(DbConnection::Postgresql)
-                .map_err(ConnectError::Postgres),
+            Target::Postgres(url) => {
+                init_tls();
+                PgConnection::establish(url)
+                    .map(DbConnection::Postgresql)
+                    .map_err(ConnectError::Postgres)
+            }
         }
     }
 }
@@ -126,6 +129,13 @@ fn with_connect_timeout(url: &str) -> String {
 }
 
 const CONNECT_TIMEOUT_SECONDS: u32 = 3;
+
+/// Initialises OpenSSL before libpq does, without its exit-time cleanup: that cleanup
+/// frees what threads still holding TLS connections (writers, pools) may be using
+/// while the process exits, and crashes it. Cheap after the first call.
+pub fn init_tls() {
+    openssl_sys::init();
+}
 
 /// The URL without its password, for messages and logs.
 pub fn redact(url: &str) -> String {

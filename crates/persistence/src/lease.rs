@@ -11,12 +11,14 @@ use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Bool};
 use diesel::{QueryableByName, RunQueryDsl};
 
-/// The advisory-lock keys in use; one per kind of singleton work.
+/// The advisory-lock keys (the one-number form) in use; one per kind of singleton work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(i64)]
 pub enum LeaseKey {
     /// "PPE" and 1: the forecast refresher.
     ForecastRefresh = 0x0050_5045_0000_0001,
+    /// Held while one process migrates the schema.
+    Migrations = 0x0050_5045_0000_0002,
 }
 
 pub struct Lease {

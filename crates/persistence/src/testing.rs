@@ -50,6 +50,7 @@ impl TestDatabase {
     /// create databases) reaches.
     pub fn on_postgres(admin: &str) -> TestDatabase {
         let name = format!("ppe_test_{:016x}", rand::rng().random::<u64>());
+        crate::connection::init_tls();
         let mut conn = PgConnection::establish(admin)
             .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is unreachable: {e}"));
         conn.batch_execute(&format!("CREATE DATABASE {name}"))
