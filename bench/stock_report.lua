@@ -9,6 +9,8 @@ local counter = 0
 local authorization = "Bearer " .. (os.getenv("PPE_TOKEN") or "")
 -- Distinct keys per run, so the measured run never replays the warm-up's answers.
 local run = os.getenv("PPE_BENCH_RUN") or "run"
+-- The raw baseline endpoint takes the same body at another path.
+local path = os.getenv("PPE_BENCH_PATH") or "/api/v1/stock-reports"
 
 setup = function(thread)
   counter = counter + 1
@@ -26,7 +28,7 @@ request = function()
     ["Authorization"] = authorization,
     ["Idempotency-Key"] = string.format("bench-%s-%d-%d", run, thread_id, n),
   }
-  return wrk.format("POST", "/api/v1/stock-reports", headers, body)
+  return wrk.format("POST", path, headers, body)
 end
 
 done = function(summary, latency, requests)

@@ -1,34 +1,49 @@
 #!/usr/bin/env bash
-# Benchmark: one-line stock reports POSTed to a release build, measured with wrk.
+# Benchmark: one-line stock reports POSTed with wrk to the service, and the same load
+# to a raw baseline on the same database engine, in one run, so that machine speed
+# cancels out of the ratio:
+#   sqlite:   crates/api/examples/raw_insert.rs, an actix endpoint whose one writer
+#             thread inserts one row per request (same pragmas, same worker count);
+#   postgres: pgbench inserting one row per transaction, same number of clients.
 #   bench/stock_reports.sh sqlite|postgres [duration=20s] [connections=32]
-# The server keeps forecasts current as it would in service (PPE_FORECAST_REFRESH=false: not).
-# Server and wrk share the machine, so compare figures measured in one run on it.
+# Both run the `dist` profile (fat LTO). The service keeps forecasts current as in
+# service (PPE_FORECAST_REFRESH=false: not).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${1:-sqlite}; duration=${2:-20s}; conns=${3:-32}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-cargo build --release --bin ppe >&2
+cargo build --profile dist --bin ppe >&2
+[ "$backend" = sqlite ] && cargo build --profile dist -p ppe-api --example raw_insert >&2
+ppe=./target/dist/ppe
 work=$(mktemp -d)
+admin=${PPE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+name="ppe_bench_$$"
 case "$backend" in
   sqlite) url="sqlite://$work/bench.db" ;;
   postgres)
-    admin=${PPE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
-    name="ppe_bench_$$"
     psql "$admin" -qc "CREATE DATABASE $name"
-    trap 'psql "$admin" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)"' EXIT
     url="${admin%/*}/$name" ;;
   *) echo "backend is sqlite or postgres" >&2; exit 2 ;;
 esac
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ "$backend" = postgres ] && psql "$admin" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+wait_ready() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return; sleep 0.1; done; }
+seconds=${duration%s}
+
 port=18181
 # Every API call needs a token: the first admin token, as an operator makes it.
-PPE_TOKEN=$(RUST_LOG=warn ./target/release/ppe token create --role admin --name bench --database-url "$url" 2>/dev/null)
+PPE_TOKEN=$(RUST_LOG=warn $ppe token create --role admin --name bench --database-url "$url" 2>/dev/null)
 export PPE_TOKEN
 auth="Authorization: Bearer $PPE_TOKEN"
-RUST_LOG=warn ./target/release/ppe serve --database-url "$url" --bind 127.0.0.1:$port --workers 2 \
+RUST_LOG=warn $ppe serve --database-url "$url" --bind 127.0.0.1:$port --workers 2 \
   --forecast-refresh "${PPE_FORECAST_REFRESH:-true}" >/dev/null &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; [ -n "${admin:-}" ] && psql "$admin" -qc "DROP DATABASE IF EXISTS ${name:-x} WITH (FORCE)" || true' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+pids+=($!)
+wait_ready "http://127.0.0.1:$port/readyz"
 base="http://127.0.0.1:$port/api/v1"
 for i in $(seq -w 1 12); do
   curl -sf -X POST "$base/items" -H "$auth" -H 'content-type: application/json' \
@@ -40,5 +55,32 @@ for s in $(seq -w 1 40); do
 done
 # Warm-up, then the measured run.
 PPE_BENCH_RUN=warmup wrk -t2 -c"$conns" -d3s -s bench/stock_report.lua "http://127.0.0.1:$port" >/dev/null
+service=$(PPE_BENCH_RUN=measured wrk -t2 -c"$conns" -d"$duration" --latency -s bench/stock_report.lua "http://127.0.0.1:$port" | tail -1)
+kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
+
+case "$backend" in
+  sqlite)
+    ./target/dist/examples/raw_insert 127.0.0.1:18182 "sqlite://$work/raw.db" >/dev/null &
+    pids+=($!)
+    wait_ready "http://127.0.0.1:18182/"
+    PPE_BENCH_PATH=/raw wrk -t2 -c"$conns" -d3s -s bench/stock_report.lua http://127.0.0.1:18182 >/dev/null
+    raw_line=$(PPE_BENCH_PATH=/raw wrk -t2 -c"$conns" -d"$duration" --latency -s bench/stock_report.lua http://127.0.0.1:18182 | tail -1)
+    raw=$(sed -n 's/.*req_per_s=\([0-9.]*\).*/\1/p' <<<"$raw_line")
+    raw_what="raw one-writer SQLite insert endpoint: $raw_line" ;;
+  postgres)
+    psql "$url" -qc "CREATE TABLE raw_reports (id BIGSERIAL PRIMARY KEY, site TEXT NOT NULL, item TEXT NOT NULL, counted BIGINT NOT NULL, reported_by TEXT NOT NULL)"
+    cat > "$work/insert.sql" <<'SQL'
+\set s random(1, 40)
+\set c random(0, 500)
+INSERT INTO raw_reports (site, item, counted, reported_by) VALUES ('B-' || :s, 'I-01', :c, 'bench');
+SQL
+    pgbench -n -M prepared -c "$conns" -j 2 -T 3 -f "$work/insert.sql" "$url" >/dev/null 2>&1
+    out=$(pgbench -n -M prepared -c "$conns" -j 2 -T "$seconds" -f "$work/insert.sql" "$url" 2>/dev/null)
+    raw=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | head -1)
+    raw_what="raw one-row-insert transactions (pgbench, $conns clients): tps=$raw" ;;
+esac
+rate=$(sed -n 's/.*req_per_s=\([0-9.]*\).*/\1/p' <<<"$service")
 echo "backend=$backend duration=$duration connections=$conns"
-PPE_BENCH_RUN=measured wrk -t2 -c"$conns" -d"$duration" --latency -s bench/stock_report.lua "http://127.0.0.1:$port" | tail -1
+echo "service: $service"
+echo "$raw_what"
+python3 -c "import sys; print(f'ratio service/raw = {float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$rate" "$raw"

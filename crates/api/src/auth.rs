@@ -285,17 +285,12 @@ fn resolve(req: &HttpRequest) -> impl Future<Output = Result<Principal, Problem>
         };
         let hash = hash_secret(&secret);
         drop(secret);
-        // On SQLite the read is a local unique-index probe that never waits on the writer
-        // (WAL): run it here, since the hop to a blocking thread and back costs more than
-        // the read. PostgreSQL reads wait on the network: a blocking thread.
-        let found = if state.db.backend() == ppe_persistence::Backend::Sqlite {
-            state.db.read(|c| tokens::token_by_hash(c, &hash))?
-        } else {
-            crate::handlers::blocking(&state, move |db| {
-                db.read(|c| tokens::token_by_hash(c, &hash))
-            })
-            .await?
-        };
+        // On a blocking thread on both backends: even SQLite's local index probe may
+        // wait for a pooled connection, and an async worker must never wait.
+        let found = crate::handlers::blocking(&state, move |db| {
+            db.read(|c| tokens::token_by_hash(c, &hash))
+        })
+        .await?;
         let now = Utc::now();
         let Some(t) = found else { return Err(fail()) };
         if token_state(t.expires_at, t.revoked_at, now) != TokenState::Active {

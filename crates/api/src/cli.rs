@@ -190,7 +190,20 @@ pub fn main() -> ExitCode {
         Command::Serve { .. } | Command::Migrate { .. } => "info",
         _ => "warn",
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_log)).init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_log))
+        .format(|buf, record| {
+            use std::io::Write;
+            // RFC 3339 in UTC, as the ledger stores times.
+            writeln!(
+                buf,
+                "[{} {:<5} {}] {}",
+                chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+                record.level(),
+                record.target(),
+                record.args()
+            )
+        })
+        .init();
     let result = match cli.command {
         Command::Serve {
             bind,
@@ -411,6 +424,7 @@ fn serve(
         forecasting,
         answers: Default::default(),
         backdate_limit_days: limits.backdate_limit_days,
+        heavy: crate::heavy::HeavyWork::per_core(),
     });
     let grace = limits.shutdown_timeout;
     let served = actix_web::rt::System::new().block_on(async move {

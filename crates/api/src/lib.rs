@@ -9,6 +9,7 @@ pub mod extract;
 pub mod forecast_batch;
 pub mod forecasting;
 pub mod handlers;
+pub mod heavy;
 pub mod openapi;
 pub mod planning;
 pub mod problem;

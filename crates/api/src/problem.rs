@@ -62,6 +62,12 @@ impl Problem {
         )
     }
 
+    /// 503 with `Retry-After`: the server's bounded pool for heavy work is full.
+    pub fn busy(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "Busy", detail)
+            .header(header::RETRY_AFTER, "2")
+    }
+
     /// Adds a response header; a value that is not a valid header is dropped.
     pub fn header(mut self, name: HeaderName, value: &str) -> Problem {
         if let Ok(v) = HeaderValue::from_str(value) {

@@ -14,4 +14,6 @@ pub struct AppState {
     pub answers: AnswerCache,
     /// Days a write's `occurred_at` may lie in the past without `historical=true`.
     pub backdate_limit_days: i64,
+    /// The bounded pool route solves, plan building and scenarios run on.
+    pub heavy: Arc<crate::heavy::HeavyWork>,
 }

@@ -32,7 +32,8 @@ impl Health {
     }
 
     pub(crate) fn connect_result(&self, ok: bool) {
-        if self.connect_failing.swap(!ok, Ordering::AcqRel) != !ok && !ok {
+        let was_failing = self.connect_failing.swap(!ok, Ordering::AcqRel);
+        if !ok && !was_failing {
             self.saw_dead_connection();
         }
     }

@@ -239,18 +239,21 @@ pub async fn create(
     body.value.validate(today)?;
     let req = body.value.clone();
     let settings = state.forecasting.clone();
-    let (plan, depot, taken) = blocking(&state, move |db| {
-        let g = db.read(|c| planning::gather(c, &settings, &req, today))?;
-        let started = std::time::Instant::now();
-        let clock = move || started.elapsed().as_secs_f64();
-        let mut plan = delivery::build_plan(&g.input, &clock).map_err(contradicts)?;
-        plan.replaces = req.replaces;
-        // A plan takes up the open requests it serves in full (only a plan made from the
-        // proposal has any).
-        let taken = planning::taken_requests(&plan, &g.units, &g.items, &g.request_lines);
-        Ok((plan, g.depot, taken))
-    })
-    .await?;
+    let db = state.db.clone();
+    let (plan, depot, taken) = state
+        .heavy
+        .run(move || {
+            let g = db.read(|c| planning::gather(c, &settings, &req, today))?;
+            let started = std::time::Instant::now();
+            let clock = move || started.elapsed().as_secs_f64();
+            let mut plan = delivery::build_plan(&g.input, &clock).map_err(contradicts)?;
+            plan.replaces = req.replaces;
+            // A plan takes up the open requests it serves in full (only a plan made from
+            // the proposal has any).
+            let taken = planning::taken_requests(&plan, &g.units, &g.items, &g.request_lines);
+            Ok::<_, StoreError>((plan, g.depot, taken))
+        })
+        .await??;
     let lane = depot.code.clone();
     let job = JsonBody {
         value: (plan, depot.id, taken),

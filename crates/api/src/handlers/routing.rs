@@ -7,8 +7,9 @@
 use crate::auth::Auth;
 use crate::extract::JsonBody;
 use crate::problem::Problem;
-use actix_web::HttpResponse;
+use crate::state::AppState;
 use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
 use ppe_domain::access::Permission;
 use ppe_domain::routing::{
     self, Job, ProblemError, SolveOptions, StopKind, TimeWindow, Vehicle, travel,
@@ -548,7 +549,11 @@ fn answer(
     (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
     (status = 422, description = "A field that does not fit, named", body = Problem, content_type = "application/problem+json"),
 ))]
-pub async fn solve(auth: Auth, body: JsonBody<RoutingRequest>) -> Result<HttpResponse, Problem> {
+pub async fn solve(
+    auth: Auth,
+    state: web::Data<AppState>,
+    body: JsonBody<RoutingRequest>,
+) -> Result<HttpResponse, Problem> {
     auth.require(Permission::PlanRoutes)?;
     let req = body.value;
     let (problem, coords) = to_problem(&req)?;
@@ -559,19 +564,21 @@ pub async fn solve(auth: Auth, body: JsonBody<RoutingRequest>) -> Result<HttpRes
         threads: req.options.threads,
         ..SolveOptions::default()
     };
-    let sol = actix_web::web::block(move || {
-        let started = std::time::Instant::now();
-        let clock = move || started.elapsed().as_secs_f64();
-        routing::solve(&problem, &options, &clock).map(|s| answer(&req, &coords, &s))
-    })
-    .await?
-    .map_err(|e| {
-        Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation",
-            "The request breaks a rule",
-            e.to_string(),
-        )
-    })?;
+    let sol = state
+        .heavy
+        .run(move || {
+            let started = std::time::Instant::now();
+            let clock = move || started.elapsed().as_secs_f64();
+            routing::solve(&problem, &options, &clock).map(|s| answer(&req, &coords, &s))
+        })
+        .await?
+        .map_err(|e| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "The request breaks a rule",
+                e.to_string(),
+            )
+        })?;
     Ok(HttpResponse::Ok().json(sol))
 }

@@ -135,82 +135,95 @@ pub async fn run(
         })
     })
     .await?;
-    let days = settings.policy.horizon_days as usize;
-    let mut rows = Vec::new();
-    let mut totals: BTreeMap<String, f64> = BTreeMap::new();
-    for (code, series) in by_site {
-        let drivers: Vec<&SiteDrivers> =
-            req.sites.iter().filter(|s| s.site.trim() == code).collect();
-        let mut parsed = Vec::with_capacity(series.len());
-        for n in series {
-            let status: StoredStatus = stored(&n.row.status)?;
-            let detail: StoredDetail = stored(&n.row.detail)?;
-            let category: Category = n.category.parse().map_err(corrupt)?;
-            parsed.push((n, status, detail, category));
-        }
-        for (n, status, detail, category) in &parsed {
-            let Some(rate) = rates.of(*category) else {
-                continue;
-            };
-            let peers: Vec<f64> = parsed
-                .iter()
-                .filter(|p| p.3 == *category)
-                .map(|p| p.1.burn_rate)
-                .collect();
-            let own = parsed
-                .iter()
-                .filter(|p| p.3 == *category)
-                .position(|p| p.0.item == n.item)
-                .unwrap_or(0);
-            let share = shares(&peers)[own];
-            let mut extra = vec![0.0; days];
-            for d in &drivers {
-                for (t, x) in d.daily_need(rate, n.row.first_day, days).iter().enumerate() {
-                    extra[t] += x * share;
+    // The simulations (paths × days per series) are heavy: off the async workers.
+    let rates_used = rates.0.clone();
+    let (rows, totals) = state
+        .heavy
+        .run(move || {
+            let days = settings.policy.horizon_days as usize;
+            let mut rows = Vec::new();
+            let mut totals: BTreeMap<String, f64> = BTreeMap::new();
+            for (code, series) in by_site {
+                let drivers: Vec<&SiteDrivers> =
+                    req.sites.iter().filter(|s| s.site.trim() == code).collect();
+                let mut parsed = Vec::with_capacity(series.len());
+                for n in series {
+                    let status: StoredStatus = stored(&n.row.status)?;
+                    let detail: StoredDetail = stored(&n.row.detail)?;
+                    let category: Category = n.category.parse().map_err(corrupt)?;
+                    parsed.push((n, status, detail, category));
+                }
+                for (n, status, detail, category) in &parsed {
+                    let Some(rate) = rates.of(*category) else {
+                        continue;
+                    };
+                    let peers: Vec<f64> = parsed
+                        .iter()
+                        .filter(|p| p.3 == *category)
+                        .map(|p| p.1.burn_rate)
+                        .collect();
+                    let own = parsed
+                        .iter()
+                        .filter(|p| p.3 == *category)
+                        .position(|p| p.0.item == n.item)
+                        .unwrap_or(0);
+                    let share = shares(&peers)[own];
+                    let mut extra = vec![0.0; days];
+                    for d in &drivers {
+                        for (t, x) in d.daily_need(rate, n.row.first_day, days).iter().enumerate() {
+                            extra[t] += x * share;
+                        }
+                    }
+                    let position = Position {
+                        on_hand: status.on_hand,
+                        in_transit: status.in_transit,
+                        lead_time_days: status.risk_days,
+                        pack_size: status.pack_size,
+                        today: n.row.first_day,
+                    };
+                    let policy = &settings.policy;
+                    let sim = CumulativeDemand::simulate(
+                        &detail.forecast,
+                        days,
+                        policy.paths,
+                        policy.seed,
+                    );
+                    let baseline = assess_simulated(&sim, &position, policy);
+                    let scenario = assess_simulated(&sim.with_extra(&extra), &position, policy);
+                    let extra_need: f64 = extra.iter().sum();
+                    *totals.entry(n.item.clone()).or_default() += extra_need;
+                    rows.push(ScenarioRow {
+                        site: n.site.clone(),
+                        item: n.item.clone(),
+                        category: *category,
+                        extra_need,
+                        share,
+                        baseline: baseline.into(),
+                        scenario: scenario.into(),
+                    });
                 }
             }
-            let position = Position {
-                on_hand: status.on_hand,
-                in_transit: status.in_transit,
-                lead_time_days: status.risk_days,
-                pack_size: status.pack_size,
-                today: n.row.first_day,
-            };
-            let policy = &settings.policy;
-            let sim = CumulativeDemand::simulate(&detail.forecast, days, policy.paths, policy.seed);
-            let baseline = assess_simulated(&sim, &position, policy);
-            let scenario = assess_simulated(&sim.with_extra(&extra), &position, policy);
-            let extra_need: f64 = extra.iter().sum();
-            *totals.entry(n.item.clone()).or_default() += extra_need;
-            rows.push(ScenarioRow {
-                site: n.site.clone(),
-                item: n.item.clone(),
-                category: *category,
-                extra_need,
-                share,
-                baseline: baseline.into(),
-                scenario: scenario.into(),
+            rows.sort_by(|a, b| {
+                b.scenario
+                    .stockout_probability
+                    .total_cmp(&a.scenario.stockout_probability)
+                    .then(
+                        a.scenario
+                            .days_of_supply
+                            .q50
+                            .total_cmp(&b.scenario.days_of_supply.q50),
+                    )
+                    .then_with(|| (&a.site, &a.item).cmp(&(&b.site, &b.item)))
             });
-        }
-    }
-    rows.sort_by(|a, b| {
-        b.scenario
-            .stockout_probability
-            .total_cmp(&a.scenario.stockout_probability)
-            .then(
-                a.scenario
-                    .days_of_supply
-                    .q50
-                    .total_cmp(&b.scenario.days_of_supply.q50),
-            )
-            .then_with(|| (&a.site, &a.item).cmp(&(&b.site, &b.item)))
-    });
+            Ok::<_, Problem>((rows, totals))
+        })
+        .await??;
     Ok(HttpResponse::Ok().json(ScenarioResult {
         rows,
         totals: totals
             .into_iter()
             .map(|(item, extra_need)| ItemTotal { item, extra_need })
             .collect(),
-        rates: rates.0,
+        rates: rates_used,
     }))
 }
