@@ -209,10 +209,6 @@ impl PgCluster {
         }
     }
 
-    pub fn stop(&self) {
-        self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
-    }
-
     /// The URL of database `db` as the superuser, with extra URL parameters.
     pub fn url(&self, db: &str, params: &str) -> String {
         let sep = if params.is_empty() { "" } else { "?" };

@@ -9,7 +9,7 @@ use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use actix_web::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 use chrono::{DateTime, Utc};
@@ -143,7 +143,7 @@ fn too_many(retry_after: u64) -> Problem {
         "Too many failed authentications",
         format!("too many requests with a bad token from this address; retry in {retry_after} s"),
     )
-    .header(RETRY_AFTER, &retry_after.to_string())
+    .retry_after(retry_after)
 }
 
 impl From<Denied> for Problem {

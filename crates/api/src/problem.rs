@@ -56,16 +56,17 @@ impl Problem {
             "Service unavailable",
             detail,
         )
-        .header(
-            header::RETRY_AFTER,
-            &ppe_persistence::health::RETRY_AFTER.as_secs().to_string(),
-        )
+        .retry_after(ppe_persistence::health::RETRY_AFTER.as_secs())
     }
 
     /// 503 with `Retry-After`: the server's bounded pool for heavy work is full.
     pub fn busy(detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "Busy", detail)
-            .header(header::RETRY_AFTER, "2")
+        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "Busy", detail).retry_after(2)
+    }
+
+    /// Adds `Retry-After` in seconds.
+    pub fn retry_after(self, seconds: u64) -> Problem {
+        self.header(header::RETRY_AFTER, &seconds.to_string())
     }
 
     /// Adds a response header; a value that is not a valid header is dropped.

@@ -148,12 +148,17 @@ where
         .map_err(|_| StoreError::Unavailable("the writer stopped".into()))
 }
 
-/// FNV-1a of the lane name, so one site always lands on one writer.
-pub(crate) fn lane_of(name: &str, lanes: usize) -> usize {
-    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+/// 64-bit FNV-1a of a site code: the same in every process and every run, which both
+/// the lane choice and the cross-process lock order rely on.
+fn fnv1a(site: &str) -> u64 {
+    site.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    });
-    (h % lanes as u64) as usize
+    })
+}
+
+/// The lane of a site, so one site always lands on one writer.
+pub(crate) fn lane_of(name: &str, lanes: usize) -> usize {
+    (fnv1a(name) % lanes as u64) as usize
 }
 
 /// Most writes one group commit holds; bounds the latency a write can add to others.
@@ -380,12 +385,11 @@ fn site_locks(group: &[Job]) -> Vec<i32> {
     keys
 }
 
-/// FNV-1a of a site code folded to 32 bits. Two sites sharing a key only share a lock.
+/// A site's lock key: its hash folded to the 32 bits of an advisory-lock key. Two sites
+/// sharing a key only share a lock.
 fn site_key(site: &str) -> i32 {
-    let h = site.bytes().fold(0x811c_9dc5_u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    });
-    h as i32
+    let h = fnv1a(site);
+    ((h >> 32) ^ h) as u32 as i32
 }
 
 /// Takes the group's site locks, in order, until the transaction ends.

@@ -37,10 +37,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Problem>
             "Not ready",
             detail,
         )
-        .header(
-            actix_web::http::header::RETRY_AFTER,
-            &ppe_persistence::health::RETRY_AFTER.as_secs().to_string(),
-        )
+        .retry_after(ppe_persistence::health::RETRY_AFTER.as_secs())
     };
     if !state.db.writable() {
         return Err(not_ready(
