@@ -1,11 +1,13 @@
 //! Bearer-token authentication: the `authenticate` middleware resolves a token by the
-//! SHA-256 of its secret on every request (no cache, so a revoked token is refused on the
-//! very next request) and throttles clients that keep presenting bad tokens; handlers take
+//! SHA-256 of its secret (through the process's token cache, which a revocation
+//! invalidates: see `token_cache`) and throttles clients that keep presenting bad tokens;
+//! handlers take
 //! the `Auth` extractor and ask it for the permission they need. The domain's refusals
 //! become 401/403/429 problem documents. Secrets never reach a log or an error.
 
 use crate::problem::Problem;
 use crate::state::AppState;
+use crate::token_cache::TokenCache;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
@@ -61,8 +63,10 @@ pub fn issue(
     Ok((info, secret))
 }
 
-/// Per-process authentication state: the failure throttle and the last-use throttle.
+/// Per-process authentication state: resolved tokens, the failure throttle and the
+/// last-use throttle.
 pub struct AuthState {
+    pub tokens: TokenCache,
     failure_limit: u32,
     failures: Mutex<HashMap<IpAddr, (Instant, u32)>>,
     touched: Mutex<HashMap<i64, Instant>>,
@@ -71,6 +75,7 @@ pub struct AuthState {
 impl AuthState {
     pub fn new(failure_limit: u32) -> AuthState {
         AuthState {
+            tokens: TokenCache::default(),
             failure_limit: failure_limit.max(1),
             failures: Mutex::new(HashMap::new()),
             touched: Mutex::new(HashMap::new()),
@@ -285,12 +290,30 @@ fn resolve(req: &HttpRequest) -> impl Future<Output = Result<Principal, Problem>
         };
         let hash = hash_secret(&secret);
         drop(secret);
-        // On a blocking thread on both backends: even SQLite's local index probe may
-        // wait for a pooled connection, and an async worker must never wait.
-        let found = crate::handlers::blocking(&state, move |db| {
-            db.read(|c| tokens::token_by_hash(c, &hash))
-        })
-        .await?;
+        let found = match state.auth.tokens.get(&hash, clock) {
+            Some(t) => Some(t),
+            None => {
+                // On a blocking thread on both backends: even SQLite's local index probe
+                // may wait for a pooled connection, and an async worker must never wait.
+                let lookup = state.auth.tokens.begin(clock);
+                let (revoked, found) = crate::handlers::blocking(&state, {
+                    let hash = hash.clone();
+                    move |db| {
+                        db.read(|c| {
+                            // The count first: the token is then at least as new as it.
+                            let revoked = tokens::revoked_count(c)?;
+                            Ok((revoked, tokens::token_by_hash(c, &hash)?))
+                        })
+                    }
+                })
+                .await?;
+                state
+                    .auth
+                    .tokens
+                    .store(lookup, revoked, hash, found.clone());
+                found
+            }
+        };
         let now = Utc::now();
         let Some(t) = found else { return Err(fail()) };
         if token_state(t.expires_at, t.revoked_at, now) != TokenState::Active {

@@ -17,3 +17,4 @@ pub mod request_context;
 pub mod routes;
 pub mod solve_vrp;
 pub mod state;
+pub mod token_cache;

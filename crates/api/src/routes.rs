@@ -155,38 +155,63 @@ pub const OPERATIONS: &[(&str, &str, Option<Permission>)] = &[
     ),
 ];
 
-/// Whether a request path fits a template: literal segments equal, `{name}` any
+/// One segment of a path template: literal text, or a `{parameter}` that takes any
 /// non-empty segment.
-fn fits(template: &str, path: &str) -> bool {
-    let mut t = template.split('/');
-    let mut p = path.split('/');
-    loop {
-        match (t.next(), p.next()) {
-            (None, None) => return true,
-            (Some(ts), Some(ps)) => {
-                let ok = if ts.starts_with('{') && ts.ends_with('}') {
-                    !ps.is_empty()
-                } else {
-                    ts == ps
-                };
-                if !ok {
-                    return false;
-                }
-            }
-            _ => return false,
-        }
-    }
+#[derive(Debug, Clone, Copy)]
+enum Segment {
+    Literal(&'static str),
+    Parameter,
 }
 
-/// The template a request path belongs to. A literal segment wins over a parameter
-/// (`/forecasts/accuracy` is not `/forecasts/{x}`), as in the router.
+/// Each distinct template of the table, split into segments once, with its number of
+/// literal segments (the more, the more specific: `/forecasts/accuracy` wins over
+/// `/forecasts/{site}`).
+fn templates() -> &'static [(&'static str, Vec<Segment>, usize)] {
+    static TEMPLATES: std::sync::LazyLock<Vec<(&'static str, Vec<Segment>, usize)>> =
+        std::sync::LazyLock::new(|| {
+            let mut seen = std::collections::HashSet::new();
+            OPERATIONS
+                .iter()
+                .map(|(_, t, _)| *t)
+                .filter(|t| seen.insert(*t))
+                .map(|t| {
+                    let segments: Vec<Segment> = t
+                        .split('/')
+                        .map(|s| {
+                            if s.starts_with('{') && s.ends_with('}') {
+                                Segment::Parameter
+                            } else {
+                                Segment::Literal(s)
+                            }
+                        })
+                        .collect();
+                    let literals = segments
+                        .iter()
+                        .filter(|s| matches!(s, Segment::Literal(_)))
+                        .count();
+                    (t, segments, literals)
+                })
+                .collect()
+        });
+    &TEMPLATES
+}
+
+fn fits(template: &[Segment], path: &[&str]) -> bool {
+    template.len() == path.len()
+        && template.iter().zip(path).all(|(t, p)| match t {
+            Segment::Literal(l) => l == p,
+            Segment::Parameter => !p.is_empty(),
+        })
+}
+
+/// The table's template a request path falls under, the most specific when several fit.
 pub fn template_of(path: &str) -> Option<&'static str> {
-    let literal_segments = |t: &str| t.split('/').filter(|s| !s.starts_with('{')).count();
-    OPERATIONS
+    let path: Vec<&str> = path.split('/').collect();
+    templates()
         .iter()
-        .map(|(_, t, _)| *t)
-        .filter(|t| fits(t, path))
-        .max_by_key(|t| literal_segments(t))
+        .filter(|(_, segments, _)| fits(segments, &path))
+        .max_by_key(|(_, _, literals)| *literals)
+        .map(|(t, _, _)| *t)
 }
 
 /// The methods a template answers, upper-case, in the table's order.

@@ -326,13 +326,13 @@ fn run(
     log::debug!("{} stopped", lane.name);
 }
 
-/// Commits `group`: on PostgreSQL first in one fast pass; else (or when that failed)
-/// write by write in savepoints, the whole group again while it loses races.
+/// Commits `group`: first in one fast pass; when that failed, write by write in
+/// savepoints, the whole group again while it loses races.
 fn commit_group(conn: &mut DbConnection, group: &mut [Job]) -> Option<diesel::result::Error> {
     let pg = matches!(conn, DbConnection::Postgresql(_));
     // SQLite has one writer: nothing to order.
     let site_locks = if pg { site_locks(group) } else { Vec::new() };
-    if pg && fast_pass(conn, group, &site_locks) {
+    if fast_pass(conn, group, &site_locks) {
         return None;
     }
     let mut attempt = 1;
@@ -416,13 +416,18 @@ fn jitter(attempt: u32) -> Duration {
     Duration::from_micros(rand::rng().random_range(500..2_000 * u64::from(attempt)))
 }
 
-/// Runs and commits `group` without savepoints, with the idempotency keys of all its
-/// writes stored by one statement at the end (half the round trips of a write); false,
-/// and nothing written, when any write failed.
+/// Runs and commits `group` without savepoints (two statements fewer per write); on
+/// PostgreSQL with the idempotency keys of all its writes stored by one statement at
+/// the end (half the round trips of a write). False, and nothing written, when any
+/// write failed: the group then runs again write by write, so that one refused write
+/// does not take the others with it.
 fn fast_pass(conn: &mut DbConnection, group: &mut [Job], site_locks: &[i32]) -> bool {
     let committed = conn.transaction(|c| {
         lock_sites(c, site_locks)?;
-        idempotency::collect_keys();
+        let pg = matches!(c, DbConnection::Postgresql(_));
+        if pg {
+            idempotency::collect_keys();
+        }
         let all_ran = group
             .iter_mut()
             .all(|job| job.run(c, None) == Outcome::Done);

@@ -197,6 +197,15 @@ pub fn revoke_named(
     .execute(conn)?)
 }
 
+/// How many tokens have ever been revoked. Tokens are never un-revoked or deleted, so
+/// a process that caches tokens learns from a change of this number that one was.
+pub fn revoked_count(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(api_tokens::table
+        .filter(api_tokens::revoked_at.is_not_null())
+        .count()
+        .get_result(conn)?)
+}
+
 /// Notes that a token was used (callers throttle this to about once a minute).
 pub fn touch_token(conn: &mut DbConnection, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
     diesel::update(api_tokens::table.find(id))

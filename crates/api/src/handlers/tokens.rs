@@ -61,5 +61,6 @@ pub async fn revoke(
     })
     .await
     .map_err(crate::handlers::catalogue::not_found_in_path)?;
+    state.auth.tokens.forget_all();
     Ok(HttpResponse::Ok().json(t))
 }
