@@ -78,6 +78,119 @@ fn warehouse_per_item(s: &Server, site: &str) -> BTreeMap<String, i64> {
     out
 }
 
+/// The value at a CSV column's dotted path in a JSON row, as the CSV writes it.
+fn cell_text(row: &Value, column: &str) -> String {
+    let v = column
+        .split('.')
+        .try_fold(row, |v, k| v.get(k))
+        .unwrap_or(&Value::Null);
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Supply status as CSV (by `?format=` and by `Accept`) and as an Excel workbook: the JSON
+/// answer's rows, row for row, with the right headers and cell types.
+fn spreadsheets_hold_the_json_rows(s: &Server) {
+    let path = "/api/v1/supply-status?band=red,amber,green";
+    let (json, csv_text, accepted, xlsx) = loop {
+        let before = s.get_json(path);
+        let csv = s.get(&format!("{path}&format=csv"));
+        assert_eq!(csv.status(), 200);
+        assert!(
+            csv.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv"),
+            "{:?}",
+            csv.headers()
+        );
+        let csv = csv.text().unwrap();
+        let accepted = s
+            .client
+            .get(s.url(path))
+            .header("Accept", "text/csv, application/json;q=0.5")
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        let xlsx = s.get(&format!("{path}&format=xlsx"));
+        assert_eq!(xlsx.status(), 200);
+        let xlsx = xlsx.bytes().unwrap().to_vec();
+        // Forecasts refreshed in between would change the rows: read again then.
+        if s.get_json(path) == before {
+            break (before, csv, accepted, xlsx);
+        }
+    };
+    assert_eq!(csv_text, accepted);
+    let rows = json.as_array().unwrap();
+    assert!(rows.len() > 10);
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    for column in [
+        "site",
+        "item",
+        "band",
+        "on_hand",
+        "days_of_supply.q50",
+        "provenance.computed_at",
+    ] {
+        assert!(
+            headers.iter().any(|h| h == column),
+            "{column} not in {headers:?}"
+        );
+    }
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), rows.len());
+    for (record, row) in records.iter().zip(rows) {
+        for (i, column) in headers.iter().enumerate() {
+            assert_eq!(record[i], cell_text(row, column), "{column} of {row}");
+        }
+    }
+
+    use calamine::{Data, Reader};
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(xlsx)).unwrap();
+    let sheet = book.worksheet_range("supply-status").unwrap();
+    let mut cells = sheet.rows();
+    let head: Vec<String> = cells
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(head, headers);
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let mut n = 0;
+    for (cells, row) in cells.zip(rows) {
+        n += 1;
+        assert_eq!(
+            cells[col("site")],
+            Data::String(row["site"].as_str().unwrap().into())
+        );
+        assert_eq!(
+            cells[col("on_hand")],
+            Data::Float(row["on_hand"].as_f64().unwrap())
+        );
+        match row["days_of_supply"]["q50"].as_f64() {
+            Some(d) => assert_eq!(cells[col("days_of_supply.q50")], Data::Float(d)),
+            None => assert_eq!(cells[col("days_of_supply.q50")], Data::Empty),
+        }
+        assert!(
+            matches!(cells[col("provenance.computed_at")], Data::DateTime(_)),
+            "{:?}",
+            cells[col("provenance.computed_at")]
+        );
+    }
+    assert_eq!(n, rows.len());
+}
+
 /// Supply status as a planner reads it: several values per filter, pages that add up to
 /// the whole list, items nobody uses after every real risk.
 fn supply_status_is_a_planners_list(s: &Server) {
@@ -175,6 +288,7 @@ fn the_demo_municipality_from_supply_status_to_received_deliveries() {
         waited += 1;
     }
     supply_status_is_a_planners_list(&s);
+    spreadsheets_hold_the_json_rows(&s);
     let items = items_by_sku(&s);
     let day = tomorrow();
 

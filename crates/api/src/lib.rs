@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cli;
 pub mod contract;
 pub mod demo;
+pub mod export;
 pub mod extract;
 pub mod forecast_batch;
 pub mod forecasting;

@@ -3,6 +3,7 @@
 
 use super::blocking;
 use crate::auth::Auth;
+use crate::export::{self, ExportFormat};
 use crate::forecasting::answer_cache::AnswerKey;
 use crate::forecasting::compute::consumption;
 use crate::forecasting::stored::{StoredDetail, StoredStatus};
@@ -83,6 +84,8 @@ pub struct StatusQuery {
     pub limit: Option<i64>,
     /// Rows to skip (the order is total, so pages are stable while forecasts do not change).
     pub offset: Option<i64>,
+    /// `json` (default), `csv` or `xlsx`; `Accept: text/csv` or the workbook type also works.
+    pub format: Option<ExportFormat>,
 }
 
 /// The values of a comma-separated parameter, spaces around them trimmed, empty ones
@@ -197,7 +200,11 @@ async fn load_status(
 /// Days of supply and stockout risk per unit × item, riskiest first (by stockout probability
 /// within the lead time, then by median days of supply).
 #[utoipa::path(get, path = "/api/v1/supply-status", tag = "forecasts", params(StatusQuery), responses(
-    (status = 200, body = Vec<SupplyStatusRow>),
+    (status = 200, description = "The rows, as JSON, CSV or an Excel workbook", content(
+        (Vec<SupplyStatusRow> = "application/json"),
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
     (status = 400, body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn supply_status(
@@ -208,10 +215,11 @@ pub async fn supply_status(
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
     auth.require_filtered(Permission::ReadStock, "site", q.site.as_deref())?;
+    let format = ExportFormat::negotiate(q.format, &req);
     let (filter, limit) = q.filter()?;
     let next = limit.map(|l| (filter.offset + l, l));
     let body = cached(&state, AnswerKey::SupplyStatus(filter), Ok).await?;
-    let mut res = json_bytes(body.0);
+    let mut res = export::respond(format, "supply-status", body.0)?;
     if let Some((offset, l)) = next {
         link_next(&mut res, &req, body.1, offset, l);
     }
@@ -275,12 +283,6 @@ async fn cached<T: Serialize>(
     Ok((body, n))
 }
 
-fn json_bytes(body: web::Bytes) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(actix_web::http::header::ContentType::json())
-        .body(body)
-}
-
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AggregateLevel {
@@ -298,6 +300,8 @@ pub struct AggregateQuery {
     pub item: Option<String>,
     /// Only these districts, comma-separated.
     pub district: Option<String>,
+    /// `json` (default), `csv` or `xlsx`; `Accept: text/csv` or the workbook type also works.
+    pub format: Option<ExportFormat>,
 }
 
 /// How the demand intervals of an aggregate are formed.
@@ -334,15 +338,21 @@ pub struct Aggregate {
 
 /// Supply per item summed over each district or over the municipality.
 #[utoipa::path(get, path = "/api/v1/supply-status/aggregates", tag = "forecasts", params(AggregateQuery), responses(
-    (status = 200, body = Vec<Aggregate>),
+    (status = 200, description = "The rows, as JSON, CSV or an Excel workbook", content(
+        (Vec<Aggregate> = "application/json"),
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
     (status = 400, body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn aggregates(
     auth: Auth,
     state: web::Data<AppState>,
     q: web::Query<AggregateQuery>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
+    let format = ExportFormat::negotiate(q.format, &req);
     // Totals over many sites: only for tokens that see every site.
     auth.require_filtered(Permission::ReadStock, "site", None)?;
     let by = q.by.unwrap_or(AggregateLevel::District);
@@ -355,7 +365,7 @@ pub async fn aggregates(
         },
     };
     let body = cached(&state, key, move |rows| Ok(aggregate(by, rows))).await?;
-    Ok(json_bytes(body.0))
+    export::respond(format, "supply-aggregates", body.0)
 }
 
 /// Sums the units' supply per item over each district or the municipality.
@@ -545,6 +555,8 @@ pub struct AccuracyQuery {
     pub item: Option<String>,
     /// District of the sites.
     pub district: Option<String>,
+    /// `json` (default: summary and series), `csv` or `xlsx` (the per-series table).
+    pub format: Option<ExportFormat>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -593,15 +605,21 @@ fn mean(xs: impl Iterator<Item = f64>) -> Option<f64> {
 
 /// How accurate the forecasts have been: per series and in summary.
 #[utoipa::path(get, path = "/api/v1/forecasts/accuracy", tag = "forecasts", params(AccuracyQuery), responses(
-    (status = 200, body = AccuracyReport),
+    (status = 200, description = "The report as JSON, or its per-series table as CSV or an Excel workbook", content(
+        (AccuracyReport = "application/json"),
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
     (status = 400, body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn accuracy(
     auth: Auth,
     state: web::Data<AppState>,
     q: web::Query<AccuracyQuery>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
+    let format = ExportFormat::negotiate(q.format, &req);
     auth.require_filtered(Permission::ReadStock, "site", q.site.as_deref())?;
     let rows = load_status(
         &state,
@@ -626,6 +644,9 @@ pub async fn accuracy(
         })
         .collect();
     series.sort_by(|a, b| (&a.site, &a.item).cmp(&(&b.site, &b.item)));
+    if format != ExportFormat::Json {
+        return export::respond_rows(format, "forecast-accuracy", &series);
+    }
     let scored: Vec<&HoldoutScores> = series.iter().filter_map(|s| s.holdout.as_ref()).collect();
     let (inside, days) = scored.iter().fold((0.0, 0usize), |(i, d), h| {
         (

@@ -1,0 +1,307 @@
+//! Lists as spreadsheets. A list operation that answers JSON rows can also answer them as
+//! CSV (RFC 4180, UTF-8, a header row) or as an Excel workbook (Office Open XML): the same
+//! rows in the same order under the same filters, asked for with `?format=csv|xlsx` or an
+//! `Accept` header that ranks `text/csv` or the workbook type above JSON.
+//!
+//! A row's nested objects become columns named by their path (`days_of_supply.q50`), in
+//! the order the JSON gives them; lists inside a row stay JSON text in one cell. In the
+//! workbook, numbers are numbers, true/false are booleans, dates and times are Excel
+//! dates (UTC), and everything else is text.
+
+use crate::problem::Problem;
+use actix_web::http::header::{self, Header as _, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use indexmap::{IndexMap, IndexSet};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The representations a list operation answers in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+pub const CSV_TYPE: &str = "text/csv; charset=utf-8";
+pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+impl ExportFormat {
+    /// `?format=` when given; else the first of the `Accept` header's ranked types that
+    /// names one of the three (JSON when none does).
+    pub fn negotiate(asked: Option<ExportFormat>, req: &HttpRequest) -> ExportFormat {
+        if let Some(f) = asked {
+            return f;
+        }
+        let Ok(accept) = header::Accept::parse(req) else {
+            return ExportFormat::Json;
+        };
+        for mime in accept.ranked() {
+            match (mime.type_().as_str(), mime.subtype().as_str()) {
+                ("text", "csv") => return ExportFormat::Csv,
+                ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet") => {
+                    return ExportFormat::Xlsx;
+                }
+                ("application", "json") | ("application", "*") | ("*", "*") => {
+                    return ExportFormat::Json;
+                }
+                _ => {}
+            }
+        }
+        ExportFormat::Json
+    }
+}
+
+/// A JSON value that keeps the order of an object's keys (the columns' order).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Node {
+    Object(IndexMap<String, Node>),
+    Leaf(Value),
+}
+
+/// Rows flattened into named columns.
+#[derive(Debug, Default)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+fn flatten(prefix: &str, node: Node, out: &mut Vec<(String, Value)>) {
+    match node {
+        Node::Object(map) => {
+            for (k, v) in map {
+                let name = if prefix.is_empty() {
+                    k
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&name, v, out);
+            }
+        }
+        Node::Leaf(v) => out.push((prefix.to_owned(), v)),
+    }
+}
+
+impl Table {
+    /// The table of a JSON array of objects (as the list operations answer).
+    pub fn from_json(rows: &[u8]) -> Result<Table, serde_json::Error> {
+        let rows: Vec<Node> = serde_json::from_slice(rows)?;
+        let mut flat = Vec::with_capacity(rows.len());
+        let mut columns = IndexSet::new();
+        for row in rows {
+            let mut cells = Vec::new();
+            flatten("", row, &mut cells);
+            for (name, _) in &cells {
+                if !columns.contains(name) {
+                    columns.insert(name.clone());
+                }
+            }
+            flat.push(cells.into_iter().collect::<IndexMap<_, _>>());
+        }
+        let rows = flat
+            .into_iter()
+            .map(|mut cells| {
+                columns
+                    .iter()
+                    .map(|c| cells.swap_remove(c).unwrap_or(Value::Null))
+                    .collect()
+            })
+            .collect();
+        Ok(Table {
+            columns: columns.into_iter().collect(),
+            rows,
+        })
+    }
+
+    pub fn to_csv(&self) -> Result<Vec<u8>, csv::Error> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(&self.columns)?;
+        for row in &self.rows {
+            w.write_record(row.iter().map(csv_cell))?;
+        }
+        w.into_inner().map_err(|e| e.into_error().into())
+    }
+
+    pub fn to_xlsx(&self, sheet: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+        use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+        let mut book = Workbook::new();
+        let ws = book.add_worksheet();
+        ws.set_name(sheet)?;
+        let bold = Format::new().set_bold();
+        let date = Format::new().set_num_format("yyyy-mm-dd");
+        let datetime = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+        for (c, name) in self.columns.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, name, &bold)?;
+        }
+        for (r, row) in self.rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            for (c, v) in row.iter().enumerate() {
+                let c = c as u16;
+                match v {
+                    Value::Null => {}
+                    Value::Bool(b) => {
+                        ws.write_boolean(r, c, *b)?;
+                    }
+                    Value::Number(n) => match n.as_f64() {
+                        Some(x) => {
+                            ws.write_number(r, c, x)?;
+                        }
+                        None => {
+                            ws.write_string(r, c, n.to_string())?;
+                        }
+                    },
+                    Value::String(s) => match when(s) {
+                        Some(When::Date(d)) => {
+                            let d =
+                                ExcelDateTime::parse_from_str(&d.format("%Y-%m-%d").to_string())?;
+                            ws.write_datetime_with_format(r, c, &d, &date)?;
+                        }
+                        Some(When::Time(t)) => {
+                            let t = ExcelDateTime::parse_from_str(
+                                &t.format("%Y-%m-%d %H:%M:%S").to_string(),
+                            )?;
+                            ws.write_datetime_with_format(r, c, &t, &datetime)?;
+                        }
+                        None => {
+                            ws.write_string(r, c, s)?;
+                        }
+                    },
+                    Value::Array(_) | Value::Object(_) => {
+                        ws.write_string(r, c, v.to_string())?;
+                    }
+                }
+            }
+        }
+        ws.set_freeze_panes(1, 0)?;
+        ws.autofit();
+        book.save_to_buffer()
+    }
+}
+
+enum When {
+    Date(chrono::NaiveDate),
+    Time(chrono::NaiveDateTime),
+}
+
+/// A date (`2026-03-12`) or an RFC 3339 time, as the API writes them; times in UTC.
+fn when(s: &str) -> Option<When> {
+    if s.len() == 10 {
+        return chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .map(When::Date);
+    }
+    if s.len() >= 20 && s.as_bytes().get(10) == Some(&b'T') {
+        return chrono::DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| When::Time(t.naive_utc()));
+    }
+    None
+}
+
+fn csv_cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Answers JSON `rows` (a serialised array of objects) in `format`; `name` is the
+/// download's file name without extension and the workbook's sheet name.
+pub fn respond(
+    format: ExportFormat,
+    name: &str,
+    rows: web::Bytes,
+) -> Result<HttpResponse, Problem> {
+    let fail = |e: &dyn std::fmt::Display| {
+        log::error!("exporting {name}: {e}");
+        Problem::internal()
+    };
+    let (body, content_type, ext) = match format {
+        ExportFormat::Json => {
+            return Ok(HttpResponse::Ok()
+                .content_type(header::ContentType::json())
+                .body(rows));
+        }
+        ExportFormat::Csv => {
+            let t = Table::from_json(&rows).map_err(|e| fail(&e))?;
+            (t.to_csv().map_err(|e| fail(&e))?, CSV_TYPE, "csv")
+        }
+        ExportFormat::Xlsx => {
+            let t = Table::from_json(&rows).map_err(|e| fail(&e))?;
+            (t.to_xlsx(name).map_err(|e| fail(&e))?, XLSX_TYPE, "xlsx")
+        }
+    };
+    let mut res = HttpResponse::Ok();
+    res.content_type(content_type);
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.{ext}\"")) {
+        res.insert_header((header::CONTENT_DISPOSITION, v));
+    }
+    Ok(res.body(body))
+}
+
+/// Serialises `rows` and answers them in `format`.
+pub fn respond_rows<T: serde::Serialize>(
+    format: ExportFormat,
+    name: &str,
+    rows: &T,
+) -> Result<HttpResponse, Problem> {
+    let json = serde_json::to_vec(rows).map_err(|e| {
+        log::error!("{name} not serialisable: {e}");
+        Problem::internal()
+    })?;
+    respond(format, name, web::Bytes::from(json))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_objects_become_dotted_columns_in_json_order() {
+        let t = Table::from_json(
+            br#"[{"site":"NH-01","days":{"q90":9,"q10":1},"tags":[1,2],"note":null},
+                 {"site":"NH-02","extra":true,"days":{"q90":3,"q10":2}}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            t.columns,
+            ["site", "days.q90", "days.q10", "tags", "note", "extra"]
+        );
+        let csv = String::from_utf8(t.to_csv().unwrap()).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "site,days.q90,days.q10,tags,note,extra");
+        assert_eq!(lines[1], "NH-01,9,1,\"[1,2]\",,");
+        assert_eq!(lines[2], "NH-02,3,2,,,true");
+    }
+
+    #[test]
+    fn text_with_commas_quotes_and_newlines_survives_a_round_trip() {
+        let t = Table::from_json(br#"[{"name":"Tr\u00f8nder, \"B\"\nline"}]"#).unwrap();
+        let csv = t.to_csv().unwrap();
+        let mut r = csv::Reader::from_reader(csv.as_slice());
+        let row = r.records().next().unwrap().unwrap();
+        assert_eq!(&row[0], "Trønder, \"B\"\nline");
+    }
+
+    #[test]
+    fn dates_and_times_are_recognised_only_in_the_api_formats() {
+        assert!(matches!(when("2026-03-12"), Some(When::Date(_))));
+        assert!(matches!(
+            when("2026-03-12T08:30:00.250Z"),
+            Some(When::Time(_))
+        ));
+        assert!(when("NH-01-2026").is_none());
+        assert!(when("2026-13-01").is_none());
+    }
+
+    #[test]
+    fn a_workbook_is_written() {
+        let t = Table::from_json(br#"[{"a":1.5,"b":"2026-03-12","c":"x"}]"#).unwrap();
+        let bytes = t.to_xlsx("rows").unwrap();
+        // An Office Open XML file is a ZIP archive.
+        assert_eq!(&bytes[..2], b"PK");
+    }
+}
