@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
+pub mod browser;
 pub mod cluster;
 pub mod load;
 
@@ -192,6 +193,27 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         self.db.take().expect("database")
+    }
+
+    /// The demo municipality, once its supply status covers every unit × item (it is
+    /// computed in the background after the start).
+    pub fn start_demo() -> Server {
+        let s = Server::start_with(&["--demo"]);
+        let started = std::time::Instant::now();
+        while s
+            .get_json("/api/v1/supply-status")
+            .as_array()
+            .expect("rows")
+            .len()
+            < 480
+        {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(120),
+                "no full supply status after two minutes"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        s
     }
 
     /// The database the server runs on (tests inspect what it stores).

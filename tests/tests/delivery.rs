@@ -273,20 +273,7 @@ fn supply_status_is_a_planners_list(s: &Server) {
 
 #[test]
 fn the_demo_municipality_from_supply_status_to_received_deliveries() {
-    let s = Server::start_with(&["--demo"]);
-    // Supply status is computed in the background after the start.
-    let mut waited = 0;
-    while s
-        .get_json("/api/v1/supply-status")
-        .as_array()
-        .unwrap()
-        .len()
-        < 480
-    {
-        assert!(waited < 1200, "no full supply status after two minutes");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        waited += 1;
-    }
+    let s = Server::start_demo();
     supply_status_is_a_planners_list(&s);
     spreadsheets_hold_the_json_rows(&s);
     let items = items_by_sku(&s);

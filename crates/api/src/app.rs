@@ -32,6 +32,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
         cfg.route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))
             .route("/api-docs/openapi.json", web::get().to(api_document))
+            .configure(crate::dashboard::configure)
             .service(
                 SwaggerUi::new("/swagger-ui/{_:.*}")
                     .config(Config::new(["/api-docs/openapi.json"]).validator_url("none")),
@@ -135,6 +136,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                     )
                     .route("/scenarios", web::post().to(scenarios::run))
                     .route("/routing/solve", web::post().to(routing::solve))
+                    .route("/me", web::get().to(tokens::me))
                     .service(
                         web::resource("/tokens")
                             .route(web::get().to(tokens::list))

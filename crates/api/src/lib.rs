@@ -4,6 +4,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod contract;
+pub mod dashboard;
 pub mod demo;
 pub mod export;
 pub mod extract;

@@ -172,6 +172,7 @@ impl Modify for Access {
         tokens::create,
         tokens::list,
         tokens::revoke,
+        tokens::me,
     ),
     components(schemas(ppe_domain::validation::FieldError, forecasts::AggregateLevel)),
     modifiers(&Access),

@@ -146,6 +146,7 @@ pub const OPERATIONS: &[(&str, &str, Option<Permission>)] = &[
         "/api/v1/routing/solve",
         Some(Permission::PlanRoutes),
     ),
+    ("get", "/api/v1/me", Some(Permission::ReadCatalogue)),
     ("post", "/api/v1/tokens", Some(Permission::ManageTokens)),
     ("get", "/api/v1/tokens", Some(Permission::ManageTokens)),
     (

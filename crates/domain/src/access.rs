@@ -29,7 +29,9 @@ crate::text_enum!(Role {
 });
 
 /// One thing an operation needs. Every API operation asks for exactly one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
 pub enum Permission {
     /// Items and sites (the catalogue).
     ReadCatalogue,

@@ -1,4 +1,5 @@
-//! API tokens, for administrators: create (the secret is answered once), list, revoke.
+//! API tokens, for administrators: create (the secret is answered once), list, revoke;
+//! and, for every caller, what its own token allows.
 
 use super::blocking;
 use crate::auth::Auth;
@@ -6,7 +7,7 @@ use crate::extract::JsonBody;
 use crate::problem::Problem;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
-use ppe_domain::access::{NewToken, Permission, TokenInfo};
+use ppe_domain::access::{NewToken, Permission, Role, TokenInfo};
 use ppe_persistence::tokens;
 use serde::Serialize;
 
@@ -63,4 +64,34 @@ pub async fn revoke(
     .map_err(crate::handlers::catalogue::not_found_in_path)?;
     state.auth.tokens.forget_all();
     Ok(HttpResponse::Ok().json(t))
+}
+
+/// The caller's own token: what it is called, its role, the sites it is limited to and
+/// every permission it grants (the dashboard offers only what these allow).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub token_id: i64,
+    pub name: String,
+    pub role: Role,
+    /// The sites the token is limited to; absent: every site.
+    pub sites: Option<Vec<String>>,
+    pub permissions: Vec<Permission>,
+}
+
+/// Who the caller is and what it may do.
+#[utoipa::path(get, path = "/api/v1/me", tag = "tokens", responses((status = 200, body = Me)))]
+pub async fn me(auth: Auth) -> HttpResponse {
+    let p = auth.0;
+    let permissions = Permission::ALL
+        .iter()
+        .copied()
+        .filter(|&x| p.role.allows(x))
+        .collect();
+    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(Me {
+        token_id: p.token_id,
+        name: p.token_name,
+        role: p.role,
+        sites: p.sites.map(|s| s.into_iter().collect()),
+        permissions,
+    })
 }
