@@ -110,7 +110,11 @@ impl Browser {
         let url = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
         let client = loop {
-            let tried = rt.block_on(ClientBuilder::native().capabilities(caps.clone()).connect(&url));
+            let tried = rt.block_on(
+                ClientBuilder::native()
+                    .capabilities(caps.clone())
+                    .connect(&url),
+            );
             match tried {
                 Ok(c) => break c,
                 Err(e) if started.elapsed() < Duration::from_secs(20) => {
@@ -171,7 +175,11 @@ impl Browser {
 
     /// Navigates by the dashboard's hash route and waits for that view to be drawn.
     pub fn view(&self, hash: &str) {
-        let page = hash.trim_start_matches("#/").split('/').next().unwrap_or("");
+        let page = hash
+            .trim_start_matches("#/")
+            .split('/')
+            .next()
+            .unwrap_or("");
         self.script(&format!(
             "delete document.body.dataset.ready; location.hash = {};",
             json!(hash)
@@ -264,7 +272,10 @@ impl Browser {
     /// browser's own services and its new-tab page are not among them).
     pub fn page_requests(&self) -> Vec<String> {
         let log: Value = reqwest::blocking::Client::new()
-            .post(format!("{}/session/{}/se/log", self.driver_url, self.session))
+            .post(format!(
+                "{}/session/{}/se/log",
+                self.driver_url, self.session
+            ))
             .json(&json!({"type": "performance"}))
             .send()
             .expect("performance log")
@@ -281,7 +292,11 @@ impl Browser {
                     .as_str()
                     .is_some_and(|d| d.starts_with(&self.base))
             })
-            .filter_map(|m| m["message"]["params"]["request"]["url"].as_str().map(str::to_owned))
+            .filter_map(|m| {
+                m["message"]["params"]["request"]["url"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
             .collect()
     }
 

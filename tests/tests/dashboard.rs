@@ -27,7 +27,10 @@ fn asked_only_the_server(b: &Browser, base: &str) {
     let (origin, urls) = b.resources();
     assert!(!urls.is_empty());
     for u in &urls {
-        assert!(u.starts_with(&origin), "the page loaded from another host: {u}");
+        assert!(
+            u.starts_with(&origin),
+            "the page loaded from another host: {u}"
+        );
     }
     eprintln!(
         "the browser's own services tried (and the proxy refused): {:?}",
@@ -71,7 +74,12 @@ fn the_dashboard_shows_the_demo_municipality_to_a_viewer() {
     let red: BTreeSet<(String, String)> = rows
         .iter()
         .filter(|r| r["band"] == "red")
-        .map(|r| (r["site"].as_str().unwrap().into(), r["item"].as_str().unwrap().into()))
+        .map(|r| {
+            (
+                r["site"].as_str().unwrap().into(),
+                r["item"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert!(!red.is_empty(), "the demo has no red units");
     let shown: BTreeSet<(String, String)> = b
@@ -82,9 +90,15 @@ fn the_dashboard_shows_the_demo_municipality_to_a_viewer() {
     assert_eq!(shown, red);
     // The riskiest first: no amber row above a red one.
     let bands = b.attrs("#risk tbody tr", "data-band");
-    assert!(bands.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])), "{bands:?}");
+    assert!(
+        bands.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])),
+        "{bands:?}"
+    );
     // One card per district besides the municipality's.
-    let districts: BTreeSet<&str> = rows.iter().map(|r| r["district"].as_str().unwrap()).collect();
+    let districts: BTreeSet<&str> = rows
+        .iter()
+        .map(|r| r["district"].as_str().unwrap())
+        .collect();
     assert_eq!(b.count("[data-district]"), districts.len());
     b.screenshot("overview");
     // A viewer is offered no write form, not even at its address.
@@ -98,7 +112,9 @@ fn the_dashboard_shows_the_demo_municipality_to_a_viewer() {
     let sites = s.get_json("/api/v1/sites");
     let mut worst: BTreeMap<&str, &str> = BTreeMap::new();
     for r in rows {
-        let e = worst.entry(r["site"].as_str().unwrap()).or_insert("no_demand");
+        let e = worst
+            .entry(r["site"].as_str().unwrap())
+            .or_insert("no_demand");
         if rank(r["band"].as_str().unwrap()) < rank(e) {
             *e = r["band"].as_str().unwrap();
         }
@@ -113,7 +129,10 @@ fn the_dashboard_shows_the_demo_municipality_to_a_viewer() {
         .collect();
     assert_eq!(marked.iter().cloned().collect::<BTreeSet<_>>(), codes);
     assert_eq!(marked.len(), codes.len());
-    for (code, band) in marked.iter().zip(b.attrs("svg.map [data-site]", "data-band")) {
+    for (code, band) in marked
+        .iter()
+        .zip(b.attrs("svg.map [data-site]", "data-band"))
+    {
         if let Some(w) = worst.get(code.as_str()) {
             assert_eq!(&band, w, "{code}");
         } else {
@@ -200,9 +219,8 @@ fn a_unit_reports_its_count_on_the_phone_form() {
     let s = Server::start_demo();
     let (_, reporter) = s.new_token("reporter", &["NH-01"], None);
     let before = quantity_held(&s, "NH-01", "FFP2");
-    let movements = |s: &Server| {
-        s.get_json("/api/v1/movements?site=NH-01&limit=1")["items"][0]["id"].clone()
-    };
+    let movements =
+        |s: &Server| s.get_json("/api/v1/movements?site=NH-01&limit=1")["items"][0]["id"].clone();
     let last = movements(&s);
 
     let b = Browser::start(&s.base);
@@ -237,7 +255,10 @@ fn a_unit_reports_its_count_on_the_phone_form() {
     let counted = if before == 123 { 124 } else { 123 };
     b.type_into("#count-FFP2", &counted.to_string());
     b.click("form#report button[type=submit]");
-    b.wait_for("the saved report", "document.querySelector('#report-message.ok')");
+    b.wait_for(
+        "the saved report",
+        "document.querySelector('#report-message.ok')",
+    );
     assert_eq!(quantity_held(&s, "NH-01", "FFP2"), counted);
     assert_eq!(b.count("[aria-invalid]"), 0);
     b.screenshot("report");

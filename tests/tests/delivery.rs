@@ -91,6 +91,96 @@ fn cell_text(row: &Value, column: &str) -> String {
     }
 }
 
+/// CSV of `path` (with `?format=csv`), parsed: its header and records.
+fn csv_of(s: &Server, path: &str) -> (Vec<String>, Vec<csv::StringRecord>) {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let r = s.get(&format!("{path}{sep}format=csv"));
+    assert_eq!(r.status(), 200, "{path}");
+    let text = r.text().unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    (headers, reader.records().map(Result::unwrap).collect())
+}
+
+/// Every CSV `record` holds `row`'s value in each of its columns.
+fn same_rows(headers: &[String], records: &[csv::StringRecord], rows: &[Value]) {
+    assert_eq!(records.len(), rows.len());
+    for (record, row) in records.iter().zip(rows) {
+        for (i, column) in headers.iter().enumerate() {
+            assert_eq!(record[i], cell_text(row, column), "{column} of {row}");
+        }
+    }
+}
+
+/// The other lists as CSV: balances, transfers, consumption and forecasts row for row as
+/// their JSON; the ledger streamed whole, every movement the JSON pages hold, once.
+fn every_list_downloads_as_csv(s: &Server) {
+    for path in [
+        "/api/v1/sites/NH-01/balances",
+        "/api/v1/items/FFP2/balances",
+        "/api/v1/transfers?limit=500",
+    ] {
+        let json = s.get_json(path);
+        let (headers, records) = csv_of(s, path);
+        same_rows(&headers, &records, json.as_array().unwrap());
+    }
+    let consumption = s.get_json("/api/v1/consumption?site=NH-01&item=FFP2");
+    let (headers, records) = csv_of(s, "/api/v1/consumption?site=NH-01&item=FFP2");
+    assert_eq!(&headers[..2], ["site", "item"]);
+    let days: Vec<Value> = consumption["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let mut d = d.clone();
+            d["site"] = "NH-01".into();
+            d["item"] = "FFP2".into();
+            d
+        })
+        .collect();
+    same_rows(&headers, &records, &days);
+    let forecasts = s.get_json("/api/v1/forecasts?site=NH-01&horizon=14");
+    let (headers, records) = csv_of(s, "/api/v1/forecasts?site=NH-01&horizon=14");
+    let points: Vec<Value> = forecasts
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| {
+            f["points"].as_array().unwrap().iter().map(|p| {
+                let mut p = p.clone();
+                p["site"] = f["site"].clone();
+                p["item"] = f["item"].clone();
+                p
+            })
+        })
+        .collect();
+    assert_eq!(points.len(), 12 * 14);
+    same_rows(&headers, &records, &points);
+
+    // The ledger: the JSON pages, followed to the end, against one streamed CSV.
+    let mut paged = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = s.get_json(&format!("/api/v1/movements?item=FFP2&limit=1000{cursor}"));
+        paged.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert!(paged.len() > 1000, "more than one page: {}", paged.len());
+    let r = s.get("/api/v1/movements?item=FFP2&format=csv");
+    assert_eq!(r.status(), 200);
+    assert!(r.content_length().is_none(), "streamed, not buffered");
+    let (headers, records) = csv_of(s, "/api/v1/movements?item=FFP2");
+    same_rows(&headers, &records, &paged);
+}
+
 /// Supply status as CSV (by `?format=` and by `Accept`) and as an Excel workbook: the JSON
 /// answer's rows, row for row, with the right headers and cell types.
 fn spreadsheets_hold_the_json_rows(s: &Server) {
@@ -276,6 +366,7 @@ fn the_demo_municipality_from_supply_status_to_received_deliveries() {
     let s = Server::start_demo();
     supply_status_is_a_planners_list(&s);
     spreadsheets_hold_the_json_rows(&s);
+    every_list_downloads_as_csv(&s);
     let items = items_by_sku(&s);
     let day = tomorrow();
 

@@ -554,6 +554,7 @@ async function accuracyView() {
 // ---- routing --------------------------------------------------------------------------------
 
 async function route() {
+  delete document.body.dataset.ready;
   clearInterval(state.timer);
   state.timer = null;
   if (!state.token) return signIn();
@@ -586,9 +587,6 @@ document.getElementById('lang').addEventListener('change', (ev) => {
   route();
 });
 document.getElementById('signout').addEventListener('click', signOut);
-window.addEventListener('hashchange', () => {
-  delete document.body.dataset.ready;
-  route();
-});
+window.addEventListener('hashchange', route);
 chrome();
 route();

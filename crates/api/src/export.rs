@@ -208,42 +208,63 @@ fn csv_cell(v: &Value) -> String {
     }
 }
 
+/// `?format=` alone, for list operations that have no other query parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FormatQuery {
+    /// `json` (default), `csv` or `xlsx`; `Accept: text/csv` or the workbook type also works.
+    pub format: Option<ExportFormat>,
+}
+
 /// Answers JSON `rows` (a serialised array of objects) in `format`; `name` is the
 /// download's file name without extension and the workbook's sheet name.
-pub fn respond(
+pub async fn respond(
     format: ExportFormat,
     name: &str,
     rows: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
-    let fail = |e: &dyn std::fmt::Display| {
-        log::error!("exporting {name}: {e}");
-        Problem::internal()
-    };
-    let (body, content_type, ext) = match format {
+    let (content_type, ext) = match format {
         ExportFormat::Json => {
             return Ok(HttpResponse::Ok()
                 .content_type(header::ContentType::json())
                 .body(rows));
         }
-        ExportFormat::Csv => {
-            let t = Table::from_json(&rows).map_err(|e| fail(&e))?;
-            (t.to_csv().map_err(|e| fail(&e))?, CSV_TYPE, "csv")
-        }
-        ExportFormat::Xlsx => {
-            let t = Table::from_json(&rows).map_err(|e| fail(&e))?;
-            (t.to_xlsx(name).map_err(|e| fail(&e))?, XLSX_TYPE, "xlsx")
-        }
+        ExportFormat::Csv => (CSV_TYPE, "csv"),
+        ExportFormat::Xlsx => (XLSX_TYPE, "xlsx"),
     };
+    let sheet = name.to_owned();
+    // Flattening thousands of rows and zipping a workbook is CPU work: off the async worker.
+    let body = web::block(move || -> Result<Vec<u8>, String> {
+        let t = Table::from_json(&rows).map_err(|e| e.to_string())?;
+        if format == ExportFormat::Xlsx {
+            t.to_xlsx(&sheet).map_err(|e| e.to_string())
+        } else {
+            t.to_csv().map_err(|e| e.to_string())
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r)
+    .map_err(|e| {
+        log::error!("exporting {name}: {e}");
+        Problem::internal()
+    })?;
+    Ok(attachment(content_type, name, ext).body(body))
+}
+
+/// A 200 answer that browsers save as `name.ext`.
+pub fn attachment(content_type: &str, name: &str, ext: &str) -> actix_web::HttpResponseBuilder {
     let mut res = HttpResponse::Ok();
     res.content_type(content_type);
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.{ext}\"")) {
         res.insert_header((header::CONTENT_DISPOSITION, v));
     }
-    Ok(res.body(body))
+    res
 }
 
 /// Serialises `rows` and answers them in `format`.
-pub fn respond_rows<T: serde::Serialize>(
+pub async fn respond_rows<T: serde::Serialize>(
     format: ExportFormat,
     name: &str,
     rows: &T,
@@ -252,7 +273,7 @@ pub fn respond_rows<T: serde::Serialize>(
         log::error!("{name} not serialisable: {e}");
         Problem::internal()
     })?;
-    respond(format, name, web::Bytes::from(json))
+    respond(format, name, web::Bytes::from(json)).await
 }
 
 #[cfg(test)]

@@ -2,10 +2,11 @@
 
 use super::blocking;
 use crate::auth::Auth;
+use crate::export::{self, ExportFormat, FormatQuery};
 use crate::extract::JsonBody;
 use crate::problem::Problem;
 use crate::state::AppState;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use ppe_domain::access::Permission;
 use ppe_domain::catalogue::{Item, ItemPatch, NewItem};
 use ppe_domain::ledger::Balance;
@@ -63,15 +64,25 @@ pub async fn get_item(
 
 /// Balances of one item at every site that holds or held it.
 #[utoipa::path(get, path = "/api/v1/items/{sku}/balances", tag = "stock",
-    params(("sku" = String, Path, description = "Item SKU")),
-    responses((status = 200, body = Vec<Balance>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    params(("sku" = String, Path, description = "Item SKU"), FormatQuery),
+    responses(
+        (status = 200, description = "The balances, as JSON, CSV or an Excel workbook", content(
+            (Vec<Balance> = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn item_balances(
     auth: Auth,
     state: web::Data<AppState>,
     sku: web::Path<String>,
+    q: web::Query<FormatQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::ReadStock)?;
+    let format = ExportFormat::negotiate(q.format, &req);
     let sku = sku.into_inner();
+    let name = format!("balances-{sku}");
     let rows = blocking(&state, move |db| {
         db.read(|c| reads::balances_of_item(c, &sku))
     })
@@ -79,7 +90,7 @@ pub async fn item_balances(
     .map_err(not_found_in_path)?;
     // A token limited to some sites sees only their balances.
     let rows: Vec<Balance> = rows.into_iter().filter(|b| auth.covers(&b.site)).collect();
-    Ok(HttpResponse::Ok().json(rows))
+    export::respond_rows(format, &name, &rows).await
 }
 
 /// A reference in the path that does not resolve is the missing resource itself:
@@ -150,21 +161,31 @@ pub async fn get_site(
 
 /// Balances of one site, per item and lot.
 #[utoipa::path(get, path = "/api/v1/sites/{code}/balances", tag = "stock",
-    params(("code" = String, Path, description = "Site code")),
-    responses((status = 200, body = Vec<Balance>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    params(("code" = String, Path, description = "Site code"), FormatQuery),
+    responses(
+        (status = 200, description = "The balances, as JSON, CSV or an Excel workbook", content(
+            (Vec<Balance> = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn site_balances(
     auth: Auth,
     state: web::Data<AppState>,
     code: web::Path<String>,
+    q: web::Query<FormatQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, Problem> {
     let code = code.into_inner();
     auth.require_at(Permission::ReadStock, &code)?;
+    let format = ExportFormat::negotiate(q.format, &req);
+    let name = format!("balances-{code}");
     let rows = blocking(&state, move |db| {
         db.read(|c| reads::balances_of_site(c, &code))
     })
     .await
     .map_err(not_found_in_path)?;
-    Ok(HttpResponse::Ok().json(rows))
+    export::respond_rows(format, &name, &rows).await
 }
 
 /// Change an item (name, category, pack size, GTIN, weight and volume per base unit,

@@ -219,7 +219,7 @@ pub async fn supply_status(
     let (filter, limit) = q.filter()?;
     let next = limit.map(|l| (filter.offset + l, l));
     let body = cached(&state, AnswerKey::SupplyStatus(filter), Ok).await?;
-    let mut res = export::respond(format, "supply-status", body.0)?;
+    let mut res = export::respond(format, "supply-status", body.0).await?;
     if let Some((offset, l)) = next {
         link_next(&mut res, &req, body.1, offset, l);
     }
@@ -365,7 +365,7 @@ pub async fn aggregates(
         },
     };
     let body = cached(&state, key, move |rows| Ok(aggregate(by, rows))).await?;
-    export::respond(format, "supply-aggregates", body.0)
+    export::respond(format, "supply-aggregates", body.0).await
 }
 
 /// Sums the units' supply per item over each district or the municipality.
@@ -443,6 +443,17 @@ pub struct ForecastQuery {
     pub limit: Option<i64>,
     /// Series to skip.
     pub offset: Option<i64>,
+    /// `json` (default), `csv` or `xlsx` (one row per series and day).
+    pub format: Option<ExportFormat>,
+}
+
+/// One day of one series' forecast, as a spreadsheet row.
+#[derive(Serialize)]
+struct ForecastRow<'a> {
+    site: &'a str,
+    item: &'a str,
+    #[serde(flatten)]
+    point: &'a ForecastPoint,
 }
 
 /// Forecast demand of one day.
@@ -474,7 +485,11 @@ const DEFAULT_HORIZON: usize = 28;
 
 /// Daily demand forecasts with quantiles, as last computed.
 #[utoipa::path(get, path = "/api/v1/forecasts", tag = "forecasts", params(ForecastQuery), responses(
-    (status = 200, body = Vec<SeriesForecastView>),
+    (status = 200, description = "The series as JSON; as CSV or a workbook, one row per series and day", content(
+        (Vec<SeriesForecastView> = "application/json"),
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
     (status = 400, body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn list_forecasts(
@@ -485,6 +500,7 @@ pub async fn list_forecasts(
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
     auth.require_filtered(Permission::ReadStock, "site", q.site.as_deref())?;
+    let format = ExportFormat::negotiate(q.format, &req);
     let max = state.forecasting.horizon;
     let horizon = param::<usize>("horizon", q.horizon.as_deref(), "a number of days")?
         .unwrap_or(DEFAULT_HORIZON.min(max));
@@ -540,7 +556,21 @@ pub async fn list_forecasts(
             provenance: provenance(n.row.computed_at, n.row.data_through_id, n.row.first_day),
         });
     }
-    let mut res = HttpResponse::Ok().json(out);
+    let mut res = if format == ExportFormat::Json {
+        HttpResponse::Ok().json(out)
+    } else {
+        let rows: Vec<ForecastRow> = out
+            .iter()
+            .flat_map(|f| {
+                f.points.iter().map(|point| ForecastRow {
+                    site: &f.site,
+                    item: &f.item,
+                    point,
+                })
+            })
+            .collect();
+        export::respond_rows(format, "forecasts", &rows).await?
+    };
     link_next(&mut res, &req, rows_read, offset + limit, limit);
     Ok(res)
 }
@@ -645,7 +675,7 @@ pub async fn accuracy(
         .collect();
     series.sort_by(|a, b| (&a.site, &a.item).cmp(&(&b.site, &b.item)));
     if format != ExportFormat::Json {
-        return export::respond_rows(format, "forecast-accuracy", &series);
+        return export::respond_rows(format, "forecast-accuracy", &series).await;
     }
     let scored: Vec<&HoldoutScores> = series.iter().filter_map(|s| s.holdout.as_ref()).collect();
     let (inside, days) = scored.iter().fold((0.0, 0usize), |(i, d), h| {
@@ -688,6 +718,17 @@ pub struct ConsumptionQuery {
     pub from: Option<String>,
     /// Last local day, YYYY-MM-DD (default: today).
     pub to: Option<String>,
+    /// `json` (default), `csv` or `xlsx` (one row per day).
+    pub format: Option<ExportFormat>,
+}
+
+/// One day of a consumption series, as a spreadsheet row.
+#[derive(Serialize)]
+struct ConsumptionRow<'a> {
+    site: &'a str,
+    item: &'a str,
+    #[serde(flatten)]
+    day: &'a DailyUse,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -709,7 +750,11 @@ pub const MAX_CONSUMPTION_DAYS: u64 = 731;
 /// Daily consumption reconstructed from the ledger: reported use on its day, unreported use
 /// inferred from counts and spread over the interval, stockout days censored.
 #[utoipa::path(get, path = "/api/v1/consumption", tag = "forecasts", params(ConsumptionQuery), responses(
-    (status = 200, body = ConsumptionView),
+    (status = 200, description = "The series as JSON; as CSV or a workbook, one row per day", content(
+        (ConsumptionView = "application/json"),
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 422, description = "Unknown site or item", body = Problem, content_type = "application/problem+json"),
 ))]
@@ -717,9 +762,11 @@ pub async fn consumption_history(
     auth: Auth,
     state: web::Data<AppState>,
     q: web::Query<ConsumptionQuery>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
     auth.require_at(Permission::ReadStock, &q.site)?;
+    let format = ExportFormat::negotiate(q.format, &req);
     let from = param::<NaiveDate>("from", q.from.as_deref(), "a date (YYYY-MM-DD)")?;
     let to = param::<NaiveDate>("to", q.to.as_deref(), "a date (YYYY-MM-DD)")?;
     let settings = state.forecasting.clone();
@@ -747,6 +794,18 @@ pub async fn consumption_history(
     .then(|| first.pred_opt())
     .flatten();
     series.days.retain(|d| d.day >= first && d.day <= until);
+    if format != ExportFormat::Json {
+        let rows: Vec<ConsumptionRow> = series
+            .days
+            .iter()
+            .map(|day| ConsumptionRow {
+                site: &site,
+                item: &item,
+                day,
+            })
+            .collect();
+        return export::respond_rows(format, "consumption", &rows).await;
+    }
     Ok(HttpResponse::Ok().json(ConsumptionView {
         site,
         item,

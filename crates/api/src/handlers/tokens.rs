@@ -87,11 +87,13 @@ pub async fn me(auth: Auth) -> HttpResponse {
         .copied()
         .filter(|&x| p.role.allows(x))
         .collect();
-    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(Me {
-        token_id: p.token_id,
-        name: p.token_name,
-        role: p.role,
-        sites: p.sites.map(|s| s.into_iter().collect()),
-        permissions,
-    })
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(Me {
+            token_id: p.token_id,
+            name: p.token_name,
+            role: p.role,
+            sites: p.sites.map(|s| s.into_iter().collect()),
+            permissions,
+        })
 }

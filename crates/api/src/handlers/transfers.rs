@@ -2,6 +2,7 @@
 
 use super::{blocking, write_once};
 use crate::auth::Auth;
+use crate::export::{self, ExportFormat};
 use crate::extract::{IdempotencyKeyHeader, JsonBody};
 use crate::handlers::catalogue::not_found_in_path;
 use crate::problem::Problem;
@@ -117,26 +118,34 @@ pub struct TransferQuery {
     pub site: Option<String>,
     /// At most this many, newest first (1–500, default 100).
     pub limit: Option<i64>,
+    /// `json` (default), `csv` or `xlsx` (a transfer's lines stay JSON text in one cell).
+    pub format: Option<ExportFormat>,
 }
 
 /// Transfers, newest first.
 #[utoipa::path(get, path = "/api/v1/transfers", tag = "transfers", params(TransferQuery), responses(
-    (status = 200, body = Vec<Transfer>),
+    (status = 200, description = "The transfers, as JSON, CSV or an Excel workbook", content(
+        (Vec<Transfer> = "application/json"),
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
     (status = 400, body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn list(
     auth: Auth,
     state: web::Data<AppState>,
     q: web::Query<TransferQuery>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
     auth.require_filtered(Permission::ReadStock, "site", q.site.as_deref())?;
+    let format = ExportFormat::negotiate(q.format, &req);
     let limit = super::limit_param(q.limit, 100, 500)?;
     let rows = blocking(&state, move |db| {
         db.read(|c| reads::list_transfers(c, q.status, q.site.as_deref(), limit))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(rows))
+    export::respond_rows(format, "transfers", &rows).await
 }
 
 /// One transfer.
