@@ -31,6 +31,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
         crate::extract::configure(cfg);
         cfg.route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))
+            .route("/metrics", web::get().to(crate::metrics::scrape))
             .route("/api-docs/openapi.json", web::get().to(api_document))
             .configure(crate::dashboard::configure)
             .service(

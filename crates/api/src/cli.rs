@@ -390,6 +390,7 @@ fn serve(
     forecast: &ForecastArgs,
     forecast_refresh: bool,
 ) -> Result<(), String> {
+    crate::metrics::install();
     let url = &args.database_url;
     let db = args.open()?;
     log::info!("database {} ({}) ready", redact(url), db.backend().name());

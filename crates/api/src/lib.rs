@@ -12,6 +12,7 @@ pub mod forecast_batch;
 pub mod forecasting;
 pub mod handlers;
 pub mod heavy;
+pub mod metrics;
 pub mod openapi;
 pub mod planning;
 pub mod problem;

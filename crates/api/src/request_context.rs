@@ -35,6 +35,7 @@ pub async fn request_context(
     let path = req.path().to_owned();
     let res = next.call(req).await?;
     let status = res.status();
+    let route = res.request().match_pattern();
     if status.is_server_error()
         && let Some(e) = res.response().error()
     {
@@ -68,10 +69,12 @@ pub async fn request_context(
     if let Ok(v) = HeaderValue::from_str(&rid) {
         res.headers_mut().insert(REQUEST_ID, v);
     }
+    let elapsed = started.elapsed();
+    crate::metrics::request(method.as_str(), route.as_deref(), status.as_u16(), elapsed);
     log::info!(
         "rid={rid} {method} {path} {} {:.1}ms",
         status.as_u16(),
-        started.elapsed().as_secs_f64() * 1000.0
+        elapsed.as_secs_f64() * 1000.0
     );
     Ok(res)
 }

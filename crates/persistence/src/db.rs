@@ -170,6 +170,16 @@ impl Db {
         })
     }
 
+    /// The reader pool's connections now.
+    pub fn reader_pool(&self) -> crate::stats::PoolUse {
+        let st = self.reader.state();
+        crate::stats::PoolUse {
+            open: st.connections,
+            idle: st.idle_connections,
+            max: self.reader.max_size(),
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -145,7 +145,9 @@ where
         result: None,
     });
     q.send(Message::Write(job))
-        .map_err(|_| StoreError::Unavailable("the writer stopped".into()))
+        .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?;
+    crate::stats::queued(1);
+    Ok(())
 }
 
 /// 64-bit FNV-1a of a site code: the same in every process and every run, which both
@@ -295,7 +297,9 @@ fn run(
                 Err(_) => break,
             }
         }
+        let n = group.len();
         let Some(conn) = lane.get() else {
+            crate::stats::queued(-(n as i64));
             for job in group {
                 job.finish(Some(StoreError::Unavailable(
                     "the database is not reachable".into(),
@@ -303,7 +307,14 @@ fn run(
             }
             continue;
         };
+        let started = std::time::Instant::now();
         let failure = commit_group(conn, &mut group);
+        crate::stats::committed(crate::stats::GroupCommit {
+            writes: n,
+            duration: started.elapsed(),
+            failed: failure.is_some(),
+        });
+        crate::stats::queued(-(n as i64));
         if let Some(e) = &failure {
             log::error!("group commit failed: {e}");
             ids.clear();

@@ -24,6 +24,7 @@ pub mod requests;
 mod savepoint;
 pub mod schema;
 mod statements;
+pub mod stats;
 pub mod testing;
 pub mod tokens;
 

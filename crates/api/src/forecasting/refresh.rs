@@ -197,6 +197,7 @@ fn step(
             let (touched, newest) = db.read(|c| forecasts::touched_since(c, w.before))?;
             if !touched.is_empty() {
                 let r = refresh_touched(db, settings, &touched, now)?;
+                crate::metrics::forecast_refreshed(r.seconds);
                 log::debug!("refreshed {} forecasts in {:.3} s", r.series, r.seconds);
             }
             *watermark = Some(Watermark {
@@ -207,6 +208,7 @@ fn step(
         _ => {
             let newest = db.read(forecasts::newest_movement)?;
             let r = refresh(db, settings, None, now)?;
+            crate::metrics::forecast_refreshed(r.seconds);
             log::info!(
                 "forecasts: {} series refreshed in {:.2} s",
                 r.series,

@@ -283,6 +283,40 @@ async fn cached<T: Serialize>(
     Ok((body, n))
 }
 
+/// Units counted by the worst band of their items, every band present (0 when none),
+/// from the cached whole-municipality supply status.
+pub(crate) async fn units_by_worst_band(
+    state: &web::Data<AppState>,
+) -> Result<Vec<(Band, i64)>, Problem> {
+    #[derive(Deserialize)]
+    struct Row {
+        site: String,
+        band: Band,
+    }
+    let (body, _) = cached(
+        state,
+        AnswerKey::SupplyStatus(ForecastFilter::default()),
+        Ok,
+    )
+    .await?;
+    let rows: Vec<Row> = serde_json::from_slice(&body).map_err(|e| {
+        log::error!("cached supply status unreadable: {e}");
+        Problem::internal()
+    })?;
+    let rank = |b: Band| crate::metrics::BANDS.iter().position(|x| *x == b);
+    let mut worst: std::collections::HashMap<String, Band> = std::collections::HashMap::new();
+    for r in rows {
+        let e = worst.entry(r.site).or_insert(r.band);
+        if rank(r.band) < rank(*e) {
+            *e = r.band;
+        }
+    }
+    Ok(crate::metrics::BANDS
+        .iter()
+        .map(|&b| (b, worst.values().filter(|&&w| w == b).count() as i64))
+        .collect())
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AggregateLevel {
