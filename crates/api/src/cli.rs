@@ -354,10 +354,7 @@ fn import(
                 e.message
             );
         }
-        format!(
-            "{} problems in {name}; nothing was written",
-            v.0.len()
-        )
+        format!("{} problems in {name}; nothing was written", v.0.len())
     };
     let db = args.open()?;
     let stamp = ppe_persistence::ledger::Stamp::from(chrono::Utc::now());

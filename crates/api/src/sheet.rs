@@ -114,15 +114,16 @@ fn read_csv(bytes: &[u8]) -> Result<Table, SheetError> {
         .from_reader(bytes);
     let mut builder = Builder::default();
     let mut record = csv::StringRecord::new();
+    let mut lines = Lines::new(bytes);
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(0, csv::Position::line);
+                let line = lines.at(record.position().map_or(0, csv::Position::byte));
                 builder.push(line, record.iter().map(str::to_owned).collect());
             }
             Err(e) => {
-                let line = e.position().map(csv::Position::line);
+                let line = e.position().map(|p| lines.at(p.byte()));
                 let message = match e.kind() {
                     csv::ErrorKind::Utf8 { .. } => "is not UTF-8 text".to_owned(),
                     _ => e.to_string(),
@@ -132,6 +133,42 @@ fn read_csv(bytes: &[u8]) -> Result<Table, SheetError> {
         }
     }
     builder.finish()
+}
+
+/// Line numbers of byte offsets, counted once through the file. The CSV reader's own
+/// line count lags a line behind after a CRLF line end, so lines are counted here: a
+/// record's line is the one its first character is on.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl<'a> Lines<'a> {
+    fn new(bytes: &'a [u8]) -> Lines<'a> {
+        Lines {
+            bytes,
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the record starting at `byte` (offsets only grow).
+    fn at(&mut self, byte: u64) -> u64 {
+        let mut start = usize::try_from(byte).unwrap_or(usize::MAX).min(self.bytes.len());
+        // A record may be said to start on the line end before it.
+        while start < self.bytes.len() && matches!(self.bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start > self.offset {
+            self.line += self.bytes[self.offset..start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            self.offset = start;
+        }
+        self.line
+    }
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<Table, SheetError> {
@@ -173,7 +210,10 @@ mod tests {
             SheetFormat::from_content_type("text/csv; charset=UTF-8"),
             Some(SheetFormat::Csv)
         );
-        assert_eq!(SheetFormat::from_content_type("text/csv; charset=latin1"), None);
+        assert_eq!(
+            SheetFormat::from_content_type("text/csv; charset=latin1"),
+            None
+        );
         assert_eq!(
             SheetFormat::from_content_type(XLSX_TYPE),
             Some(SheetFormat::Xlsx)
@@ -200,6 +240,10 @@ mod tests {
         assert_eq!(t.rows[1].cells, ["NH-01", "GLOVE", "5"]);
         let err = read(SheetFormat::Csv, b"site,item\nNH-01,\xFF\n").unwrap_err();
         assert_eq!(err.line, Some(2));
+        // LF line ends, and a quoted cell over two lines.
+        let t = read(SheetFormat::Csv, b"a,b\n1,\"x\ny\"\n\n2,z\n").unwrap();
+        let lines: Vec<u64> = t.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 5]);
         assert!(read(SheetFormat::Csv, b"\n\n").is_err());
     }
 

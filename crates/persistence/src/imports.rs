@@ -9,9 +9,7 @@ use crate::ledger::{self, Stamp};
 use crate::schema::{items, sites};
 use diesel::prelude::*;
 use ppe_domain::commands::StockReport;
-use ppe_domain::import::{
-    self, CatalogueImportSummary, CountImportSummary, ImportOutcome, Table,
-};
+use ppe_domain::import::{self, CatalogueImportSummary, CountImportSummary, ImportOutcome, Table};
 use std::collections::HashSet;
 
 /// The codes of every site and the SKUs of every item: what a count sheet may name.
