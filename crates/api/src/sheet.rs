@@ -155,7 +155,9 @@ impl<'a> Lines<'a> {
 
     /// The line of the record starting at `byte` (offsets only grow).
     fn at(&mut self, byte: u64) -> u64 {
-        let mut start = usize::try_from(byte).unwrap_or(usize::MAX).min(self.bytes.len());
+        let mut start = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
         // A record may be said to start on the line end before it.
         while start < self.bytes.len() && matches!(self.bytes[start], b'\r' | b'\n') {
             start += 1;

@@ -148,12 +148,15 @@ fn a_value_beyond_the_header_is_refused_not_dropped() {
     );
 }
 
+/// A report as the test reads it: site, (item, counted) per line, the sheet lines.
+type Shape<'a> = (&'a str, Vec<(&'a str, i64)>, &'a [u64]);
+
 #[test]
 fn rows_become_one_report_per_site_in_code_order() {
     let t = table("site,item,counted\nNH-02,FFP2,1\nNH-01,FFP2,2\nNH-02,GLOVE-M,3");
     let rows = check_counts(&t).unwrap();
     let reports = count_reports(&rows, "Kari", None);
-    let shape: Vec<(&str, Vec<(&str, i64)>, &[u64])> = reports
+    let shape: Vec<Shape> = reports
         .iter()
         .map(|(r, lines)| {
             (
