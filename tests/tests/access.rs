@@ -108,6 +108,15 @@ fn table(ids: &Ids) -> Vec<Rule> {
             Some(EVERY_ROLE),
         ),
         rule(
+            "post",
+            "/api/v1/items/import",
+            "/api/v1/items/import",
+            Some(json!(
+                "sku,name,category,base_unit,pack_size\nMATRIX-SHEET,Matrix sheet item,gloves,piece,10\n"
+            )),
+            Some(&[Admin]),
+        ),
+        rule(
             "get",
             "/api/v1/items/{sku}",
             "/api/v1/items/FFP2",
@@ -139,6 +148,15 @@ fn table(ids: &Ids) -> Vec<Rule> {
             Some(EVERY_ROLE),
         ),
         rule(
+            "post",
+            "/api/v1/sites/import",
+            "/api/v1/sites/import",
+            Some(json!(
+                "code,name,kind,latitude,longitude\nNH-SHEET,Matrix sheet home,unit,59.7,10.2\n"
+            )),
+            Some(&[Admin]),
+        ),
+        rule(
             "get",
             "/api/v1/sites/{code}",
             "/api/v1/sites/NH-01",
@@ -159,6 +177,15 @@ fn table(ids: &Ids) -> Vec<Rule> {
             Some(json!({"site": "NH-01", "reported_by": "matrix",
                 "lines": [{"item": "GLOVE-M", "counted": 50}]})),
             Some(&[Admin, ReporterHere]),
+        ),
+        // Every reporter may send a count sheet; a row at a site the token is not
+        // limited to is refused with the sheet's other bad rows (422, see import.rs).
+        rule(
+            "post",
+            "/api/v1/stock-reports/import",
+            "/api/v1/stock-reports/import",
+            Some(json!("site,item,counted\nNH-01,GLOVE-M,50\n")),
+            Some(&[Admin, ReporterHere, ReporterElsewhere]),
         ),
         rule(
             "post",
@@ -475,6 +502,14 @@ fn send(client: &Client, s: &Server, method: &str, url: &str, body: Option<&Valu
         other => panic!("no method {other} in the table"),
     };
     let req = match body {
+        // A string is a spreadsheet import: CSV, with a key of its own each time.
+        Some(Value::String(csv)) => {
+            static SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            req.header("content-type", "text/csv")
+                .header("Idempotency-Key", format!("access-sheet-{n}"))
+                .body(csv.clone())
+        }
         Some(b) => req.json(b),
         None => req,
     };

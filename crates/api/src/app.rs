@@ -1,8 +1,8 @@
 //! The HTTP application: routes, middleware, API document and Swagger UI.
 
 use crate::handlers::{
-    audit, catalogue, fleet, forecasts, health, ledger, movements, plans, requests, routing,
-    scenarios, tokens, transfers,
+    audit, catalogue, fleet, forecasts, health, imports, ledger, movements, plans, requests,
+    routing, scenarios, tokens, transfers,
 };
 use crate::request_context::request_context;
 use crate::state::AppState;
@@ -46,6 +46,8 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                             .route(web::get().to(catalogue::list_items))
                             .route(web::post().to(catalogue::create_item)),
                     )
+                    // Before `/items/{sku}`, which would take `import` for a SKU.
+                    .route("/items/import", web::post().to(imports::import_items))
                     .service(
                         web::resource("/items/{sku}")
                             .route(web::get().to(catalogue::get_item))
@@ -60,6 +62,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                             .route(web::get().to(catalogue::list_sites))
                             .route(web::post().to(catalogue::create_site)),
                     )
+                    .route("/sites/import", web::post().to(imports::import_sites))
                     .service(
                         web::resource("/sites/{code}")
                             .route(web::get().to(catalogue::get_site))
@@ -70,6 +73,10 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                         web::get().to(catalogue::site_balances),
                     )
                     .route("/stock-reports", web::post().to(ledger::post_stock_report))
+                    .route(
+                        "/stock-reports/import",
+                        web::post().to(imports::import_counts),
+                    )
                     .route("/receipts", web::post().to(ledger::post_receipt))
                     .route("/issues", web::post().to(ledger::post_issue))
                     .route("/discards", web::post().to(ledger::post_discard))

@@ -121,6 +121,22 @@ enum Command {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
     },
+    /// Import a spreadsheet (CSV or .xlsx, by the file's extension) straight into the
+    /// database: a count sheet (`site,item,counted[,lot]`), items or sites, checked whole
+    /// first (every bad line printed, nothing written, exit 1), then written in one
+    /// transaction.
+    Import {
+        /// What the sheet holds.
+        #[arg(value_enum)]
+        kind: ImportKind,
+        /// The sheet: a .csv (UTF-8) or .xlsx file (its first sheet).
+        file: std::path::PathBuf,
+        /// Count sheets: who counted, recorded on every movement.
+        #[arg(long, default_value = "ppe import")]
+        reported_by: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Check the ledger's invariants (balances equal movements, none negative, every
     /// transfer's two halves agree); exits 1 on any violation.
     Check {
@@ -131,6 +147,16 @@ enum Command {
     ForecastBatch(crate::forecast_batch::Args),
     /// Solve a CVRPLIB .vrp or Solomon .txt instance; prints the routes as JSON.
     SolveVrp(crate::solve_vrp::Args),
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ImportKind {
+    /// Stock counts of many units: `site,item,counted[,lot]`.
+    Counts,
+    /// Catalogue items by SKU (created or updated).
+    Items,
+    /// Warehouses and units by code (created or updated).
+    Sites,
 }
 
 #[derive(Subcommand)]
@@ -262,6 +288,12 @@ pub fn main() -> ExitCode {
             Ok(())
         }),
         Command::Check { db } => check(&db),
+        Command::Import {
+            kind,
+            file,
+            reported_by,
+            db,
+        } => import(kind, &file, &reported_by, &db),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -294,6 +326,83 @@ fn check(args: &DbArgs) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{} invariant violations", violations.len()))
+    }
+}
+
+/// `ppe import`: the same checks and writes as the import operations of the API.
+fn import(
+    kind: ImportKind,
+    file: &std::path::Path,
+    reported_by: &str,
+    args: &DbArgs,
+) -> Result<(), String> {
+    use crate::sheet::{self, SheetFormat};
+    use ppe_domain::import::{self as rules, CountRules};
+    use ppe_persistence::{StoreError, imports};
+    let name = file.display().to_string();
+    let format = SheetFormat::from_path(file)
+        .ok_or_else(|| format!("{name}: the file name must end in .csv or .xlsx"))?;
+    let bytes = std::fs::read(file).map_err(|e| format!("{name}: {e}"))?;
+    let table = sheet::read(format, &bytes).map_err(|e| format!("{name}: {e}"))?;
+    // Every refused line on stderr, as `FILE:LINE: column: message`.
+    let refused = |v: ppe_domain::validation::Violations| {
+        for e in &v.0 {
+            eprintln!(
+                "{name}:{}: {}: {}",
+                e.line.map_or_else(|| "-".to_owned(), |l| l.to_string()),
+                e.field,
+                e.message
+            );
+        }
+        format!("{} problems in {name}; nothing was written", v.0.len())
+    };
+    let db = args.open()?;
+    let stamp = ppe_persistence::ledger::Stamp::from(chrono::Utc::now());
+    let outcome = match kind {
+        ImportKind::Counts => {
+            let mut v = ppe_domain::validation::Violations::default();
+            v.text("reported_by", reported_by, 100);
+            v.finish().map_err(|v| v.to_string())?;
+            let (sites, items) = db.read(imports::known_codes).map_err(|e| e.to_string())?;
+            let rows = rules::count_rows(
+                &table,
+                &CountRules {
+                    site_exists: &|s| sites.contains(s),
+                    item_exists: &|i| items.contains(i),
+                    may_report: &|_| Ok(()),
+                },
+            )
+            .map_err(refused)?;
+            let reports = rules::count_reports(&rows, reported_by, None);
+            let ids = db.ids();
+            db.write(move |c| imports::record_counts(c, &ids, &reports, stamp.clone()))
+                .map(|s| {
+                    format!(
+                        "imported {} rows at {} sites: {} movements, {} counts changed a balance",
+                        s.rows, s.sites, s.movements, s.changed
+                    )
+                })
+        }
+        ImportKind::Items | ImportKind::Sites => db
+            .write(move |c| match kind {
+                ImportKind::Items => imports::import_items(c, &table, stamp.clone()),
+                _ => imports::import_sites(c, &table, stamp.clone()),
+            })
+            .map(|s| {
+                format!(
+                    "imported {} rows: {} created, {} updated, {} unchanged",
+                    s.rows, s.created, s.updated, s.unchanged
+                )
+            }),
+    };
+    db.close(std::time::Duration::from_secs(5));
+    match outcome {
+        Ok(summary) => {
+            println!("{name}: {summary}");
+            Ok(())
+        }
+        Err(StoreError::Invalid(v)) => Err(refused(v)),
+        Err(e) => Err(e.to_string()),
     }
 }
 

@@ -48,25 +48,34 @@ fn check_content_type(req: &HttpRequest) -> Result<(), Problem> {
     }
 }
 
-async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<Vec<u8>, Problem> {
+/// Reads a body of at most `limit` bytes: 413 naming the limit beyond it.
+pub async fn read_limited<S>(
+    req: &HttpRequest,
+    payload: &mut S,
+    limit: usize,
+) -> Result<Vec<u8>, Problem>
+where
+    S: futures_util::Stream<Item = Result<actix_web::web::Bytes, actix_web::error::PayloadError>>
+        + Unpin,
+{
     let too_large = || {
         Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload-too-large",
             "Body too large",
-            format!("the body exceeds {BODY_LIMIT} bytes"),
+            format!("the body exceeds {limit} bytes"),
         )
-        .with("limit", BODY_LIMIT)
+        .with("limit", limit)
     };
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > BODY_LIMIT) {
+    if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let mut body = Vec::with_capacity(declared.unwrap_or(1024).min(BODY_LIMIT));
+    let mut body = Vec::with_capacity(declared.unwrap_or(1024).min(limit));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
             Problem::new(
@@ -76,7 +85,7 @@ async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<Vec<u8>, 
                 e.to_string(),
             )
         })?;
-        if body.len() + chunk.len() > BODY_LIMIT {
+        if body.len() + chunk.len() > limit {
             return Err(too_large());
         }
         body.extend_from_slice(&chunk);
@@ -199,7 +208,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             check_content_type(&req)?;
-            let bytes = read_body(&req, &mut payload).await?;
+            let bytes = read_limited(&req, &mut payload, BODY_LIMIT).await?;
             let (value, canonical) = parse_json::<T>(&bytes)?;
             let mut h = Sha256::new();
             h.update(req.method().as_str());

@@ -18,6 +18,7 @@ pub mod planning;
 pub mod problem;
 pub mod request_context;
 pub mod routes;
+pub mod sheet;
 pub mod solve_vrp;
 pub mod state;
 pub mod token_cache;

@@ -1,8 +1,8 @@
 //! The OpenAPI 3.1 document, generated from the handlers and schemas.
 
 use crate::handlers::{
-    audit, catalogue, fleet, forecasts, health, ledger, movements, plans, requests, routing,
-    scenarios, tokens, transfers,
+    audit, catalogue, fleet, forecasts, health, imports, ledger, movements, plans, requests,
+    routing, scenarios, tokens, transfers,
 };
 use crate::routes::OPERATIONS;
 use ppe_domain::access::{Permission, Role};
@@ -129,12 +129,15 @@ impl Modify for Access {
         catalogue::get_item,
         catalogue::item_balances,
         catalogue::patch_item,
+        imports::import_items,
         catalogue::create_site,
         catalogue::list_sites,
         catalogue::get_site,
         catalogue::site_balances,
         catalogue::patch_site,
+        imports::import_sites,
         ledger::post_stock_report,
+        imports::import_counts,
         ledger::post_receipt,
         ledger::post_issue,
         ledger::post_discard,

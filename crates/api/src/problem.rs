@@ -89,6 +89,7 @@ impl Problem {
         p.errors.push(FieldError {
             field: field.to_owned(),
             message,
+            line: None,
         });
         p
     }

@@ -18,6 +18,11 @@ pub const OPERATIONS: &[(&str, &str, Option<Permission>)] = &[
     ("get", "/healthz", None),
     ("get", "/readyz", None),
     ("post", "/api/v1/items", Some(Permission::EditCatalogue)),
+    (
+        "post",
+        "/api/v1/items/import",
+        Some(Permission::EditCatalogue),
+    ),
     ("get", "/api/v1/items", Some(Permission::ReadCatalogue)),
     (
         "get",
@@ -35,6 +40,11 @@ pub const OPERATIONS: &[(&str, &str, Option<Permission>)] = &[
         Some(Permission::ReadStock),
     ),
     ("post", "/api/v1/sites", Some(Permission::EditCatalogue)),
+    (
+        "post",
+        "/api/v1/sites/import",
+        Some(Permission::EditCatalogue),
+    ),
     ("get", "/api/v1/sites", Some(Permission::ReadCatalogue)),
     (
         "get",
@@ -54,6 +64,11 @@ pub const OPERATIONS: &[(&str, &str, Option<Permission>)] = &[
     (
         "post",
         "/api/v1/stock-reports",
+        Some(Permission::ReportStock),
+    ),
+    (
+        "post",
+        "/api/v1/stock-reports/import",
         Some(Permission::ReportStock),
     ),
     ("post", "/api/v1/receipts", Some(Permission::Receive)),

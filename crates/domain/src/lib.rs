@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod fleet;
 pub mod forecast;
 pub mod gtin;
+pub mod import;
 pub mod integrity;
 pub mod ledger;
 pub mod patch;

@@ -6,9 +6,14 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
-    /// JSON path of the offending field, e.g. `lines[2].quantity`.
+    /// JSON path of the offending field, e.g. `lines[2].quantity`; in a spreadsheet
+    /// import, the column's name.
     pub field: String,
     pub message: String,
+    /// In a spreadsheet import, the sheet's line as a spreadsheet shows it (the header
+    /// row is line 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,7 +24,29 @@ impl Violations {
         self.0.push(FieldError {
             field: field.into(),
             message: message.into(),
+            line: None,
         });
+    }
+
+    /// A refusal about one line of a spreadsheet.
+    pub fn add_at(&mut self, line: u64, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+            line: Some(line),
+        });
+    }
+
+    /// Takes over `other`'s refusals as refusals of sheet line `line`.
+    pub fn extend_at(&mut self, line: u64, other: Violations) {
+        self.0.extend(other.0.into_iter().map(|mut e| {
+            e.line = Some(line);
+            e
+        }));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// Ok when nothing was added.
@@ -59,7 +86,10 @@ impl fmt::Display for Violations {
         let parts: Vec<String> = self
             .0
             .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
+            .map(|e| match e.line {
+                Some(line) => format!("line {line}, {}: {}", e.field, e.message),
+                None => format!("{}: {}", e.field, e.message),
+            })
             .collect();
         f.write_str(&parts.join("; "))
     }

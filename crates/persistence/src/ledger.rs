@@ -18,6 +18,7 @@ use ppe_domain::commands::{
     CancelTransfer, Discard, Dispatch, IssueReport, Receipt, ReceiveTransfer, StockReport,
 };
 use ppe_domain::delivery::{Disposition, ShippedLine, Unsettled, settle};
+use ppe_domain::import::ImportedCount;
 use ppe_domain::ledger::{Movement, Recorded, TransferStatus};
 use ppe_domain::site::SiteKind;
 use ppe_domain::stock::{Entry, LotBalance, MovementKind, StockBook, StockError, StockKey};
@@ -379,6 +380,57 @@ pub fn record_report(
         &entries,
         header(&cmd.reported_by, cmd.occurred_at, &now, None, None),
     )
+}
+
+/// A stock report whose lines are sheet lines `numbers`: what each line recorded.
+pub(crate) fn record_report_by_line(
+    conn: &mut DbConnection,
+    ids: &IdCache,
+    cmd: &StockReport,
+    numbers: &[u64],
+    now: Stamp,
+) -> Result<Vec<ImportedCount>, StoreError> {
+    let mut names = Names::new(ids);
+    let (site, _) = names.site(conn, "site", cmd.site.trim())?;
+    let mut per_line = Vec::with_capacity(cmd.lines.len());
+    let (loaded, entries) = with_lines(
+        conn,
+        &mut names,
+        site,
+        &cmd.lines,
+        |l| l.item.trim(),
+        |b, k, l| {
+            let e = b.count(k, lot(&l.lot), l.counted);
+            per_line.push(e.len());
+            Ok(e)
+        },
+    )?;
+    let recorded = finish(
+        conn,
+        &names,
+        &loaded,
+        &entries,
+        header(&cmd.reported_by, cmd.occurred_at, &now, None, None),
+    )?;
+    let mut movements = recorded.movements.into_iter();
+    Ok(cmd
+        .lines
+        .iter()
+        .zip(per_line)
+        .zip(numbers)
+        .map(|((l, n), &line)| {
+            let mine: Vec<Movement> = movements.by_ref().take(n).collect();
+            ImportedCount {
+                line,
+                site: cmd.site.trim().to_owned(),
+                item: l.item.trim().to_owned(),
+                lot: lot(&l.lot).map(str::to_owned),
+                counted: l.counted,
+                adjustment: mine.iter().map(|m| m.quantity).sum(),
+                movement_ids: mine.iter().map(|m| m.id).collect(),
+            }
+        })
+        .collect())
 }
 
 pub fn record_receipt(

@@ -13,6 +13,7 @@ pub mod fleet;
 pub mod forecasts;
 pub mod health;
 pub mod idempotency;
+pub mod imports;
 pub mod integrity;
 mod lane;
 pub mod lease;

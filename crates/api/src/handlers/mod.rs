@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod fleet;
 pub mod forecasts;
 pub mod health;
+pub mod imports;
 pub mod ledger;
 pub mod movements;
 pub mod plans;
@@ -97,19 +98,43 @@ where
     B: Send + 'static,
     R: Serialize,
 {
-    let now = chrono::Utc::now();
-    let mut key = key
-        .0
-        .map(|k| IdempotencyKey::new(k, body.fingerprint.clone()));
     let cmd = body.value;
+    let ids = state.db.ids();
+    write_keyed(
+        state,
+        auth,
+        key.0,
+        body.fingerprint,
+        sites,
+        status,
+        move |c, stamp| write(c, &ids, &cmd, stamp),
+    )
+    .await
+}
+
+/// [`write_once`] for a request that is not a JSON body: `fingerprint` identifies the
+/// request a key was first used with.
+pub async fn write_keyed<R>(
+    state: &web::Data<AppState>,
+    auth: &Auth,
+    key: Option<String>,
+    fingerprint: String,
+    sites: &[&str],
+    status: StatusCode,
+    write: impl Fn(&mut DbConnection, Stamp) -> Result<R, StoreError> + Send + 'static,
+) -> Result<HttpResponse, Problem>
+where
+    R: Serialize,
+{
+    let now = chrono::Utc::now();
+    let mut key = key.map(|k| IdempotencyKey::new(k, fingerprint));
     let stamp = Stamp {
         at: now,
         ..auth.stamp()
     };
-    let ids = state.db.ids();
     let job = move |c: &mut DbConnection| {
         idempotency::run_once(c, key.as_mut(), now, |c| {
-            let recorded = write(c, &ids, &cmd, stamp.clone())?;
+            let recorded = write(c, stamp.clone())?;
             let json =
                 serde_json::to_string(&recorded).map_err(|e| StoreError::Encode(e.to_string()))?;
             Ok((status.as_u16(), json))
