@@ -472,6 +472,7 @@ fn table(ids: &Ids) -> Vec<Rule> {
             None,
             Some(&[Admin]),
         ),
+        rule("get", "/api/v1/me", "/api/v1/me", None, Some(EVERY_ROLE)),
         rule(
             "post",
             "/api/v1/tokens/{id}/revoke",
@@ -1025,4 +1026,31 @@ fn without_a_token_nothing_of_the_api_answers_but_401() {
         .send()
         .unwrap();
     assert_problem(r, 401);
+}
+
+#[test]
+fn me_tells_a_token_its_role_sites_and_permissions() {
+    let s = world(&[]);
+    let (id, reporter) = s.new_token("reporter", &["NH-01"], None);
+    let me: Value = send(
+        &s.client_for(Some(&reporter)),
+        &s,
+        "get",
+        "/api/v1/me",
+        None,
+    )
+    .json()
+    .unwrap();
+    assert_eq!(me["token_id"], id);
+    assert_eq!(me["role"], "reporter");
+    assert_eq!(me["sites"], json!(["NH-01"]));
+    let granted = |m: &Value, p: &str| m["permissions"].as_array().unwrap().iter().any(|x| x == p);
+    assert!(granted(&me, "report_stock"));
+    assert!(!granted(&me, "manage_tokens"));
+    let (_, viewer) = s.new_token("viewer", &[], None);
+    let me: Value = send(&s.client_for(Some(&viewer)), &s, "get", "/api/v1/me", None)
+        .json()
+        .unwrap();
+    assert_eq!(me["sites"], Value::Null);
+    assert_eq!(me["permissions"], json!(["read_catalogue", "read_stock"]));
 }
