@@ -58,6 +58,30 @@ fn recording_proxy() -> (u16, Arc<Mutex<Vec<String>>>) {
     (port, seen)
 }
 
+fn chromium_present() -> bool {
+    std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists()
+}
+
+/// Installs Debian's chromium and chromium-driver when they are missing, so that the
+/// README's one test command works on a fresh machine; one installer at a time.
+fn ensure_chromium() {
+    if chromium_present() {
+        return;
+    }
+    let script = "command -v apt-get >/dev/null && { apt-get update -qq && \
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }";
+    let status = Command::new("flock")
+        .args(["/tmp/ppe-tests-chromium.lock", "sh", "-c"])
+        .arg(format!(
+            "[ -x {CHROMIUM} ] && [ -x {CHROMEDRIVER} ] || {{ {script}; }}"
+        ))
+        .status();
+    assert!(
+        chromium_present(),
+        "the dashboard tests need Debian's chromium and chromium-driver, and installing them failed ({status:?}): apt-get install chromium chromium-driver"
+    );
+}
+
 /// Where the tests leave their screenshots: `target/screenshots`.
 pub fn screenshot_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
@@ -68,10 +92,7 @@ pub fn screenshot_dir() -> PathBuf {
 impl Browser {
     /// Starts chromedriver and a Chromium session against the server at `base`.
     pub fn start(base: &str) -> Browser {
-        assert!(
-            std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
-            "the dashboard tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver; .ci/run installs them)"
-        );
+        ensure_chromium();
         let port = free_port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))

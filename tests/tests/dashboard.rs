@@ -247,6 +247,7 @@ fn a_unit_reports_its_count_on_the_phone_form() {
     );
     assert!(b.text("[data-error-for=FFP2]").contains("between 0"));
     assert_eq!(b.count("#count-FFP2[aria-invalid]"), 1);
+    b.script("document.getElementById('count-FFP2').scrollIntoView({block: 'center'});");
     b.screenshot("report-error");
     assert_eq!(movements(&s), last);
     assert_eq!(quantity_held(&s, "NH-01", "FFP2"), before);

@@ -256,6 +256,7 @@ pub fn main() -> ExitCode {
                 &forecast.settings(),
                 None,
                 chrono::Utc::now(),
+                &crate::progress::bar(0, "forecasts"),
             )
             .map_err(|e| e.to_string())?;
             println!(
@@ -343,9 +344,13 @@ fn import(
     let format = SheetFormat::from_path(file)
         .ok_or_else(|| format!("{name}: the file name must end in .csv or .xlsx"))?;
     let bytes = std::fs::read(file).map_err(|e| format!("{name}: {e}"))?;
-    let table = sheet::read(format, &bytes).map_err(|e| format!("{name}: {e}"))?;
+    let progress = crate::progress::spinner(&format!("reading {name}"));
+    let table = sheet::read(format, &bytes).map_err(|e| format!("{name}: {e}"));
+    progress.set_message(format!("checking and writing {name}"));
+    let table = table.inspect_err(|_| progress.finish_and_clear())?;
     // Every refused line on stderr, as `FILE:LINE: column: message`.
     let refused = |v: ppe_domain::validation::Violations| {
+        progress.finish_and_clear();
         for e in &v.0 {
             eprintln!(
                 "{name}:{}: {}: {}",
@@ -395,6 +400,7 @@ fn import(
                 )
             }),
     };
+    progress.finish_and_clear();
     db.close(std::time::Duration::from_secs(5));
     match outcome {
         Ok(summary) => {
@@ -505,7 +511,10 @@ fn serve(
     log::info!("database {} ({}) ready", redact(url), db.backend().name());
     if demo {
         let now = chrono::Utc::now();
-        let summary = crate::demo::seed(&db, now).map_err(|e| format!("demo data: {e}"))?;
+        let seeding = crate::progress::spinner("seeding the demo municipality");
+        let summary = crate::demo::seed(&db, now).map_err(|e| format!("demo data: {e}"));
+        seeding.finish_and_clear();
+        let summary = summary?;
         log::info!("{summary}");
         if let Some(fleet) =
             crate::demo::seed_fleet(&db, now).map_err(|e| format!("demo fleet: {e}"))?

@@ -45,7 +45,16 @@ pub fn run(args: &Args) -> Result<(), String> {
     let series = parse_long_csv(&text).map_err(|e| format!("{}: {e}", args.input.display()))?;
     let fractions: Vec<f64> = args.levels.iter().map(|l| l / 100.0).collect();
     let cfg = ForecastConfig::new(args.horizon, args.season, &fractions);
-    let forecasts: Vec<SeriesForecast> = series.par_iter().map(|s| forecast_one(s, &cfg)).collect();
+    let progress = crate::progress::bar(series.len() as u64, "series");
+    let forecasts: Vec<SeriesForecast> = series
+        .par_iter()
+        .map(|s| {
+            let f = forecast_one(s, &cfg);
+            progress.inc(1);
+            f
+        })
+        .collect();
+    progress.finish_and_clear();
     let mut w = csv::Writer::from_path(&args.output)
         .map_err(|e| format!("{}: {e}", args.output.display()))?;
     let mut header = vec!["unique_id".to_owned(), "ds".into(), "forecast".into()];

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod planning;
 pub mod problem;
+pub mod progress;
 pub mod request_context;
 pub mod routes;
 pub mod sheet;

@@ -57,13 +57,20 @@ pub fn refresh(
     settings: &ForecastSettings,
     only: Option<&BTreeSet<Pair>>,
     now: DateTime<Utc>,
+    progress: &indicatif::ProgressBar,
 ) -> Result<Refreshed, StoreError> {
     let started = Instant::now();
     let inputs = db.read(|c| forecasts::load_inputs(c, only))?;
+    progress.set_length(inputs.len() as u64);
     let rows: Vec<ForecastRow> = inputs
         .par_iter()
-        .map(|i| compute(i, settings, now))
+        .map(|i| {
+            let row = compute(i, settings, now);
+            progress.inc(1);
+            row
+        })
         .collect();
+    progress.finish_and_clear();
     let series = rows.len();
     store(db, rows, false)?;
     Ok(Refreshed {
@@ -207,7 +214,7 @@ fn step(
         }
         _ => {
             let newest = db.read(forecasts::newest_movement)?;
-            let r = refresh(db, settings, None, now)?;
+            let r = refresh(db, settings, None, now, &crate::progress::none())?;
             crate::metrics::forecast_refreshed(r.seconds);
             log::info!(
                 "forecasts: {} series refreshed in {:.2} s",
