@@ -219,8 +219,12 @@ fn a_unit_reports_its_count_on_the_phone_form() {
     let s = Server::start_demo();
     let (_, reporter) = s.new_token("reporter", &["NH-01"], None);
     let before = quantity_held(&s, "NH-01", "FFP2");
-    let movements =
-        |s: &Server| s.get_json("/api/v1/movements?site=NH-01&limit=1")["items"][0]["id"].clone();
+    // How many movements NH-01 has (fewer than a page in the demo).
+    let movements = |s: &Server| {
+        let page = s.get_json("/api/v1/movements?site=NH-01&limit=1000");
+        assert!(page["next_cursor"].is_null());
+        page["items"].as_array().unwrap().len()
+    };
     let last = movements(&s);
 
     let b = Browser::start(&s.base);
@@ -261,6 +265,7 @@ fn a_unit_reports_its_count_on_the_phone_form() {
         "document.querySelector('#report-message.ok')",
     );
     assert_eq!(quantity_held(&s, "NH-01", "FFP2"), counted);
+    assert!(movements(&s) > last);
     assert_eq!(b.count("[aria-invalid]"), 0);
     b.screenshot("report");
     b.view("#/site/NH-01");
@@ -272,4 +277,20 @@ fn a_unit_reports_its_count_on_the_phone_form() {
     assert_eq!(shown, counted);
 
     asked_only_the_server(&b, &s.base);
+
+    // A token of two units: every view it is offered asks per site and works.
+    let (_, two) = s.new_token("reporter", &["NH-01", "NH-02"], None);
+    b.sign_in(&two);
+    let sites: BTreeSet<String> = b
+        .attrs("#risk tbody tr[data-site]", "data-site")
+        .into_iter()
+        .collect();
+    assert!(
+        sites.iter().all(|x| x == "NH-01" || x == "NH-02"),
+        "{sites:?}"
+    );
+    for view in ["#/map", "#/accuracy", "#/item/FFP2", "#/site/NH-02"] {
+        b.view(view);
+        assert_eq!(b.count(".error"), 0, "{view}: {}", b.text("main"));
+    }
 }

@@ -179,6 +179,17 @@ fn every_list_downloads_as_csv(s: &Server) {
     assert!(r.content_length().is_none(), "streamed, not buffered");
     let (headers, records) = csv_of(s, "/api/v1/movements?item=FFP2");
     same_rows(&headers, &records, &paged);
+    // A filter naming nothing is refused before the stream begins.
+    let json = s.get("/api/v1/movements?site=NO-SUCH-SITE").status();
+    assert!(json.is_client_error());
+    let r = s.get("/api/v1/movements?site=NO-SUCH-SITE&format=csv");
+    assert_eq!(r.status(), json);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/problem+json")
+    );
 }
 
 /// Supply status as CSV (by `?format=` and by `Accept`) and as an Excel workbook: the JSON

@@ -11,7 +11,7 @@ const TEXT = {
     riskiest: 'Units at risk', onHand: 'On hand', inTransit: 'In transit', dos: 'Days of supply (q10 / q50 / q90)',
     risk: 'Stockout risk', suggested: 'Suggested order', band: 'Band', updated: 'Forecasts computed',
     download: 'Download', csv: 'CSV', xlsx: 'Excel', loading: 'Loading…', none: 'Nothing here.',
-    balances: 'Balances', lot: 'Lot', expires: 'Expires', quantity: 'Quantity', ledger: 'Ledger (latest)',
+    balances: 'Balances', lot: 'Lot', expires: 'Expires', quantity: 'Quantity', ledger: 'Ledger (last 30 days, newest first)',
     kind: 'Kind', when: 'When', by: 'By', use: 'Daily use and forecast', stockRun: 'Stock position',
     reported: 'reported', inferred: 'inferred', censored: 'stocked out (censored)', forecastFan: 'forecast q10–q90',
     median: 'median', stock: 'stock', heldAt: 'Where it is held', pooled: 'Days of supply (pooled)',
@@ -19,7 +19,7 @@ const TEXT = {
     coverage: 'Interval coverage', nominal: 'nominal', methods: 'Methods', history: 'History days',
     lastCount: 'Now', counted: 'Counted', reportedBy: 'Your name', submit: 'Send report',
     sent: 'Report saved.', resend: 'Not sent (connection?). Press send again: it is safe to repeat.',
-    fixFields: 'Some fields need attention.', notAllowed: 'Your token may not do this.',
+    fixFields: 'Some fields need attention.', notANumber: 'Not a number.', notAllowed: 'Your token may not do this.',
     chooseUnit: 'Choose a unit', plan: 'Delivery plan', route: 'Route', noPlan: 'No delivery plan yet.',
     sites: 'sites', worst: 'worst band', date: 'Date', notFound: 'Not found.',
     error: 'Something went wrong', signedInAs: 'Signed in as',
@@ -32,7 +32,7 @@ const TEXT = {
     riskiest: 'Enheter i faresonen', onHand: 'På lager', inTransit: 'Underveis', dos: 'Dager med lager (q10 / q50 / q90)',
     risk: 'Risiko for tomt lager', suggested: 'Foreslått bestilling', band: 'Nivå', updated: 'Prognoser beregnet',
     download: 'Last ned', csv: 'CSV', xlsx: 'Excel', loading: 'Laster …', none: 'Ingenting her.',
-    balances: 'Beholdning', lot: 'Parti', expires: 'Utløper', quantity: 'Antall', ledger: 'Bevegelser (siste)',
+    balances: 'Beholdning', lot: 'Parti', expires: 'Utløper', quantity: 'Antall', ledger: 'Bevegelser (siste 30 dager, nyeste først)',
     kind: 'Type', when: 'Når', by: 'Av', use: 'Daglig forbruk og prognose', stockRun: 'Lagerutvikling',
     reported: 'rapportert', inferred: 'beregnet', censored: 'tomt lager (sensurert)', forecastFan: 'prognose q10–q90',
     median: 'median', stock: 'lager', heldAt: 'Hvor varen finnes', pooled: 'Dager med lager (samlet)',
@@ -40,7 +40,7 @@ const TEXT = {
     coverage: 'Intervalldekning', nominal: 'nominell', methods: 'Metoder', history: 'Dager med historikk',
     lastCount: 'Nå', counted: 'Telt', reportedBy: 'Ditt navn', submit: 'Send telling',
     sent: 'Tellingen er lagret.', resend: 'Ikke sendt (nettverk?). Trykk send igjen: det er trygt å gjenta.',
-    fixFields: 'Noen felt må rettes.', notAllowed: 'Nøkkelen din har ikke lov til dette.',
+    fixFields: 'Noen felt må rettes.', notANumber: 'Ikke et tall.', notAllowed: 'Nøkkelen din har ikke lov til dette.',
     chooseUnit: 'Velg enhet', plan: 'Leveranseplan', route: 'Rute', noPlan: 'Ingen leveranseplan ennå.',
     sites: 'steder', worst: 'verste nivå', date: 'Dato', notFound: 'Finnes ikke.',
     error: 'Noe gikk galt', signedInAs: 'Logget inn som',
@@ -56,6 +56,8 @@ const state = {
   me: null,
   lang: localStorage.getItem('ppe.lang') || (/^(nb|no|nn)\b/i.test(navigator.language || '') ? 'nb' : 'en'),
   timer: null,
+  /** Counts navigations: a view that finishes after the next one began shows nothing. */
+  gen: 0,
 };
 
 const t = (k) => TEXT[state.lang][k] ?? TEXT.en[k] ?? k;
@@ -67,8 +69,13 @@ const day = (iso) =>
   iso ? new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(iso.slice(0, 10) + 'T00:00:00Z')) : '–';
 const stamp = (iso) => (iso ? new Intl.DateTimeFormat(locale(), { dateStyle: 'short', timeStyle: 'short' }).format(new Date(iso)) : '–');
 const may = (p) => !!state.me && state.me.permissions.includes(p);
-/** A token limited to some sites must name them on list operations. */
-const scoped = (path) => (state.me && state.me.sites ? `${path}${path.includes('?') ? '&' : '?'}site=${state.me.sites.map(encodeURIComponent).join(',')}` : path);
+/** A token limited to some sites must name one on list operations: a list of rows is
+ *  then asked for once per site and the rows joined. */
+const withSite = (path, site) => `${path}${path.includes('?') ? '&' : '?'}site=${encodeURIComponent(site)}`;
+async function scopedRows(path) {
+  if (!state.me.sites) return api(path);
+  return (await Promise.all(state.me.sites.map((x) => api(withSite(path, x))))).flat();
+}
 
 // ---- elements -------------------------------------------------------------------------
 
@@ -95,6 +102,11 @@ function fill(el, attrs, children) {
 const view = () => document.getElementById('view');
 function show(...nodes) {
   view().replaceChildren(...nodes);
+}
+/** Shows a view's nodes unless the user has gone elsewhere since the view began. */
+function showAt(gen, ...nodes) {
+  if (gen === state.gen) show(...nodes);
+  return gen === state.gen;
 }
 const bandTag = (b) => h('span', { class: `band band-${b}` }, t(b));
 const siteLink = (code, name) => h('a', { href: `#/site/${encodeURIComponent(code)}` }, name || code);
@@ -163,6 +175,9 @@ function fail(e) {
 // ---- sign-in and chrome ------------------------------------------------------------------
 
 function signOut() {
+  clearInterval(state.timer);
+  state.timer = null;
+  state.gen += 1;
   sessionStorage.removeItem('ppe.token');
   state.token = null;
   state.me = null;
@@ -247,29 +262,32 @@ function riskTable(rows) {
   ], at, { id: 'risk', class: 'rows' }), at, (r) => ({ site: r.site, item: r.item, band: r.band }));
 }
 
-const newest = (rows) => rows.reduce((m, r) => (r.provenance.computed_at > m ? r.provenance.computed_at : m), '');
+const newest = (rows) => rows.reduce((m, r) => Math.max(m, Date.parse(r.provenance.computed_at)), 0);
 
 async function overview() {
-  const rows = await api(scoped('/supply-status'));
+  const gen = state.gen;
+  const rows = await scopedRows('/supply-status');
   const districts = [...new Set(rows.map((r) => r.district || '–'))].sort();
-  show(h('section', { id: 'overview' },
+  showAt(gen, h('section', { id: 'overview' },
     h('h1', {}, t('overview')),
-    h('p', { class: 'hint' }, `${t('updated')}: `, h('time', { id: 'computed' }, stamp(newest(rows)))),
+    h('p', { class: 'hint' }, `${t('updated')}: `, h('time', { id: 'computed' }, stamp(new Date(newest(rows)).toISOString()))),
     h('article', { class: 'card wide' }, h('h2', {}, t('municipality')), bandTable(rows, { id: 'bands-municipality' })),
-    h('h2', {}, t('riskiest'), ' ', downloads(scoped('/supply-status'), 'supply-status')),
+    h('h2', {}, t('riskiest'), ' ', downloads(state.me.sites ? withSite('/supply-status', state.me.sites[0]) : '/supply-status', 'supply-status')),
     riskTable(rows),
     h('h2', {}, t('district')),
     h('div', { class: 'grid' },
       districts.map((d) => h('article', { class: 'card', 'data-district': d }, h('h3', {}, d), bandTable(rows.filter((r) => (r.district || '–') === d)))))));
   // Forecasts are refreshed in the background: redraw when a newer computation lands.
   let seen = newest(rows);
+  if (gen !== state.gen) return;
   state.timer = setInterval(async () => {
     try {
-      const again = await api(scoped('/supply-status'));
-      if (newest(again) !== seen && location.hash.startsWith('#/overview')) {
+      const again = await scopedRows('/supply-status');
+      if (gen !== state.gen) return;
+      if (newest(again) !== seen) {
         seen = newest(again);
         document.getElementById('risk').replaceWith(riskTable(again));
-        document.getElementById('computed').textContent = stamp(seen);
+        document.getElementById('computed').textContent = stamp(new Date(seen).toISOString());
       }
     } catch (_) { /* the next tick tries again */ }
   }, POLL_MS);
@@ -280,8 +298,9 @@ async function overview() {
 const ROUTE_COLOURS = ['#1f6feb', '#8250df', '#bf3989', '#1a7f37', '#9a6700', '#cf222e'];
 
 async function mapView() {
+  const gen = state.gen;
   // Plans span many units: a token limited to some sites does not see them.
-  const [sites, rows, plans] = await Promise.all([api('/sites'), api(scoped('/supply-status')), state.me.sites ? [] : api('/delivery-plans')]);
+  const [sites, rows, plans] = await Promise.all([api('/sites'), scopedRows('/supply-status'), state.me.sites ? [] : api('/delivery-plans')]);
   const worst = new Map();
   for (const r of rows) {
     const b = worst.get(r.site);
@@ -318,7 +337,7 @@ async function mapView() {
     a.dataset.band = b;
     return a;
   });
-  show(h('section', { id: 'map' },
+  showAt(gen, h('section', { id: 'map' },
     h('h1', {}, t('map')),
     h('p', { class: 'hint' }, `${num(placed.length)} ${t('sites')} · `, plan ? `${t('plan')} ${plan.id} (${day(plan.date)}, ${plan.status})` : t('noPlan')),
     h('div', { class: 'legend' }, BANDS.map((b) => h('span', {}, h('i', { class: `dot band-${b}` }), t(b)))),
@@ -373,9 +392,10 @@ async function siteChart(code, status) {
 }
 
 async function siteView(code) {
+  const gen = state.gen;
   const enc = encodeURIComponent(code);
   const [site, balances, status, ledger] = await Promise.all([
-    api(`/sites/${enc}`), api(`/sites/${enc}/balances`), api(`/supply-status?site=${enc}`), api(`/movements?site=${enc}&limit=30`),
+    api(`/sites/${enc}`), api(`/sites/${enc}/balances`), api(`/supply-status?site=${enc}`), api(`/movements?site=${enc}&from=${encodeURIComponent(new Date(Date.now() - 30 * 864e5).toISOString())}&limit=1000`),
   ]);
   status.sort(riskOrder);
   const held = balances.filter((b) => b.quantity !== 0);
@@ -386,7 +406,7 @@ async function siteView(code) {
     if (r) holder.replaceChildren(await siteChart(code, r));
   };
   picker.addEventListener('change', () => draw().catch(fail));
-  show(h('section', { id: 'site', 'data-site': code },
+  showAt(gen, h('section', { id: 'site', 'data-site': code },
     h('h1', {}, site.name, ' ', h('small', {}, `${site.code} · ${site.district || ''}`)),
     may('report_stock') && (!state.me.sites || state.me.sites.includes(code)) ? h('p', {}, h('a', { href: `#/report/${enc}`, class: 'button' }, t('report'))) : null,
     h('h2', {}, t('use')), picker, holder,
@@ -404,19 +424,21 @@ async function siteView(code) {
       { label: t('item'), cell: (m) => m.item },
       { label: t('quantity'), num: true, cell: (m) => num(m.quantity) },
       { label: t('by'), cell: (m) => m.reported_by || m.token_name || '–' },
-    ], ledger.items, { id: 'ledger' })));
+    ], ledger.items.slice(-30).reverse(), { id: 'ledger' })));
   await draw();
 }
 
 // ---- item -------------------------------------------------------------------------------------
 
 async function itemView(sku) {
+  const gen = state.gen;
   const enc = encodeURIComponent(sku);
-  const [item, balances, agg] = await Promise.all([api(`/items/${enc}`), api(`/items/${enc}/balances`), api(`/supply-status/aggregates?item=${enc}`)]);
+  // District totals span many units: a token limited to some sites does not see them.
+  const [item, balances, agg] = await Promise.all([api(`/items/${enc}`), api(`/items/${enc}/balances`), state.me.sites ? [] : api(`/supply-status/aggregates?item=${enc}`)]);
   const perSite = new Map();
   for (const b of balances) perSite.set(b.site, (perSite.get(b.site) || 0) + b.quantity);
   const held = [...perSite.entries()].filter(([, q]) => q > 0).sort((a, b) => b[1] - a[1]);
-  show(h('section', { id: 'item' },
+  showAt(gen, h('section', { id: 'item' },
     h('h1', {}, item.name, ' ', h('small', {}, `${item.sku} · ${item.category}`)),
     h('h2', {}, t('pooled'), ' ', downloads(`/supply-status/aggregates?item=${enc}`, `aggregates-${sku}`)),
     table([
@@ -443,15 +465,17 @@ function randomKey() {
 }
 
 async function reportPick() {
+  const gen = state.gen;
   const sites = (await api('/sites')).filter((x) => x.kind === 'unit' && (!state.me.sites || state.me.sites.includes(x.code)));
   if (sites.length === 1) return void (location.hash = `#/report/${encodeURIComponent(sites[0].code)}`);
-  show(h('section', { id: 'report-pick' }, h('h1', {}, t('chooseUnit')),
+  showAt(gen, h('section', { id: 'report-pick' }, h('h1', {}, t('chooseUnit')),
     h('ul', { class: 'list' }, sites.map((x) => h('li', {}, h('a', { href: `#/report/${encodeURIComponent(x.code)}` }, `${x.name} (${x.code})`))))));
 }
 
 async function reportForm(code) {
+  const gen = state.gen;
   if (!may('report_stock') || (state.me.sites && !state.me.sites.includes(code))) {
-    show(h('section', { class: 'error', id: 'report-denied' }, h('p', {}, t('notAllowed'))));
+    showAt(gen, h('section', { class: 'error', id: 'report-denied' }, h('p', {}, t('notAllowed'))));
     return;
   }
   const enc = encodeURIComponent(code);
@@ -470,48 +494,65 @@ async function reportForm(code) {
     ev.preventDefault();
     form.querySelectorAll('.field-error').forEach((e) => (e.textContent = ''));
     form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
-    const lines = inputs.filter((i) => i.value.trim() !== '').map((i) => ({ item: i.dataset.item, counted: Number(i.value) }));
+    // What was typed as a count but is no number never reaches the server unnoticed.
+    const unreadable = inputs.filter((i) => i.validity.badInput);
+    if (unreadable.length) {
+      unreadable.forEach((i) => markField(i, t('notANumber')));
+      msg.className = 'field-error';
+      msg.textContent = t('fixFields');
+      return;
+    }
+    // The inputs sent, fixed now: the answer's `lines[i]` refers to them.
+    const sent = inputs.filter((i) => i.value.trim() !== '');
+    const lines = sent.map((i) => ({ item: i.dataset.item, counted: Number(i.value) }));
     const body = JSON.stringify({ site: code, reported_by: who.value.trim(), lines });
     const saved = JSON.parse(sessionStorage.getItem(pendingKey) || 'null');
     const key = saved && saved.body === body ? saved.key : randomKey();
     sessionStorage.setItem(pendingKey, JSON.stringify({ key, body }));
     localStorage.setItem('ppe.reporter', who.value.trim());
     submit.disabled = true;
+    inputs.forEach((i) => (i.readOnly = true));
     try {
       await api('/stock-reports', { method: 'POST', body, headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key } });
       sessionStorage.removeItem(pendingKey);
       msg.className = 'ok';
       msg.textContent = t('sent');
-      inputs.forEach((i) => {
-        if (i.value.trim() !== '') {
-          now.set(i.dataset.item, Number(i.value));
-          form.querySelector(`[data-now-for="${i.dataset.item}"]`).textContent = num(Number(i.value));
-          i.value = '';
-        }
+      sent.forEach((i) => {
+        now.set(i.dataset.item, Number(i.value));
+        form.querySelector(`[data-now-for="${i.dataset.item}"]`).textContent = num(Number(i.value));
+        i.value = '';
       });
     } catch (e) {
       msg.className = 'field-error';
-      if (!(e instanceof Problem)) {
+      // No answer, or one that does not say whether the report was written (a server
+      // error, a timeout, too many requests): the next press resends with the same key.
+      const unknown = !(e instanceof Problem) || e.status >= 500 || e.status === 408 || e.status === 429;
+      if (unknown) {
         msg.textContent = t('resend');
       } else {
-        // A rejected report was not written: the next try is a new report.
+        // A refused report was not written: the next try is a new report.
         sessionStorage.removeItem(pendingKey);
-        msg.textContent = (e.body.errors && e.body.errors.length) ? t('fixFields') : e.message;
-        const sent = inputs.filter((i) => i.value.trim() !== '');
-        for (const fe of e.body.errors || []) {
+        const errors = e.body.errors || [];
+        const elsewhere = [];
+        for (const fe of errors) {
           const m = /^lines\[(\d+)\]/.exec(fe.field);
           const target = m ? sent[Number(m[1])] : fe.field === 'reported_by' ? who : null;
-          if (!target) continue;
-          target.setAttribute('aria-invalid', 'true');
-          const slot = form.querySelector(`[data-error-for="${target.name}"]`);
-          if (slot) slot.textContent = fe.message;
+          if (target) markField(target, fe.message);
+          else elsewhere.push(fe.message);
         }
+        msg.textContent = errors.length ? [t('fixFields'), ...elsewhere].join(' ') : e.message;
       }
     } finally {
       submit.disabled = false;
+      inputs.forEach((i) => (i.readOnly = false));
     }
   } });
   const submit = h('button', { type: 'submit' }, t('submit'));
+  function markField(input, message) {
+    input.setAttribute('aria-invalid', 'true');
+    const slot = form.querySelector(`[data-error-for="${input.name}"]`);
+    if (slot) slot.textContent = message;
+  }
   form.append(
     h('h1', {}, t('report')), h('p', {}, `${site.name} (${site.code})`),
     h('label', { for: 'reported_by' }, t('reportedBy')), who, whoError,
@@ -522,16 +563,19 @@ async function reportForm(code) {
         h('td', { class: 'num', 'data-now-for': i.sku }, num(now.get(i.sku) || 0)),
         h('td', {}, inputs[k], h('p', { class: 'field-error', 'data-error-for': i.sku })))))),
     msg, submit);
-  show(form);
+  showAt(gen, form);
 }
 
 // ---- accuracy ---------------------------------------------------------------------------------
 
 async function accuracyView() {
-  const acc = await api(scoped('/forecasts/accuracy'));
+  const gen = state.gen;
+  // A token of several sites gets each site's table; the summary is then of its first site.
+  const parts = state.me.sites ? await Promise.all(state.me.sites.map((x) => api(withSite('/forecasts/accuracy', x)))) : [await api('/forecasts/accuracy')];
+  const acc = { summary: parts[0].summary, series: parts.flatMap((a) => a.series) };
   const sm = acc.summary;
   const series = [...acc.series].sort((a, b) => (b.holdout?.rmsse ?? 0) - (a.holdout?.rmsse ?? 0));
-  show(h('section', { id: 'accuracy' },
+  showAt(gen, h('section', { id: 'accuracy' },
     h('h1', {}, t('accuracy')),
     h('dl', { class: 'summary' },
       h('dt', {}, t('series')), h('dd', {}, num(sm.series)),
@@ -539,7 +583,7 @@ async function accuracyView() {
       h('dt', {}, t('rmsse')), h('dd', {}, num(sm.mean_rmsse, 2)),
       h('dt', {}, t('coverage')), h('dd', {}, `${pct(sm.coverage)} (${t('nominal')} ${pct(sm.nominal_coverage)})`),
       h('dt', {}, t('methods')), h('dd', {}, sm.methods.map((m) => `${m.method} ${num(m.series)}`).join(', '))),
-    h('h2', {}, t('series'), ' ', downloads(scoped('/forecasts/accuracy'), 'forecast-accuracy')),
+    h('h2', {}, t('series'), ' ', downloads(state.me.sites ? withSite('/forecasts/accuracy', state.me.sites[0]) : '/forecasts/accuracy', 'forecast-accuracy')),
     table([
       { label: t('site'), cell: (r) => siteLink(r.site) },
       { label: t('item'), cell: (r) => itemLink(r.item) },
@@ -557,6 +601,8 @@ async function route() {
   delete document.body.dataset.ready;
   clearInterval(state.timer);
   state.timer = null;
+  state.gen += 1;
+  const gen = state.gen;
   if (!state.token) return signIn();
   try {
     if (!state.me) {
@@ -572,10 +618,10 @@ async function route() {
     else if (page === 'report') await (arg ? reportForm(arg) : reportPick());
     else if (page === 'accuracy') await accuracyView();
     else await overview();
-    document.body.dataset.ready = page || 'overview';
+    if (gen === state.gen) document.body.dataset.ready = page || 'overview';
   } catch (e) {
     if (e.status === 401) return;
-    fail(e.status === 404 ? new Error(t('notFound')) : e);
+    if (gen === state.gen) fail(e.status === 404 ? new Error(t('notFound')) : e);
   }
 }
 

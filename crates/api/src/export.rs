@@ -128,7 +128,7 @@ impl Table {
         use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
         let mut book = Workbook::new();
         let ws = book.add_worksheet();
-        ws.set_name(sheet)?;
+        ws.set_name(sheet_name(sheet))?;
         let bold = Format::new().set_bold();
         let date = Format::new().set_num_format("yyyy-mm-dd");
         let datetime = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
@@ -177,6 +177,20 @@ impl Table {
         ws.set_freeze_panes(1, 0)?;
         ws.autofit();
         book.save_to_buffer()
+    }
+}
+
+/// Excel's rules for a sheet name: at most 31 characters, none of `[]:*?/\`.
+fn sheet_name(name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+        .take(31)
+        .collect();
+    if clean.is_empty() {
+        "rows".into()
+    } else {
+        clean
     }
 }
 
@@ -305,6 +319,19 @@ mod tests {
         let mut r = csv::Reader::from_reader(csv.as_slice());
         let row = r.records().next().unwrap().unwrap();
         assert_eq!(&row[0], "Trønder, \"B\"\nline");
+    }
+
+    #[test]
+    fn any_name_makes_a_workbook() {
+        let t = Table::from_json(br#"[{"a":1}]"#).unwrap();
+        for name in [
+            "balances-A-VERY-LONG-SKU-OF-THIRTY-TWO-CHARS",
+            "a/b[c]:d*e?f\\g",
+            "",
+        ] {
+            assert!(t.to_xlsx(name).is_ok(), "{name}");
+            assert!(sheet_name(name).chars().count() <= 31);
+        }
     }
 
     #[test]

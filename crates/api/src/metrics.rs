@@ -157,6 +157,15 @@ pub fn install() {
 /// matched.
 pub fn request(method: &str, route: Option<&str>, status: u16, elapsed: Duration) {
     let m = &*METRICS;
+    // Any token is a method to HTTP: only the standard ones get a series of their own.
+    const METHODS: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    let method = if METHODS.contains(&method) {
+        method
+    } else {
+        "OTHER"
+    };
     let route = route.unwrap_or("unmatched").to_owned();
     m.latency
         .get_or_create(&RouteLabels {

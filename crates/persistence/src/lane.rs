@@ -64,6 +64,8 @@ struct Queued<T, F, R> {
     reply: R,
     ids: Arc<IdCache>,
     result: Option<Result<T, StoreError>>,
+    /// Counts the write as queued until it is answered or dropped, whatever the path.
+    _queued: crate::stats::Queued,
 }
 
 /// How many times a write runs in its savepoint when its key collided with a twin's.
@@ -143,11 +145,10 @@ where
         reply,
         ids: Arc::clone(ids),
         result: None,
+        _queued: crate::stats::Queued::new(),
     });
     q.send(Message::Write(job))
-        .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?;
-    crate::stats::queued(1);
-    Ok(())
+        .map_err(|_| StoreError::Unavailable("the writer stopped".into()))
 }
 
 /// 64-bit FNV-1a of a site code: the same in every process and every run, which both
@@ -299,7 +300,6 @@ fn run(
         }
         let n = group.len();
         let Some(conn) = lane.get() else {
-            crate::stats::queued(-(n as i64));
             for job in group {
                 job.finish(Some(StoreError::Unavailable(
                     "the database is not reachable".into(),
@@ -314,7 +314,6 @@ fn run(
             duration: started.elapsed(),
             failed: failure.is_some(),
         });
-        crate::stats::queued(-(n as i64));
         if let Some(e) = &failure {
             log::error!("group commit failed: {e}");
             ids.clear();

@@ -32,8 +32,20 @@ pub fn queued_writes() -> i64 {
     QUEUED.load(Ordering::Relaxed)
 }
 
-pub(crate) fn queued(n: i64) {
-    QUEUED.fetch_add(n, Ordering::Relaxed);
+/// One write counted in [`queued_writes`] from its creation to its drop.
+pub(crate) struct Queued(());
+
+impl Queued {
+    pub(crate) fn new() -> Queued {
+        QUEUED.fetch_add(1, Ordering::Relaxed);
+        Queued(())
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        QUEUED.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 pub(crate) fn committed(c: GroupCommit) {

@@ -84,7 +84,7 @@ pub async fn list_movements(
         limit,
     };
     if format == ExportFormat::Csv {
-        return Ok(stream_csv(state, filter));
+        return stream_csv(state, filter).await;
     }
     let (items, more) = blocking(&state, move |db| {
         db.read(|c| reads::movements_page(c, &filter))
@@ -121,33 +121,50 @@ const COLUMNS: [&str; 15] = [
 ];
 
 /// Every movement the filter matches, read a page of `MAX_LIMIT` at a time and written
-/// as it is read: memory stays one page whatever the ledger's size. A read that fails
-/// after the header went out ends the body early (the chunked transfer is left
-/// unterminated, which clients report as an incomplete download).
-fn stream_csv(state: web::Data<AppState>, mut filter: MovementFilter) -> HttpResponse {
+/// as it is read: memory stays one page whatever the ledger's size. The first page is
+/// read before the answer starts, so an unknown site or item, or a database that is
+/// down, is still a problem document; a read that fails later ends the body early (the
+/// chunked transfer is left unterminated, which clients report as an incomplete download).
+async fn stream_csv(
+    state: web::Data<AppState>,
+    mut filter: MovementFilter,
+) -> Result<HttpResponse, Problem> {
     filter.limit = MAX_LIMIT;
-    let header = csv_bytes(&[], true).map_err(actix_web::Error::from);
-    let pages = futures_util::stream::try_unfold(Some(filter), move |next| {
+    let (first, next) = read_page(&state, filter).await?;
+    let head = [csv_bytes(&[], true)?, csv_bytes(&first, false)?].concat();
+    let rest = futures_util::stream::try_unfold(next, move |next| {
         let state = state.clone();
         async move {
             let Some(filter) = next else {
                 return Ok::<_, actix_web::Error>(None);
             };
-            let f = filter.clone();
-            let (items, more) =
-                blocking(&state, move |db| db.read(|c| reads::movements_page(c, &f))).await?;
-            let next = match items.last() {
-                Some(last) if more => Some(MovementFilter {
-                    after_id: Some(last.id),
-                    ..filter
-                }),
-                _ => None,
-            };
+            let (items, next) = read_page(&state, filter).await?;
             Ok(Some((csv_bytes(&items, false)?, next)))
         }
     });
-    let body = futures_util::StreamExt::chain(futures_util::stream::once(async { header }), pages);
-    export::attachment(export::CSV_TYPE, "ledger", "csv").streaming(body)
+    let body = futures_util::StreamExt::chain(
+        futures_util::stream::once(async { Ok(web::Bytes::from(head)) }),
+        rest,
+    );
+    Ok(export::attachment(export::CSV_TYPE, "ledger", "csv").streaming(body))
+}
+
+/// One page, and the filter of the page after it (none after the last).
+async fn read_page(
+    state: &web::Data<AppState>,
+    filter: MovementFilter,
+) -> Result<(Vec<Movement>, Option<MovementFilter>), Problem> {
+    let f = filter.clone();
+    let (items, more) =
+        blocking(state, move |db| db.read(|c| reads::movements_page(c, &f))).await?;
+    let next = match items.last() {
+        Some(last) if more => Some(MovementFilter {
+            after_id: Some(last.id),
+            ..filter
+        }),
+        _ => None,
+    };
+    Ok((items, next))
 }
 
 fn csv_bytes(items: &[Movement], header: bool) -> Result<web::Bytes, Problem> {

@@ -57,12 +57,16 @@ pub async fn revoke(
     auth.require(Permission::ManageTokens)?;
     let id = id.into_inner();
     let now = chrono::Utc::now();
+    // The cache is dropped on the blocking thread right after the commit, so that a client
+    // gone before the answer cannot leave the revoked token cached here.
+    let cache = state.clone();
     let t = blocking(&state, move |db| {
-        db.write(move |c| tokens::revoke_token(c, id, now))
+        let t = db.write(move |c| tokens::revoke_token(c, id, now))?;
+        cache.auth.tokens.forget_all();
+        Ok(t)
     })
     .await
     .map_err(crate::handlers::catalogue::not_found_in_path)?;
-    state.auth.tokens.forget_all();
     Ok(HttpResponse::Ok().json(t))
 }
 
