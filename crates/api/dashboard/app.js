@@ -388,7 +388,9 @@ function chart({ days, points, onHand, inTransit }) {
 async function siteChart(code, status) {
   const q = `site=${encodeURIComponent(code)}&item=${encodeURIComponent(status.item)}`;
   const [use, fc] = await Promise.all([api(`/consumption?${q}`), api(`/forecasts?${q}&horizon=28`)]);
-  return chart({ days: use.days, points: fc[0] ? fc[0].points : [], onHand: status.on_hand, inTransit: status.in_transit });
+  const drawn = chart({ days: use.days, points: fc[0] ? fc[0].points : [], onHand: status.on_hand, inTransit: status.in_transit });
+  return h('div', {}, drawn, h('p', {}, `${t('use')}: `, downloads(`/consumption?${q}`, `consumption-${code}-${status.item}`),
+    ' · ', `${t('forecastFan')}: `, downloads(`/forecasts?${q}&horizon=28`, `forecast-${code}-${status.item}`)));
 }
 
 async function siteView(code) {
@@ -417,7 +419,7 @@ async function siteView(code) {
       { label: t('expires'), cell: (b) => day(b.expires_on) },
       { label: t('quantity'), num: true, cell: (b) => num(b.quantity) },
     ], held, { id: 'balances' }), held, (b) => ({ item: b.item, lot: b.lot, quantity: b.quantity })),
-    h('h2', {}, t('ledger')),
+    h('h2', {}, t('ledger'), ' ', downloads(`/movements?site=${enc}&limit=1000`, `ledger-${code}`)),
     table([
       { label: t('when'), cell: (m) => stamp(m.occurred_at) },
       { label: t('kind'), cell: (m) => m.kind },
