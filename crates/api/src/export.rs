@@ -165,11 +165,11 @@ impl Table {
                             ws.write_datetime_with_format(r, c, &t, &datetime)?;
                         }
                         None => {
-                            ws.write_string(r, c, s)?;
+                            ws.write_string(r, c, cell_text(s))?;
                         }
                     },
                     Value::Array(_) | Value::Object(_) => {
-                        ws.write_string(r, c, v.to_string())?;
+                        ws.write_string(r, c, cell_text(&v.to_string()))?;
                     }
                 }
             }
@@ -178,6 +178,20 @@ impl Table {
         ws.autofit();
         book.save_to_buffer()
     }
+}
+
+/// Most characters an Excel cell holds.
+const EXCEL_CELL_MAX: usize = 32_767;
+
+/// Text as a workbook cell can hold it: longer text is cut at Excel's limit and ends
+/// in `…` (the CSV and JSON answers keep it whole).
+fn cell_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().count() <= EXCEL_CELL_MAX {
+        return s.into();
+    }
+    let mut cut: String = s.chars().take(EXCEL_CELL_MAX - 1).collect();
+    cut.push('…');
+    cut.into()
 }
 
 /// Excel's rules for a sheet name: at most 31 characters, none of `[]:*?/\`.
@@ -201,15 +215,21 @@ enum When {
 
 /// A date (`2026-03-12`) or an RFC 3339 time, as the API writes them; times in UTC.
 fn when(s: &str) -> Option<When> {
+    use chrono::Datelike;
+    // Excel counts days from 1900 and stops at 9999: other dates stay text.
+    let in_excel = |d: chrono::NaiveDate| (1900..=9999).contains(&d.year());
     if s.len() == 10 {
         return chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .ok()
+            .filter(|d| in_excel(*d))
             .map(When::Date);
     }
     if s.len() >= 20 && s.as_bytes().get(10) == Some(&b'T') {
         return chrono::DateTime::parse_from_rfc3339(s)
             .ok()
-            .map(|t| When::Time(t.naive_utc()));
+            .map(|t| t.naive_utc())
+            .filter(|t| in_excel(t.date()))
+            .map(When::Time);
     }
     None
 }
@@ -322,6 +342,20 @@ mod tests {
     }
 
     #[test]
+    fn text_longer_than_a_cell_is_cut_not_refused() {
+        let long = "x".repeat(40_000);
+        let t = Table::from_json(
+            format!(r#"[{{"note":"{long}","lines":[{{"a":"{long}"}}]}}]"#).as_bytes(),
+        )
+        .unwrap();
+        assert!(t.to_xlsx("rows").is_ok());
+        let cut = cell_text(&long);
+        assert_eq!(cut.chars().count(), EXCEL_CELL_MAX);
+        assert!(cut.ends_with('…'));
+        assert_eq!(cell_text("short"), "short");
+    }
+
+    #[test]
     fn any_name_makes_a_workbook() {
         let t = Table::from_json(br#"[{"a":1}]"#).unwrap();
         for name in [
@@ -342,6 +376,9 @@ mod tests {
             Some(When::Time(_))
         ));
         assert!(when("NH-01-2026").is_none());
+        assert!(when("0094-06-03").is_none(), "before Excel's first day");
+        let t = Table::from_json(br#"[{"d":"0094-06-03","t":"0001-01-01T00:00:00Z"}]"#).unwrap();
+        assert!(t.to_xlsx("rows").is_ok());
         assert!(when("2026-13-01").is_none());
     }
 

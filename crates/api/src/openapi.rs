@@ -177,7 +177,11 @@ impl Modify for Access {
         tokens::revoke,
         tokens::me,
     ),
-    components(schemas(ppe_domain::validation::FieldError, forecasts::AggregateLevel)),
+    components(schemas(
+        ppe_domain::validation::FieldError,
+        forecasts::AggregateLevel,
+        crate::export::ExportFormat
+    )),
     modifiers(&Access),
     tags(
         (name = "health", description = "Liveness and readiness"),

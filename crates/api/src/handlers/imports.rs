@@ -108,8 +108,10 @@ async fn parse(
 /// gets the first answer (`Idempotent-Replayed: true`); the same key with another sheet is
 /// refused (422). Sheets up to 10 MiB.
 #[utoipa::path(post, path = "/api/v1/stock-reports/import", tag = "stock",
-    request_body(description = "A count sheet: header `site,item,counted[,lot]`", content(
-        (String = "text/csv", example = "site,item,counted,lot\nNH-01,FFP2,40,\nNH-01,GLOVE-NIT-M,600,\n"),
+    // No example value here: a client replaying one example under one key would be
+    // refused as a reuse, so the example is in the description.
+    request_body(description = "A count sheet: header `site,item,counted[,lot]`, e.g. `site,item,counted,lot` / `NH-01,FFP2,40,` / `NH-01,GLOVE-NIT-M,600,`", content(
+        (String = "text/csv"),
         ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )),
     params(("Idempotency-Key" = String, Header, description = "Required: client-chosen key; a retry with it returns the first answer and writes nothing"), CountImportQuery),
