@@ -209,6 +209,12 @@ fn the_dashboard_shows_the_demo_municipality_to_a_viewer() {
     let mase = b.text("dl.summary dd:nth-of-type(2)");
     assert!(mase.contains(','), "a Norwegian decimal comma in {mase:?}");
     b.view("#/overview");
+    // Categories are named in the language too (the API's `respirator`).
+    let bands = b.text("#bands-municipality");
+    assert!(
+        bands.contains("Åndedrettsvern") && !bands.contains("respirator"),
+        "{bands}"
+    );
     b.screenshot("overview-nb");
 
     asked_only_the_server(&b, &s.base);

@@ -47,6 +47,24 @@ const TEXT = {
   },
 };
 
+/** Item categories and movement kinds as the API names them, in each language. */
+const NAMES = {
+  en: {
+    mask: 'Masks', respirator: 'Respirators', gloves: 'Gloves', gown: 'Gowns', apron: 'Aprons',
+    eye_protection: 'Eye protection', hand_hygiene: 'Hand hygiene', disinfectant: 'Disinfectant', other: 'Other',
+    receipt: 'Receipt', issue: 'Use', count_adjustment: 'Count', transfer_out: 'Sent', transfer_in: 'Received',
+    discard: 'Discarded', transfer_return: 'Returned',
+  },
+  nb: {
+    mask: 'Munnbind', respirator: 'Åndedrettsvern', gloves: 'Hansker', gown: 'Frakker', apron: 'Forklær',
+    eye_protection: 'Øyevern', hand_hygiene: 'Håndhygiene', disinfectant: 'Desinfeksjon', other: 'Annet',
+    receipt: 'Mottak', issue: 'Forbruk', count_adjustment: 'Telling', transfer_out: 'Sendt', transfer_in: 'Mottatt',
+    discard: 'Kassert', transfer_return: 'Returnert',
+  },
+};
+/** The name of an API code in the chosen language (the code itself when unknown). */
+const named = (code) => NAMES[state.lang][code] ?? code;
+
 const BANDS = ['red', 'amber', 'green', 'no_demand'];
 const BAND_RANK = { red: 0, amber: 1, green: 2, no_demand: 3 };
 const POLL_MS = 20000;
@@ -240,7 +258,7 @@ function bandCounts(rows) {
 
 function bandTable(rows, attrs) {
   return table([
-    { label: t('category'), cell: ([c]) => c },
+    { label: t('category'), cell: ([c]) => named(c) },
     ...BANDS.map((b) => ({ label: t(b), num: true, cell: ([, n]) => (n[b] ? h('span', { class: `count band-${b}` }, num(n[b])) : '·') })),
   ], bandCounts(rows), attrs);
 }
@@ -422,7 +440,7 @@ async function siteView(code) {
     h('h2', {}, t('ledger'), ' ', downloads(`/movements?site=${enc}&limit=1000`, `ledger-${code}`)),
     table([
       { label: t('when'), cell: (m) => stamp(m.occurred_at) },
-      { label: t('kind'), cell: (m) => m.kind },
+      { label: t('kind'), cell: (m) => named(m.kind) },
       { label: t('item'), cell: (m) => m.item },
       { label: t('quantity'), num: true, cell: (m) => num(m.quantity) },
       { label: t('by'), cell: (m) => m.reported_by || m.token_name || '–' },
@@ -441,7 +459,7 @@ async function itemView(sku) {
   for (const b of balances) perSite.set(b.site, (perSite.get(b.site) || 0) + b.quantity);
   const held = [...perSite.entries()].filter(([, q]) => q > 0).sort((a, b) => b[1] - a[1]);
   showAt(gen, h('section', { id: 'item' },
-    h('h1', {}, item.name, ' ', h('small', {}, `${item.sku} · ${item.category}`)),
+    h('h1', {}, item.name, ' ', h('small', {}, `${item.sku} · ${named(item.category)}`)),
     h('h2', {}, t('pooled'), ' ', downloads(`/supply-status/aggregates?item=${enc}`, `aggregates-${sku}`)),
     table([
       { label: t('district'), cell: (a) => a.district || t('municipality') },
