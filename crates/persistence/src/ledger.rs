@@ -362,34 +362,16 @@ pub fn record_report(
     cmd: &StockReport,
     now: impl Into<Stamp>,
 ) -> Result<Recorded, StoreError> {
-    let now = now.into();
-    let mut names = Names::new(ids);
-    let (site, _) = names.site(conn, "site", cmd.site.trim())?;
-    let (loaded, entries) = with_lines(
-        conn,
-        &mut names,
-        site,
-        &cmd.lines,
-        |l| l.item.trim(),
-        |b, k, l| Ok(b.count(k, lot(&l.lot), l.counted)),
-    )?;
-    finish(
-        conn,
-        &names,
-        &loaded,
-        &entries,
-        header(&cmd.reported_by, cmd.occurred_at, &now, None, None),
-    )
+    report_with_line_counts(conn, ids, cmd, now.into()).map(|(recorded, _)| recorded)
 }
 
-/// A stock report whose lines are sheet lines `numbers`: what each line recorded.
-pub(crate) fn record_report_by_line(
+/// A stock report, and how many movements each of its lines made (in order).
+fn report_with_line_counts(
     conn: &mut DbConnection,
     ids: &IdCache,
     cmd: &StockReport,
-    numbers: &[u64],
     now: Stamp,
-) -> Result<Vec<ImportedCount>, StoreError> {
+) -> Result<(Recorded, Vec<usize>), StoreError> {
     let mut names = Names::new(ids);
     let (site, _) = names.site(conn, "site", cmd.site.trim())?;
     let mut per_line = Vec::with_capacity(cmd.lines.len());
@@ -412,6 +394,18 @@ pub(crate) fn record_report_by_line(
         &entries,
         header(&cmd.reported_by, cmd.occurred_at, &now, None, None),
     )?;
+    Ok((recorded, per_line))
+}
+
+/// A stock report whose lines are sheet lines `numbers`: what each line recorded.
+pub(crate) fn record_report_by_line(
+    conn: &mut DbConnection,
+    ids: &IdCache,
+    cmd: &StockReport,
+    numbers: &[u64],
+    now: Stamp,
+) -> Result<Vec<ImportedCount>, StoreError> {
+    let (recorded, per_line) = report_with_line_counts(conn, ids, cmd, now)?;
     let mut movements = recorded.movements.into_iter();
     Ok(cmd
         .lines

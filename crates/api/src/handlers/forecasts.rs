@@ -303,13 +303,11 @@ pub(crate) async fn units_by_worst_band(
         log::error!("cached supply status unreadable: {e}");
         Problem::internal()
     })?;
-    let rank = |b: Band| crate::metrics::BANDS.iter().position(|x| *x == b);
+    // Bands order from worst (red) to none (no demand).
     let mut worst: std::collections::HashMap<String, Band> = std::collections::HashMap::new();
     for r in rows {
         let e = worst.entry(r.site).or_insert(r.band);
-        if rank(r.band) < rank(*e) {
-            *e = r.band;
-        }
+        *e = (*e).min(r.band);
     }
     Ok(crate::metrics::BANDS
         .iter()
