@@ -210,7 +210,7 @@ impl Db {
         match &self.writer {
             Writer::Queue(q) => {
                 let (tx, rx) = std::sync::mpsc::sync_channel(1);
-                lane::enqueue(q, &self.ids, &[], f, move |r| {
+                lane::enqueue(q, &self.ids, &[], None, f, move |r| {
                     let _ = tx.send(r);
                 })?;
                 rx.recv()
@@ -230,9 +230,13 @@ impl Db {
     /// result, so an async caller needs no blocking thread. `sites` names the sites
     /// whose stock `f` may lock (the first picks the lane: one site's writes never run
     /// concurrently in one process); across processes a group holds its sites' locks.
+    /// `stock` names the (site, item) pairs of a ledger command that touches the
+    /// database only through the ledger's stock reads and writes; on PostgreSQL a group
+    /// of such commands shares its statements (see `batch`).
     pub fn write_queued<T, F>(
         &self,
         sites: &[&str],
+        stock: Option<Vec<(String, String)>>,
         f: F,
     ) -> futures_channel::oneshot::Receiver<Result<T, StoreError>>
     where
@@ -245,7 +249,7 @@ impl Db {
             Writer::Pool { lanes, .. } => &lanes[lane::lane_of(first, lanes.len())],
         };
         let (tx, rx) = futures_channel::oneshot::channel();
-        if let Err(e) = lane::enqueue(q, &self.ids, sites, f, move |r| {
+        if let Err(e) = lane::enqueue(q, &self.ids, sites, stock, f, move |r| {
             let _ = tx.send(r);
         }) {
             // The sender is dropped with the job: the caller sees the writer stopped.

@@ -163,23 +163,28 @@ pub(crate) fn take_deferred() -> Vec<KeyRow> {
 /// fails it (unique violation) and with it the group, which then runs again write by
 /// write.
 pub(crate) fn insert_all(conn: &mut diesel::PgConnection, rows: &[KeyRow]) -> QueryResult<()> {
-    use diesel::sql_types::{Array, Integer, Text, Timestamp};
+    use crate::statements::{PgParam, PgStatement};
     if rows.is_empty() {
         return Ok(());
     }
-    diesel::sql_query(
-        "INSERT INTO idempotency_keys (key, request_hash, status, response, created_at) \
-         SELECT * FROM unnest($1, $2, $3, $4, $5)",
-    )
-    .bind::<Array<Text>, _>(rows.iter().map(|r| r.key.as_str()).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(
-        rows.iter()
-            .map(|r| r.request_hash.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Integer>, _>(rows.iter().map(|r| r.status).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(rows.iter().map(|r| r.response.as_str()).collect::<Vec<_>>())
-    .bind::<Array<Timestamp>, _>(rows.iter().map(|r| r.created_at).collect::<Vec<_>>())
+    PgStatement {
+        parts: &[
+            "INSERT INTO idempotency_keys (key, request_hash, status, response, created_at) \
+             SELECT * FROM unnest(",
+            ", ",
+            ", ",
+            ", ",
+            ", ",
+            ")",
+        ],
+        params: vec![
+            PgParam::Texts(rows.iter().map(|r| r.key.as_str()).collect()),
+            PgParam::Texts(rows.iter().map(|r| r.request_hash.as_str()).collect()),
+            PgParam::Ints4(rows.iter().map(|r| r.status).collect()),
+            PgParam::Texts(rows.iter().map(|r| r.response.as_str()).collect()),
+            PgParam::Timestamps(rows.iter().map(|r| r.created_at).collect()),
+        ],
+    }
     .execute(conn)
     .map(drop)
 }

@@ -24,6 +24,8 @@ use crate::idempotency;
 use crate::savepoint::Savepoints;
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
+use ppe_domain::stock::StockKey;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
@@ -42,6 +44,9 @@ pub(crate) enum Outcome {
 pub(crate) trait QueuedWrite: Send {
     /// The sites whose stock the write may lock.
     fn sites(&self) -> &[String];
+    /// The (site, item) stock a ledger command reads and writes through the ledger
+    /// alone, when it may join a batched group (see `batch`); None otherwise.
+    fn stock(&self) -> Option<&[(String, String)]>;
     /// Runs the write. With `savepoints`, the write runs in its own savepoint and is
     /// run again there when its idempotency key collided with a concurrent twin.
     fn run(&mut self, conn: &mut DbConnection, savepoints: Option<&mut Savepoints>) -> Outcome;
@@ -60,6 +65,7 @@ pub(crate) enum Message {
 
 struct Queued<T, F, R> {
     sites: Vec<String>,
+    stock: Option<Vec<(String, String)>>,
     f: F,
     reply: R,
     ids: Arc<IdCache>,
@@ -79,6 +85,10 @@ where
 {
     fn sites(&self) -> &[String] {
         &self.sites
+    }
+
+    fn stock(&self) -> Option<&[(String, String)]> {
+        self.stock.as_deref()
     }
 
     fn run(&mut self, c: &mut DbConnection, savepoints: Option<&mut Savepoints>) -> Outcome {
@@ -132,6 +142,7 @@ pub(crate) fn enqueue<T, F>(
     q: &Sender<Message>,
     ids: &Arc<IdCache>,
     sites: &[&str],
+    stock: Option<Vec<(String, String)>>,
     f: F,
     reply: impl FnOnce(Result<T, StoreError>) + Send + 'static,
 ) -> Result<(), StoreError>
@@ -141,6 +152,7 @@ where
 {
     let job: Job = Box::new(Queued {
         sites: sites.iter().map(|s| (*s).to_owned()).collect(),
+        stock,
         f,
         reply,
         ids: Arc::clone(ids),
@@ -191,6 +203,8 @@ impl LaneConnection {
         reconnect: Option<Target>,
         health: Arc<Health>,
     ) -> Self {
+        let mut conn = conn;
+        point_plans(&mut conn);
         LaneConnection {
             name,
             conn: Some(conn),
@@ -206,7 +220,8 @@ impl LaneConnection {
         if self.conn.is_none() && Instant::now() >= self.next_attempt {
             let target = self.reconnect.as_ref()?;
             match target.connect() {
-                Ok(c) => {
+                Ok(mut c) => {
+                    point_plans(&mut c);
                     log::info!("{}: connected to the database again", self.name);
                     self.conn = Some(c);
                     self.backoff = MIN_BACKOFF;
@@ -260,6 +275,25 @@ impl LaneConnection {
     }
 }
 
+/// PostgreSQL: a lane only reads and writes rows by key, and its batched statements
+/// join arrays of keys to tables. Those arrays are parameters, so a prepared plan cannot
+/// know their length; with a small table the planner then prefers hashing the whole
+/// table to a few index look-ups, and reads every row of `balances` per group. Off
+/// hash and merge joins, it takes nested loops over the primary key, whatever the
+/// arrays' length; so one generic plan serves every execution, and planning again per
+/// execution (PostgreSQL's default for the first few) would only cost time. A failure
+/// here only costs speed.
+fn point_plans(conn: &mut DbConnection) {
+    if let DbConnection::Postgresql(pg) = conn
+        && let Err(e) = pg.batch_execute(
+            "SET enable_hashjoin = off; SET enable_mergejoin = off; \
+             SET plan_cache_mode = force_generic_plan",
+        )
+    {
+        log::warn!("planning a lane's joins by key: {e}");
+    }
+}
+
 /// Starts a lane thread; the lane stops on `Message::Stop` or when every sender is
 /// dropped, after answering what was queued. The handle lets a shutdown wait for that.
 pub(crate) fn spawn(
@@ -308,7 +342,7 @@ fn run(
             continue;
         };
         let started = std::time::Instant::now();
-        let failure = commit_group(conn, &mut group);
+        let failure = commit_group(conn, &ids, &mut group);
         crate::stats::committed(crate::stats::GroupCommit {
             writes: n,
             duration: started.elapsed(),
@@ -338,11 +372,15 @@ fn run(
 
 /// Commits `group`: first in one fast pass; when that failed, write by write in
 /// savepoints, the whole group again while it loses races.
-fn commit_group(conn: &mut DbConnection, group: &mut [Job]) -> Option<diesel::result::Error> {
+fn commit_group(
+    conn: &mut DbConnection,
+    ids: &IdCache,
+    group: &mut [Job],
+) -> Option<diesel::result::Error> {
     let pg = matches!(conn, DbConnection::Postgresql(_));
     // SQLite has one writer: nothing to order.
     let site_locks = if pg { site_locks(group) } else { Vec::new() };
-    if fast_pass(conn, group, &site_locks) {
+    if fast_pass(conn, ids, group, &site_locks) {
         return None;
     }
     let mut attempt = 1;
@@ -404,15 +442,18 @@ fn site_key(site: &str) -> i32 {
 
 /// Takes the group's site locks, in order, until the transaction ends.
 fn lock_sites(conn: &mut DbConnection, keys: &[i32]) -> diesel::QueryResult<()> {
+    use crate::statements::{PgParam, PgStatement};
     use diesel::RunQueryDsl;
-    use diesel::sql_types::{Array, Integer};
     match conn {
-        DbConnection::Postgresql(pg) if !keys.is_empty() => diesel::sql_query(
+        DbConnection::Postgresql(pg) if !keys.is_empty() => PgStatement {
             // unnest yields the array in order, and each lock is taken as its row is.
-            "SELECT pg_advisory_xact_lock($1, k) FROM unnest($2) AS k",
-        )
-        .bind::<Integer, _>(SITE_LOCK_CLASS)
-        .bind::<Array<Integer>, _>(keys)
+            parts: &[
+                "SELECT pg_advisory_xact_lock(",
+                ", k) FROM unnest(",
+                ") AS k",
+            ],
+            params: vec![PgParam::Int(SITE_LOCK_CLASS), PgParam::Ints(keys)],
+        }
         .execute(pg)
         .map(drop),
         _ => Ok(()),
@@ -431,29 +472,71 @@ fn jitter(attempt: u32) -> Duration {
 /// the end (half the round trips of a write). False, and nothing written, when any
 /// write failed: the group then runs again write by write, so that one refused write
 /// does not take the others with it.
-fn fast_pass(conn: &mut DbConnection, group: &mut [Job], site_locks: &[i32]) -> bool {
+fn fast_pass(
+    conn: &mut DbConnection,
+    ids: &IdCache,
+    group: &mut [Job],
+    site_locks: &[i32],
+) -> bool {
+    let stock = batched_stock(conn, ids, group);
     let committed = conn.transaction(|c| {
         lock_sites(c, site_locks)?;
         let pg = matches!(c, DbConnection::Postgresql(_));
         if pg {
             idempotency::collect_keys();
         }
+        if let (Some((keys, lines)), DbConnection::Postgresql(pg)) = (&stock, &mut *c) {
+            crate::batch::start(pg, keys, *lines)?;
+        }
         let all_ran = group
             .iter_mut()
             .all(|job| job.run(c, None) == Outcome::Done);
         let keys = idempotency::take_deferred();
         if !all_ran {
+            crate::batch::abandon();
             return Err(diesel::result::Error::RollbackTransaction);
         }
         match c {
-            DbConnection::Postgresql(pg) => idempotency::insert_all(pg, &keys),
+            DbConnection::Postgresql(pg) => {
+                crate::batch::finish(pg)?;
+                idempotency::insert_all(pg, &keys)
+            }
             DbConnection::Sqlite(_) => Ok(()),
         }
     });
+    crate::batch::abandon();
     if let Err(e) = &committed {
         log::debug!("group runs again write by write after: {e}");
     }
     committed.is_ok()
+}
+
+/// PostgreSQL: the stock keys of a group whose every write is a ledger command that
+/// may be batched, and how many lines name them; None when one is not (the group then
+/// writes one by one). A name that does not resolve is left out: its command is
+/// refused when it runs.
+fn batched_stock(
+    conn: &mut DbConnection,
+    ids: &IdCache,
+    group: &[Job],
+) -> Option<(BTreeSet<StockKey>, usize)> {
+    if !matches!(conn, DbConnection::Postgresql(_)) {
+        return None;
+    }
+    let mut keys = BTreeSet::new();
+    let mut lines = 0;
+    for job in group {
+        let stock = job.stock()?;
+        lines += stock.len();
+        for (site, item) in stock {
+            if let (Ok((site, _)), Ok(item)) =
+                (ids.site(conn, "site", site), ids.item(conn, "item", item))
+            {
+                keys.insert(StockKey { site, item });
+            }
+        }
+    }
+    Some((keys, lines))
 }
 
 #[cfg(test)]

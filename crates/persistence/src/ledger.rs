@@ -122,6 +122,16 @@ struct Loaded {
 /// writers never wait on each other in a cycle) with `FOR UPDATE` on PostgreSQL. On
 /// SQLite the single writer connection already serialises writes.
 fn load_book(conn: &mut DbConnection, keys: &BTreeSet<StockKey>) -> Result<Loaded, StoreError> {
+    if let DbConnection::Postgresql(pg) = conn
+        && crate::batch::active()
+    {
+        // Locked once for the group; `existing` only matters to unbatched writes.
+        let book = StockBook::new(crate::batch::load(pg, keys)?);
+        return Ok(Loaded {
+            book,
+            existing: BTreeSet::new(),
+        });
+    }
     let mut rows = Vec::new();
     for k in keys {
         let q = balances::table
@@ -273,8 +283,13 @@ fn write_entries(
     h: &Header<'_>,
 ) -> Result<Vec<i64>, StoreError> {
     let rows: Vec<MovementRow> = entries.iter().map(|e| movement_row(h, e)).collect();
-    let balances = balance_writes(loaded);
     let now = h.recorded_at.naive_utc();
+    if let DbConnection::Postgresql(pg) = conn
+        && crate::batch::active()
+    {
+        return Ok(crate::batch::record(pg, &rows, &loaded.book, now)?);
+    }
+    let balances = balance_writes(loaded);
     if let DbConnection::Postgresql(pg) = conn
         && !rows.is_empty()
     {

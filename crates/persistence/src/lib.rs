@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod backup;
+mod batch;
 pub mod catalogue;
 mod checkpoint;
 pub mod connection;

@@ -280,3 +280,54 @@ impl<'a> QueryFragment<Pg> for RecordMovements<'a> {
 }
 
 impl RunQueryDsl<PgConnection> for RecordMovements<'_> {}
+
+/// A parameter of a [`PgStatement`].
+pub(crate) enum PgParam<'a> {
+    Int(i32),
+    BigInt(i64),
+    Ints(&'a [i32]),
+    BigInts(&'a [i64]),
+    Ints4(Vec<i32>),
+    Texts(Vec<&'a str>),
+    Timestamps(Vec<chrono::NaiveDateTime>),
+}
+
+/// PostgreSQL: a statement of fixed text with its parameters, prepared once per
+/// connection (`sql_query` would be parsed and planned on every call). `parts` are the
+/// text around the parameters: one more part than parameters.
+pub(crate) struct PgStatement<'a> {
+    pub parts: &'static [&'static str],
+    pub params: Vec<PgParam<'a>>,
+}
+
+impl QueryId for PgStatement<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<Pg> for PgStatement<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        debug_assert_eq!(self.parts.len(), self.params.len() + 1);
+        use diesel::sql_types::{Array, Integer};
+        for (part, param) in self.parts.iter().zip(&self.params) {
+            out.push_sql(part);
+            match param {
+                PgParam::Int(v) => out.push_bind_param::<Integer, _>(v)?,
+                PgParam::BigInt(v) => out.push_bind_param::<BigInt, _>(v)?,
+                PgParam::Ints(v) => out.push_bind_param::<Array<Integer>, _>(v)?,
+                PgParam::BigInts(v) => out.push_bind_param::<Array<BigInt>, _>(v)?,
+                PgParam::Ints4(v) => out.push_bind_param::<Array<Integer>, _>(v)?,
+                PgParam::Texts(v) => out.push_bind_param::<Array<Text>, _>(v)?,
+                PgParam::Timestamps(v) => out.push_bind_param::<Array<Timestamp>, _>(v)?,
+            }
+        }
+        out.push_sql(self.parts.last().copied().unwrap_or_default());
+        Ok(())
+    }
+}
+
+impl Query for PgStatement<'_> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl RunQueryDsl<PgConnection> for PgStatement<'_> {}

@@ -388,10 +388,11 @@ fn idempotent_write_runs_once_and_refuses_a_different_body() {
 
 /// An issue of `quantity` at WH under idempotency key `key` (fingerprint = the key).
 fn keyed_issue(
-    key: &'static str,
+    key: &str,
     quantity: i64,
-) -> impl FnMut(&mut ppe_persistence::DbConnection) -> Result<idempotency::Answer, StoreError> + Send
-{
+) -> impl FnMut(&mut ppe_persistence::DbConnection) -> Result<idempotency::Answer, StoreError>
++ Send
++ use<> {
     let mut key = IdempotencyKey::new(key, key);
     move |c| {
         idempotency::run_once(c, Some(&mut key), now(), |c| {
@@ -415,6 +416,12 @@ fn keyed_issue(
     }
 }
 
+/// The stock an issue of FFP2 at WH touches, declared so that a PostgreSQL group of
+/// such writes shares its statements.
+fn wh_ffp2() -> Option<Vec<(String, String)>> {
+    Some(vec![("WH".into(), "FFP2".into())])
+}
+
 fn wait_for<T>(mut rx: futures_channel::oneshot::Receiver<T>) -> T {
     loop {
         if let Some(v) = rx.try_recv().expect("the writer answers") {
@@ -434,16 +441,16 @@ fn one_group_commit_keeps_its_good_writes_when_others_fail() {
     // Hold the writer so the next writes queue up and are committed as one group.
     let gate = Arc::new(AtomicBool::new(false));
     let open = Arc::clone(&gate);
-    let hold = db.write_queued(&["WH"], move |_| {
+    let hold = db.write_queued(&["WH"], None, move |_| {
         while !open.load(Ordering::SeqCst) {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
         Ok(())
     });
-    let fresh = db.write_queued(&["WH"], keyed_issue("fresh", 10));
-    let too_big = db.write_queued(&["WH"], keyed_issue("too-big", 1000));
-    let retry = db.write_queued(&["WH"], keyed_issue("done", 5));
-    let twice = db.write_queued(&["WH"], keyed_issue("fresh", 10));
+    let fresh = db.write_queued(&["WH"], wh_ffp2(), keyed_issue("fresh", 10));
+    let too_big = db.write_queued(&["WH"], wh_ffp2(), keyed_issue("too-big", 1000));
+    let retry = db.write_queued(&["WH"], wh_ffp2(), keyed_issue("done", 5));
+    let twice = db.write_queued(&["WH"], wh_ffp2(), keyed_issue("fresh", 10));
     gate.store(true, Ordering::SeqCst);
     wait_for(hold).unwrap();
     let fresh = wait_for(fresh).unwrap();
@@ -459,6 +466,42 @@ fn one_group_commit_keeps_its_good_writes_when_others_fail() {
     // 150 received, 5 and 10 issued once each; the refused and replayed writes left no trace.
     assert_eq!(on_hand(&db, "WH"), 135);
     assert_eq!(ledger_sum(&db, "WH"), 135);
+}
+
+#[test]
+fn a_group_of_ledger_writes_at_one_stock_leaves_balance_equal_to_ledger() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let (_t, db) = stocked();
+    let gate = Arc::new(AtomicBool::new(false));
+    let open = Arc::clone(&gate);
+    let hold = db.write_queued(&["WH"], None, move |_| {
+        while !open.load(Ordering::SeqCst) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        Ok(())
+    });
+    // 40 issues of 3 queue behind the held writer and commit together (PostgreSQL:
+    // as one batch); each must see the balance the one before it left.
+    let queued: Vec<_> = (0..40)
+        .map(|i| db.write_queued(&["WH"], wh_ffp2(), keyed_issue(&format!("k{i}"), 3)))
+        .collect();
+    gate.store(true, Ordering::SeqCst);
+    wait_for(hold).unwrap();
+    let answers: Vec<_> = queued.into_iter().map(|rx| wait_for(rx).unwrap()).collect();
+    assert!(answers.iter().all(|a| a.status == 201 && !a.replayed));
+    // 150 received, 40 x 3 issued: 30 left, and the ledger says the same.
+    assert_eq!(on_hand(&db, "WH"), 30);
+    assert_eq!(ledger_sum(&db, "WH"), 30);
+    // The next one is refused for want of stock, and the key replays the first answer.
+    let short = db.write_queued(&["WH"], wh_ffp2(), keyed_issue("short", 31));
+    assert!(matches!(
+        wait_for(short),
+        Err(StoreError::InsufficientStock { .. })
+    ));
+    let again = wait_for(db.write_queued(&["WH"], wh_ffp2(), keyed_issue("k0", 3))).unwrap();
+    assert!(again.replayed);
+    assert_eq!(on_hand(&db, "WH"), 30);
 }
 
 #[test]

@@ -194,7 +194,7 @@ pub async fn import_counts(
         &auth,
         Some(key),
         fingerprint,
-        &sites,
+        super::Touches::sites(&sites),
         StatusCode::CREATED,
         move |c, stamp| imports::record_counts(c, &ids, &reports, stamp),
     )

@@ -82,6 +82,19 @@ pub async fn blocking<T: Send + 'static>(
     Ok(web::block(move || f(&db)).await??)
 }
 
+/// What a write touches: the sites whose stock it may lock (the first picks its writer
+/// lane) and, for a ledger command, the (site, item) pairs it reads and writes.
+pub struct Touches<'a> {
+    pub sites: &'a [&'a str],
+    pub stock: Option<Vec<(String, String)>>,
+}
+
+impl<'a> Touches<'a> {
+    pub fn sites(sites: &'a [&'a str]) -> Touches<'a> {
+        Touches { sites, stock: None }
+    }
+}
+
 /// A write that records movements: one transaction, at most once per Idempotency-Key,
 /// stamped with the caller's token. A replay answers with the stored body and
 /// `Idempotent-Replayed: true`.
@@ -90,7 +103,7 @@ pub async fn write_once<B, R>(
     auth: &Auth,
     key: IdempotencyKeyHeader,
     body: JsonBody<B>,
-    sites: &[&str],
+    touches: Touches<'_>,
     status: StatusCode,
     write: impl Fn(&mut DbConnection, &IdCache, &B, Stamp) -> Result<R, StoreError> + Send + 'static,
 ) -> Result<HttpResponse, Problem>
@@ -105,7 +118,7 @@ where
         auth,
         key.0,
         body.fingerprint,
-        sites,
+        touches,
         status,
         move |c, stamp| write(c, &ids, &cmd, stamp),
     )
@@ -119,7 +132,7 @@ pub async fn write_keyed<R>(
     auth: &Auth,
     key: Option<String>,
     fingerprint: String,
-    sites: &[&str],
+    touches: Touches<'_>,
     status: StatusCode,
     write: impl Fn(&mut DbConnection, Stamp) -> Result<R, StoreError> + Send + 'static,
 ) -> Result<HttpResponse, Problem>
@@ -143,7 +156,7 @@ where
     // Straight onto a group-committing writer: no blocking thread, one commit per group.
     let answer = state
         .db
-        .write_queued(sites, job)
+        .write_queued(touches.sites, touches.stock, job)
         .await
         .map_err(|_| StoreError::Unavailable("the writer stopped".into()))??;
     let mut res = HttpResponse::build(StatusCode::from_u16(answer.status).unwrap_or(status));

@@ -264,7 +264,7 @@ pub async fn create(
         &auth,
         key,
         job,
-        &[&lane],
+        super::Touches::sites(&[&lane]),
         StatusCode::CREATED,
         |c, _, (plan, depot, taken), now| plans::store_plan(c, plan, *depot, taken, now),
     )
@@ -386,7 +386,7 @@ pub async fn dispatch(
         &auth,
         key,
         body,
-        &[&plan.depot],
+        super::Touches::sites(&[&plan.depot]),
         StatusCode::OK,
         move |c, ids, cmd, now| {
             let body = plans::dispatch_plan(c, ids, id, cmd.reported_by.trim(), now)?;

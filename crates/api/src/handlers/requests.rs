@@ -37,7 +37,7 @@ pub async fn create(
         &auth,
         key,
         body,
-        &[&lane],
+        super::Touches::sites(&[&lane]),
         StatusCode::CREATED,
         |c, _, r, now| requests::create_request(c, r, now),
     )

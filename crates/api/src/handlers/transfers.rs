@@ -39,7 +39,7 @@ pub async fn dispatch(
         &auth,
         key,
         body,
-        &[&lane],
+        super::Touches::sites(&[&lane]),
         StatusCode::CREATED,
         ledger::dispatch_transfer,
     )
@@ -95,7 +95,7 @@ pub(crate) async fn receive_by_id(
         &auth,
         key,
         body,
-        &[&t.to_site, &t.from_site],
+        super::Touches::sites(&[&t.to_site, &t.from_site]),
         StatusCode::OK,
         move |c, ids, cmd, now| ledger::receive_transfer(c, ids, id, cmd, now),
     )
@@ -199,7 +199,7 @@ pub async fn cancel(
         &auth,
         key,
         body,
-        &[&lane],
+        super::Touches::sites(&[&lane]),
         StatusCode::OK,
         move |c, ids, cmd, now| ledger::cancel_transfer(c, ids, id, cmd, now),
     )
