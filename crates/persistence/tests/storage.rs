@@ -422,6 +422,27 @@ fn wh_ffp2() -> Option<Vec<(String, String)>> {
     Some(vec![("WH".into(), "FFP2".into())])
 }
 
+/// Holds the writer of WH's lane until the flag is set, so that writes queued meanwhile
+/// are committed as one group.
+fn hold_writer(
+    db: &ppe_persistence::Db,
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    futures_channel::oneshot::Receiver<Result<(), StoreError>>,
+) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let gate = Arc::new(AtomicBool::new(false));
+    let open = Arc::clone(&gate);
+    let hold = db.write_queued(&["WH"], None, move |_| {
+        while !open.load(Ordering::SeqCst) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        Ok(())
+    });
+    (gate, hold)
+}
+
 fn wait_for<T>(mut rx: futures_channel::oneshot::Receiver<T>) -> T {
     loop {
         if let Some(v) = rx.try_recv().expect("the writer answers") {
@@ -433,25 +454,16 @@ fn wait_for<T>(mut rx: futures_channel::oneshot::Receiver<T>) -> T {
 
 #[test]
 fn one_group_commit_keeps_its_good_writes_when_others_fail() {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
     let (_t, db) = stocked();
     let done = db.write(keyed_issue("done", 5)).unwrap();
     assert!(!done.replayed);
     // Hold the writer so the next writes queue up and are committed as one group.
-    let gate = Arc::new(AtomicBool::new(false));
-    let open = Arc::clone(&gate);
-    let hold = db.write_queued(&["WH"], None, move |_| {
-        while !open.load(Ordering::SeqCst) {
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
-        Ok(())
-    });
+    let (gate, hold) = hold_writer(&db);
     let fresh = db.write_queued(&["WH"], wh_ffp2(), keyed_issue("fresh", 10));
     let too_big = db.write_queued(&["WH"], wh_ffp2(), keyed_issue("too-big", 1000));
     let retry = db.write_queued(&["WH"], wh_ffp2(), keyed_issue("done", 5));
     let twice = db.write_queued(&["WH"], wh_ffp2(), keyed_issue("fresh", 10));
-    gate.store(true, Ordering::SeqCst);
+    gate.store(true, std::sync::atomic::Ordering::SeqCst);
     wait_for(hold).unwrap();
     let fresh = wait_for(fresh).unwrap();
     assert!(!fresh.replayed);
@@ -470,23 +482,14 @@ fn one_group_commit_keeps_its_good_writes_when_others_fail() {
 
 #[test]
 fn a_group_of_ledger_writes_at_one_stock_leaves_balance_equal_to_ledger() {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
     let (_t, db) = stocked();
-    let gate = Arc::new(AtomicBool::new(false));
-    let open = Arc::clone(&gate);
-    let hold = db.write_queued(&["WH"], None, move |_| {
-        while !open.load(Ordering::SeqCst) {
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
-        Ok(())
-    });
+    let (gate, hold) = hold_writer(&db);
     // 40 issues of 3 queue behind the held writer and commit together (PostgreSQL:
     // as one batch); each must see the balance the one before it left.
     let queued: Vec<_> = (0..40)
         .map(|i| db.write_queued(&["WH"], wh_ffp2(), keyed_issue(&format!("k{i}"), 3)))
         .collect();
-    gate.store(true, Ordering::SeqCst);
+    gate.store(true, std::sync::atomic::Ordering::SeqCst);
     wait_for(hold).unwrap();
     let answers: Vec<_> = queued.into_iter().map(|rx| wait_for(rx).unwrap()).collect();
     assert!(answers.iter().all(|a| a.status == 201 && !a.replayed));
