@@ -157,8 +157,6 @@ fn lock(conn: &mut PgConnection, batch: &mut Batch, keys: &BTreeSet<StockKey>) -
     if missing.is_empty() {
         return Ok(());
     }
-    let sites: Vec<i64> = missing.iter().map(|k| k.site).collect();
-    let items: Vec<i64> = missing.iter().map(|k| k.item).collect();
     let rows = PgStatement {
         parts: &[
             "SELECT b.site_id, b.item_id, b.lot, b.expires_on, b.quantity FROM unnest(",
@@ -167,7 +165,10 @@ fn lock(conn: &mut PgConnection, batch: &mut Batch, keys: &BTreeSet<StockKey>) -
              JOIN balances AS b ON b.site_id = k.site_id AND b.item_id = k.item_id \
              ORDER BY b.site_id, b.item_id, b.lot FOR UPDATE OF b",
         ],
-        params: vec![PgParam::BigInts(&sites), PgParam::BigInts(&items)],
+        params: vec![
+            PgParam::BigInts(missing.iter().map(|k| k.site).collect()),
+            PgParam::BigInts(missing.iter().map(|k| k.item).collect()),
+        ],
     }
     .load::<LockedRow>(conn)?;
     for k in missing {

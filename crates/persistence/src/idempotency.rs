@@ -180,7 +180,7 @@ pub(crate) fn insert_all(conn: &mut diesel::PgConnection, rows: &[KeyRow]) -> Qu
         params: vec![
             PgParam::Texts(rows.iter().map(|r| r.key.as_str()).collect()),
             PgParam::Texts(rows.iter().map(|r| r.request_hash.as_str()).collect()),
-            PgParam::Ints4(rows.iter().map(|r| r.status).collect()),
+            PgParam::Ints(rows.iter().map(|r| r.status).collect()),
             PgParam::Texts(rows.iter().map(|r| r.response.as_str()).collect()),
             PgParam::Timestamps(rows.iter().map(|r| r.created_at).collect()),
         ],

@@ -199,11 +199,10 @@ pub(crate) struct LaneConnection {
 impl LaneConnection {
     pub(crate) fn new(
         name: String,
-        conn: DbConnection,
+        mut conn: DbConnection,
         reconnect: Option<Target>,
         health: Arc<Health>,
     ) -> Self {
-        let mut conn = conn;
         point_plans(&mut conn);
         LaneConnection {
             name,
@@ -452,7 +451,7 @@ fn lock_sites(conn: &mut DbConnection, keys: &[i32]) -> diesel::QueryResult<()> 
                 ", k) FROM unnest(",
                 ") AS k",
             ],
-            params: vec![PgParam::Int(SITE_LOCK_CLASS), PgParam::Ints(keys)],
+            params: vec![PgParam::Int(SITE_LOCK_CLASS), PgParam::Ints(keys.to_vec())],
         }
         .execute(pg)
         .map(drop),
@@ -493,7 +492,6 @@ fn fast_pass(
             .all(|job| job.run(c, None) == Outcome::Done);
         let keys = idempotency::take_deferred();
         if !all_ran {
-            crate::batch::abandon();
             return Err(diesel::result::Error::RollbackTransaction);
         }
         match c {
@@ -504,6 +502,7 @@ fn fast_pass(
             DbConnection::Sqlite(_) => Ok(()),
         }
     });
+    // Whatever ended the transaction, the batch ends with it.
     crate::batch::abandon();
     if let Err(e) = &committed {
         log::debug!("group runs again write by write after: {e}");

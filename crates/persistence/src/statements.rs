@@ -285,9 +285,8 @@ impl RunQueryDsl<PgConnection> for RecordMovements<'_> {}
 pub(crate) enum PgParam<'a> {
     Int(i32),
     BigInt(i64),
-    Ints(&'a [i32]),
-    BigInts(&'a [i64]),
-    Ints4(Vec<i32>),
+    Ints(Vec<i32>),
+    BigInts(Vec<i64>),
     Texts(Vec<&'a str>),
     Timestamps(Vec<chrono::NaiveDateTime>),
 }
@@ -316,7 +315,6 @@ impl QueryFragment<Pg> for PgStatement<'_> {
                 PgParam::BigInt(v) => out.push_bind_param::<BigInt, _>(v)?,
                 PgParam::Ints(v) => out.push_bind_param::<Array<Integer>, _>(v)?,
                 PgParam::BigInts(v) => out.push_bind_param::<Array<BigInt>, _>(v)?,
-                PgParam::Ints4(v) => out.push_bind_param::<Array<Integer>, _>(v)?,
                 PgParam::Texts(v) => out.push_bind_param::<Array<Text>, _>(v)?,
                 PgParam::Timestamps(v) => out.push_bind_param::<Array<Timestamp>, _>(v)?,
             }

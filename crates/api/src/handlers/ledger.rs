@@ -35,16 +35,14 @@ pub async fn post_stock_report(
     body.value.validate(chrono::Utc::now())?;
     super::check_backdating(&state, &auth, &q, body.value.occurred_at)?;
     let lane = body.value.site.trim().to_owned();
-    let stock = stock_of(&lane, body.value.lines.iter().map(|l| l.item.as_str()));
+    let sites = [lane.as_str()];
+    let touches = super::Touches::ledger(&sites, body.value.lines.iter().map(|l| l.item.as_str()));
     write_once(
         &state,
         &auth,
         key,
         body,
-        super::Touches {
-            sites: &[&lane],
-            stock: Some(stock),
-        },
+        touches,
         StatusCode::CREATED,
         ledger::record_report,
     )
@@ -69,16 +67,14 @@ pub async fn post_receipt(
     body.value.validate(chrono::Utc::now())?;
     super::check_backdating(&state, &auth, &q, body.value.occurred_at)?;
     let lane = body.value.site.trim().to_owned();
-    let stock = stock_of(&lane, body.value.lines.iter().map(|l| l.item.as_str()));
+    let sites = [lane.as_str()];
+    let touches = super::Touches::ledger(&sites, body.value.lines.iter().map(|l| l.item.as_str()));
     write_once(
         &state,
         &auth,
         key,
         body,
-        super::Touches {
-            sites: &[&lane],
-            stock: Some(stock),
-        },
+        touches,
         StatusCode::CREATED,
         ledger::record_receipt,
     )
@@ -104,16 +100,14 @@ pub async fn post_issue(
     body.value.validate(chrono::Utc::now())?;
     super::check_backdating(&state, &auth, &q, body.value.occurred_at)?;
     let lane = body.value.site.trim().to_owned();
-    let stock = stock_of(&lane, body.value.lines.iter().map(|l| l.item.as_str()));
+    let sites = [lane.as_str()];
+    let touches = super::Touches::ledger(&sites, body.value.lines.iter().map(|l| l.item.as_str()));
     write_once(
         &state,
         &auth,
         key,
         body,
-        super::Touches {
-            sites: &[&lane],
-            stock: Some(stock),
-        },
+        touches,
         StatusCode::CREATED,
         ledger::record_issue,
     )
@@ -139,26 +133,16 @@ pub async fn post_discard(
     body.value.validate(chrono::Utc::now())?;
     super::check_backdating(&state, &auth, &q, body.value.occurred_at)?;
     let lane = body.value.site.trim().to_owned();
-    let stock = stock_of(&lane, body.value.lines.iter().map(|l| l.item.as_str()));
+    let sites = [lane.as_str()];
+    let touches = super::Touches::ledger(&sites, body.value.lines.iter().map(|l| l.item.as_str()));
     write_once(
         &state,
         &auth,
         key,
         body,
-        super::Touches {
-            sites: &[&lane],
-            stock: Some(stock),
-        },
+        touches,
         StatusCode::CREATED,
         ledger::record_discard,
     )
     .await
-}
-
-/// The (site, item) pairs a ledger command touches, which lets its write share a group's
-/// statements with others'.
-fn stock_of<'a>(site: &str, items: impl Iterator<Item = &'a str>) -> Vec<(String, String)> {
-    items
-        .map(|item| (site.to_owned(), item.trim().to_owned()))
-        .collect()
 }

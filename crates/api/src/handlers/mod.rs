@@ -93,6 +93,19 @@ impl<'a> Touches<'a> {
     pub fn sites(sites: &'a [&'a str]) -> Touches<'a> {
         Touches { sites, stock: None }
     }
+
+    /// A ledger command at `sites[0]` naming `items`: its write may share a group's
+    /// statements with others'.
+    pub fn ledger<'i>(sites: &'a [&'a str], items: impl Iterator<Item = &'i str>) -> Touches<'a> {
+        let site = sites.first().copied().unwrap_or_default();
+        let stock = items
+            .map(|item| (site.to_owned(), item.trim().to_owned()))
+            .collect();
+        Touches {
+            sites,
+            stock: Some(stock),
+        }
+    }
 }
 
 /// A write that records movements: one transaction, at most once per Idempotency-Key,
