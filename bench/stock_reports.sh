@@ -12,8 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${1:-sqlite}; duration=${2:-20s}; conns=${3:-32}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-cargo build --profile dist --bin ppe >&2
-[ "$backend" = sqlite ] && cargo build --profile dist -p ppe-api --example raw_insert >&2
+# One build of both: two invocations would resolve features apart and rebuild each time.
+cargo build --profile dist -p ppe-api --bin ppe --example raw_insert >&2
 ppe=./target/dist/ppe
 work=$(mktemp -d)
 admin=${PPE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -27,7 +27,7 @@ case "$backend" in
 esac
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
   [ "$backend" = postgres ] && psql "$admin" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" || true
   rm -rf "$work"
 }
@@ -53,21 +53,25 @@ for s in $(seq -w 1 40); do
   curl -sf -X POST "$base/sites" -H "$auth" -H 'content-type: application/json' \
     -d "{\"code\":\"B-$s\",\"name\":\"bench unit $s\",\"kind\":\"unit\",\"latitude\":59.7,\"longitude\":10.2}" >/dev/null
 done
-# Warm-up, then the measured run.
+# The two sides are measured in alternating slices, each paused (SIGSTOP) while the
+# other runs, so that a change in the machine's speed during the run (other tenants of
+# a shared host) weighs on both figures alike instead of on whichever ran at the time.
+slices=4
+slice=$(( seconds / slices )); [ "$slice" -ge 1 ] || slice=1
+service_pid=${pids[0]}
 PPE_BENCH_RUN=warmup wrk -t2 -c"$conns" -d3s -s bench/stock_report.lua "http://127.0.0.1:$port" >/dev/null
-service=$(PPE_BENCH_RUN=measured wrk -t2 -c"$conns" -d"$duration" --latency -s bench/stock_report.lua "http://127.0.0.1:$port" | tail -1)
-kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
-
 case "$backend" in
   sqlite)
     ./target/dist/examples/raw_insert 127.0.0.1:18182 "sqlite://$work/raw.db" >/dev/null &
-    pids+=($!)
+    raw_pid=$!; pids+=($raw_pid)
     wait_ready "http://127.0.0.1:18182/"
     PPE_BENCH_PATH=/raw wrk -t2 -c"$conns" -d3s -s bench/stock_report.lua http://127.0.0.1:18182 >/dev/null
-    raw_line=$(PPE_BENCH_PATH=/raw wrk -t2 -c"$conns" -d"$duration" --latency -s bench/stock_report.lua http://127.0.0.1:18182 | tail -1)
-    raw=$(sed -n 's/.*req_per_s=\([0-9.]*\).*/\1/p' <<<"$raw_line")
-    raw_what="raw one-writer SQLite insert endpoint: $raw_line" ;;
+    raw_slice() {
+      PPE_BENCH_RUN="raw-$1" PPE_BENCH_PATH=/raw wrk -t2 -c"$conns" -d"${slice}s" --latency \
+        -s bench/stock_report.lua http://127.0.0.1:18182 | tail -1
+    } ;;
   postgres)
+    raw_pid=
     psql "$url" -qc "CREATE TABLE raw_reports (id BIGSERIAL PRIMARY KEY, site TEXT NOT NULL, item TEXT NOT NULL, counted BIGINT NOT NULL, reported_by TEXT NOT NULL)"
     cat > "$work/insert.sql" <<'SQL'
 \set s random(1, 40)
@@ -75,12 +79,49 @@ case "$backend" in
 INSERT INTO raw_reports (site, item, counted, reported_by) VALUES ('B-' || :s, 'I-01', :c, 'bench');
 SQL
     pgbench -n -M prepared -c "$conns" -j 2 -T 3 -f "$work/insert.sql" "$url" >/dev/null 2>&1
-    out=$(pgbench -n -M prepared -c "$conns" -j 2 -T "$seconds" -f "$work/insert.sql" "$url" 2>/dev/null)
-    raw=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | head -1)
-    raw_what="raw one-row-insert transactions (pgbench, $conns clients): tps=$raw" ;;
+    raw_slice() {
+      local out
+      out=$(pgbench -n -M prepared -c "$conns" -j 2 -T "$slice" -f "$work/insert.sql" "$url" 2>/dev/null)
+      echo "req_per_s=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | head -1)"
+    } ;;
+  *) exit 2 ;;
+esac
+service_lines=(); raw_lines=()
+for i in $(seq 1 "$slices"); do
+  [ -n "$raw_pid" ] && kill -STOP "$raw_pid"
+  service_lines+=("$(PPE_BENCH_RUN="measured-$i" wrk -t2 -c"$conns" -d"${slice}s" --latency \
+    -s bench/stock_report.lua "http://127.0.0.1:$port" | tail -1)")
+  kill -STOP "$service_pid"
+  [ -n "$raw_pid" ] && kill -CONT "$raw_pid"
+  raw_lines+=("$(raw_slice "$i")")
+  kill -CONT "$service_pid"
+done
+kill "$service_pid"; wait "$service_pid" 2>/dev/null || true
+
+# Rates averaged over the slices (all of one length); latencies from the worst slice.
+summary() {
+  python3 - "$@" <<'PY'
+import sys
+rows = [dict(kv.split("=") for kv in line.split()) for line in sys.argv[1:]]
+rate = sum(float(r["req_per_s"]) for r in rows) / len(rows)
+out = [f"req_per_s={rate:.0f}"]
+if "requests" in rows[0]:
+    out.insert(0, f"requests={sum(int(r['requests']) for r in rows)}")
+    out.append(f"errors_status={sum(int(r['errors_status']) for r in rows)}")
+    for k in ("p50_ms", "p99_ms", "max_ms"):
+        out.append(f"{k}={max(float(r[k]) for r in rows):.2f}")
+print(" ".join(out))
+PY
+}
+service=$(summary "${service_lines[@]}")
+raw_line=$(summary "${raw_lines[@]}")
+raw=$(sed -n 's/.*req_per_s=\([0-9.]*\).*/\1/p' <<<"$raw_line")
+case "$backend" in
+  sqlite) raw_what="raw one-writer SQLite insert endpoint: $raw_line" ;;
+  postgres) raw_what="raw one-row-insert transactions (pgbench, $conns clients): tps=$raw" ;;
 esac
 rate=$(sed -n 's/.*req_per_s=\([0-9.]*\).*/\1/p' <<<"$service")
-echo "backend=$backend duration=$duration connections=$conns"
+echo "backend=$backend duration=$duration connections=$conns slices=$slices"
 echo "service: $service"
 echo "$raw_what"
 python3 -c "import sys; print(f'ratio service/raw = {float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$rate" "$raw"

@@ -85,6 +85,7 @@ pub(crate) fn spawn(target: &Target) -> Result<Checkpointer, std::io::Error> {
 }
 
 fn run(target: &Target, stop: &Receiver<()>, finish_wanted: &AtomicBool) {
+    crate::priority::lower_this_thread();
     let mut conn = match target.connect() {
         Ok(DbConnection::Sqlite(c)) => c,
         Ok(_) => return,

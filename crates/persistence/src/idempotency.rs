@@ -159,34 +159,58 @@ pub(crate) fn take_deferred() -> Vec<KeyRow> {
     DEFERRED.with(|d| d.borrow_mut().take().unwrap_or_default())
 }
 
-/// PostgreSQL: stores the keys of a whole group in one statement. A key seen before
-/// fails it (unique violation) and with it the group, which then runs again write by
-/// write.
-pub(crate) fn insert_all(conn: &mut diesel::PgConnection, rows: &[KeyRow]) -> QueryResult<()> {
-    use crate::statements::{PgParam, PgStatement};
+/// Stores the keys of a whole group: one statement on PostgreSQL, a few on SQLite. A
+/// key seen before fails it (unique violation) and with it the group, which then runs
+/// again write by write.
+pub(crate) fn insert_all(conn: &mut DbConnection, rows: &[KeyRow]) -> QueryResult<()> {
+    use crate::statements::{InsertKeys, PgParam, PgStatement, row_chunks};
     if rows.is_empty() {
         return Ok(());
     }
-    PgStatement {
-        parts: &[
-            "INSERT INTO idempotency_keys (key, request_hash, status, response, created_at) \
-             SELECT * FROM unnest(",
-            ", ",
-            ", ",
-            ", ",
-            ", ",
-            ")",
-        ],
-        params: vec![
-            PgParam::Texts(rows.iter().map(|r| r.key.as_str()).collect()),
-            PgParam::Texts(rows.iter().map(|r| r.request_hash.as_str()).collect()),
-            PgParam::Ints(rows.iter().map(|r| r.status).collect()),
-            PgParam::Texts(rows.iter().map(|r| r.response.as_str()).collect()),
-            PgParam::Timestamps(rows.iter().map(|r| r.created_at).collect()),
-        ],
+    match conn {
+        DbConnection::Postgresql(pg) => PgStatement {
+            parts: &[
+                "INSERT INTO idempotency_keys (key, request_hash, status, response, created_at) \
+                 SELECT * FROM unnest(",
+                ", ",
+                ", ",
+                ", ",
+                ", ",
+                ")",
+            ],
+            params: vec![
+                PgParam::Texts(rows.iter().map(|r| r.key.as_str()).collect()),
+                PgParam::Texts(rows.iter().map(|r| r.request_hash.as_str()).collect()),
+                PgParam::Ints(rows.iter().map(|r| r.status).collect()),
+                PgParam::Texts(rows.iter().map(|r| r.response.as_str()).collect()),
+                PgParam::Timestamps(rows.iter().map(|r| r.created_at).collect()),
+            ],
+        }
+        .execute(pg)
+        .map(drop),
+        DbConnection::Sqlite(lite) => {
+            let keys: Vec<InsertKey> = rows.iter().map(KeyRow::insert).collect();
+            for chunk in row_chunks(keys.len(), KEYS_PER_STATEMENT) {
+                InsertKeys(&keys[chunk]).execute(lite)?;
+            }
+            Ok(())
+        }
     }
-    .execute(conn)
-    .map(drop)
+}
+
+/// SQLite: keys per insert statement (five parameters each).
+const KEYS_PER_STATEMENT: usize = 64;
+
+impl KeyRow {
+    fn insert(&self) -> InsertKey<'_> {
+        InsertKey {
+            key: &self.key,
+            request_hash: &self.request_hash,
+            status: self.status,
+            response: &self.response,
+            created_at: self.created_at,
+        }
+    }
 }
 
 /// Stores one key now; a collision marks the key to be looked up on the next attempt.
@@ -196,14 +220,7 @@ fn insert_now(
     row: &KeyRow,
 ) -> Result<(), StoreError> {
     let inserted = match conn {
-        DbConnection::Sqlite(lite) => InsertKey {
-            key: &row.key,
-            request_hash: &row.request_hash,
-            status: row.status,
-            response: &row.response,
-            created_at: row.created_at,
-        }
-        .execute(lite),
+        DbConnection::Sqlite(lite) => row.insert().execute(lite),
         DbConnection::Postgresql(_) => diesel::insert_into(idempotency_keys::table)
             .values((
                 idempotency_keys::key.eq(&row.key),

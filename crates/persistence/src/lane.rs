@@ -466,11 +466,11 @@ fn jitter(attempt: u32) -> Duration {
     Duration::from_micros(rand::rng().random_range(500..2_000 * u64::from(attempt)))
 }
 
-/// Runs and commits `group` without savepoints (two statements fewer per write); on
-/// PostgreSQL with the idempotency keys of all its writes stored by one statement at
-/// the end (half the round trips of a write). False, and nothing written, when any
-/// write failed: the group then runs again write by write, so that one refused write
-/// does not take the others with it.
+/// Runs and commits `group` without savepoints (two statements fewer per write), with
+/// the idempotency keys of all its writes stored together at the end, and the ledger
+/// commands of a group made only of them batched (see `batch`). False, and nothing
+/// written, when any write failed: the group then runs again write by write, so that
+/// one refused write does not take the others with it.
 fn fast_pass(
     conn: &mut DbConnection,
     ids: &IdCache,
@@ -480,12 +480,9 @@ fn fast_pass(
     let stock = batched_stock(conn, ids, group);
     let committed = conn.transaction(|c| {
         lock_sites(c, site_locks)?;
-        let pg = matches!(c, DbConnection::Postgresql(_));
-        if pg {
-            idempotency::collect_keys();
-        }
-        if let (Some((keys, lines)), DbConnection::Postgresql(pg)) = (&stock, &mut *c) {
-            crate::batch::start(pg, keys, *lines)?;
+        idempotency::collect_keys();
+        if let Some((keys, lines)) = &stock {
+            crate::batch::start(c, keys, *lines)?;
         }
         let all_ran = group
             .iter_mut()
@@ -494,34 +491,27 @@ fn fast_pass(
         if !all_ran {
             return Err(diesel::result::Error::RollbackTransaction);
         }
-        match c {
-            DbConnection::Postgresql(pg) => {
-                crate::batch::finish(pg)?;
-                idempotency::insert_all(pg, &keys)
-            }
-            DbConnection::Sqlite(_) => Ok(()),
-        }
+        crate::batch::finish(c)?;
+        idempotency::insert_all(c, &keys)
     });
-    // Whatever ended the transaction, the batch ends with it.
+    // Whatever ended the transaction, the batch and the key collection end with it.
     crate::batch::abandon();
+    idempotency::take_deferred();
     if let Err(e) = &committed {
         log::debug!("group runs again write by write after: {e}");
     }
     committed.is_ok()
 }
 
-/// PostgreSQL: the stock keys of a group whose every write is a ledger command that
-/// may be batched, and how many lines name them; None when one is not (the group then
-/// writes one by one). A name that does not resolve is left out: its command is
-/// refused when it runs.
+/// The stock keys of a group whose every write is a ledger command that may be
+/// batched, and how many lines name them; None when one is not (the group then writes
+/// one by one). A name that does not resolve is left out: its command is refused when
+/// it runs.
 fn batched_stock(
     conn: &mut DbConnection,
     ids: &IdCache,
     group: &[Job],
 ) -> Option<(BTreeSet<StockKey>, usize)> {
-    if !matches!(conn, DbConnection::Postgresql(_)) {
-        return None;
-    }
     let mut keys = BTreeSet::new();
     let mut lines = 0;
     for job in group {

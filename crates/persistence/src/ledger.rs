@@ -122,16 +122,27 @@ struct Loaded {
 /// writers never wait on each other in a cycle) with `FOR UPDATE` on PostgreSQL. On
 /// SQLite the single writer connection already serialises writes.
 fn load_book(conn: &mut DbConnection, keys: &BTreeSet<StockKey>) -> Result<Loaded, StoreError> {
-    if let DbConnection::Postgresql(pg) = conn
-        && crate::batch::active()
-    {
-        // Locked once for the group; `existing` only matters to unbatched writes.
-        let book = StockBook::new(crate::batch::load(pg, keys)?);
+    if crate::batch::active() {
+        // Read once for the group; `existing` only matters to unbatched writes.
+        let book = StockBook::new(crate::batch::load(conn, keys)?);
         return Ok(Loaded {
             book,
             existing: BTreeSet::new(),
         });
     }
+    let rows = read_balances(conn, keys)?;
+    let existing = rows.iter().map(|(k, b)| (*k, b.lot.clone())).collect();
+    Ok(Loaded {
+        book: StockBook::new(rows),
+        existing,
+    })
+}
+
+/// The lot balances of `keys`, in key order; on PostgreSQL their rows locked.
+pub(crate) fn read_balances<'k>(
+    conn: &mut DbConnection,
+    keys: impl IntoIterator<Item = &'k StockKey>,
+) -> diesel::QueryResult<Vec<(StockKey, LotBalance)>> {
     let mut rows = Vec::new();
     for k in keys {
         let q = balances::table
@@ -152,32 +163,22 @@ fn load_book(conn: &mut DbConnection, keys: &BTreeSet<StockKey>) -> Result<Loade
             DbConnection::Sqlite(lite) => q.load::<BalanceRow>(lite)?,
         });
     }
-    let existing = rows
-        .iter()
+    Ok(rows
+        .into_iter()
         .map(|r| {
             (
                 StockKey {
                     site: r.site_id,
                     item: r.item_id,
                 },
-                r.lot.clone(),
+                LotBalance {
+                    lot: r.lot,
+                    expires_on: r.expires_on,
+                    quantity: r.quantity,
+                },
             )
         })
-        .collect();
-    let book = StockBook::new(rows.into_iter().map(|r| {
-        (
-            StockKey {
-                site: r.site_id,
-                item: r.item_id,
-            },
-            LotBalance {
-                lot: r.lot,
-                expires_on: r.expires_on,
-                quantity: r.quantity,
-            },
-        )
-    }));
-    Ok(Loaded { book, existing })
+        .collect())
 }
 
 /// Every lot balance of the book, to be written back.
@@ -197,11 +198,11 @@ fn balance_writes<'a>(loaded: &'a Loaded) -> Vec<BalanceWrite<'a>> {
 }
 
 /// Updates a lot balance that existed, inserts one that did not.
-fn write_balance(
+pub(crate) fn write_balance(
     conn: &mut DbConnection,
     b: &BalanceWrite<'_>,
     now: NaiveDateTime,
-) -> Result<(), StoreError> {
+) -> QueryResult<()> {
     match conn {
         DbConnection::Sqlite(lite) if b.existed => {
             UpdateBalance { row: b, now }.execute(lite)?;
@@ -284,10 +285,8 @@ fn write_entries(
 ) -> Result<Vec<i64>, StoreError> {
     let rows: Vec<MovementRow> = entries.iter().map(|e| movement_row(h, e)).collect();
     let now = h.recorded_at.naive_utc();
-    if let DbConnection::Postgresql(pg) = conn
-        && crate::batch::active()
-    {
-        return Ok(crate::batch::record(pg, &rows, &loaded.book, now)?);
+    if crate::batch::active() {
+        return Ok(crate::batch::record(conn, &rows, &loaded.book, now)?);
     }
     let balances = balance_writes(loaded);
     if let DbConnection::Postgresql(pg) = conn

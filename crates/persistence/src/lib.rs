@@ -21,6 +21,7 @@ pub mod lease;
 pub mod ledger;
 pub mod migrations;
 pub mod plans;
+pub mod priority;
 pub mod reads;
 pub mod requests;
 mod savepoint;

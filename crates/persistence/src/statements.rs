@@ -139,9 +139,66 @@ impl<'a> QueryFragment<Sqlite> for InsertMovement<'a> {
 
 impl RunQueryDsl<SqliteConnection> for InsertMovement<'_> {}
 
-const MOVEMENT_COLUMNS: &str = "INSERT INTO movements (kind, site_id, item_id, lot, expires_on, \
-     quantity, counted, reason, transfer_id, reported_by, occurred_at, recorded_at, token_id, \
-     token_name) VALUES ";
+/// The columns of a movement other than its id, in the order `movement_values` binds.
+macro_rules! movement_fields {
+    () => {
+        "kind, site_id, item_id, lot, expires_on, quantity, counted, reason, transfer_id, \
+         reported_by, occurred_at, recorded_at, token_id, token_name"
+    };
+}
+pub(crate) use movement_fields;
+
+const MOVEMENT_COLUMNS: &str = concat!("INSERT INTO movements (", movement_fields!(), ") VALUES ");
+
+/// SQLite: movements whose ids are already chosen, many rows in one statement. The
+/// text depends on the number of rows only; callers cut a group into [`row_chunks`],
+/// so a handful of texts are prepared once each.
+pub(crate) struct InsertMovements<'a> {
+    pub ids: &'a [i64],
+    pub rows: &'a [MovementRow<'a>],
+}
+
+impl QueryId for InsertMovements<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<'a> QueryFragment<Sqlite> for InsertMovements<'a> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql(concat!(
+            "INSERT INTO movements (id, ",
+            movement_fields!(),
+            ") VALUES "
+        ));
+        for (i, (id, m)) in self.ids.iter().zip(self.rows).enumerate() {
+            out.push_sql(if i == 0 { "(" } else { ", (" });
+            out.push_bind_param::<BigInt, _>(id)?;
+            out.push_sql(", ");
+            movement_values(m, &mut out)?;
+            out.push_sql(")");
+        }
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<SqliteConnection> for InsertMovements<'_> {}
+
+/// Cuts `n` rows into runs of `max` rows, then of falling powers of two, so that
+/// statements of many rows take one of a few shapes (SQLite keeps one prepared
+/// statement per text). `max` is a power of two.
+pub(crate) fn row_chunks(n: usize, max: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    debug_assert!(max.is_power_of_two());
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let left = n - start;
+        if left == 0 {
+            return None;
+        }
+        let len = if left >= max { max } else { 1 << left.ilog2() };
+        start += len;
+        Some(start - len..start)
+    })
+}
 
 fn movement_values<'b, DB>(m: &'b MovementRow<'_>, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>
 where
@@ -201,9 +258,17 @@ impl QueryId for InsertKey<'_> {
 
 impl<'a> QueryFragment<Sqlite> for InsertKey<'a> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        out.push_sql(
-            "INSERT INTO idempotency_keys (key, request_hash, status, response, created_at) VALUES (",
-        );
+        out.push_sql(KEY_COLUMNS);
+        self.values(&mut out)
+    }
+}
+
+const KEY_COLUMNS: &str =
+    "INSERT INTO idempotency_keys (key, request_hash, status, response, created_at) VALUES ";
+
+impl<'a> InsertKey<'a> {
+    fn values<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql("(");
         out.push_bind_param::<Text, _>(self.key)?;
         out.push_sql(", ");
         out.push_bind_param::<Text, _>(self.request_hash)?;
@@ -217,6 +282,29 @@ impl<'a> QueryFragment<Sqlite> for InsertKey<'a> {
         Ok(())
     }
 }
+
+/// SQLite: many idempotency keys in one statement (see [`row_chunks`]).
+pub(crate) struct InsertKeys<'a>(pub &'a [InsertKey<'a>]);
+
+impl QueryId for InsertKeys<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<'a> QueryFragment<Sqlite> for InsertKeys<'a> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql(KEY_COLUMNS);
+        for (i, k) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            k.values(&mut out)?;
+        }
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<SqliteConnection> for InsertKeys<'_> {}
 
 impl RunQueryDsl<SqliteConnection> for InsertKey<'_> {}
 
@@ -329,3 +417,25 @@ impl Query for PgStatement<'_> {
 }
 
 impl RunQueryDsl<PgConnection> for PgStatement<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::row_chunks;
+
+    #[test]
+    fn row_chunks_cover_every_row_once_in_few_shapes() {
+        for n in 0..300 {
+            let chunks: Vec<_> = row_chunks(n, 64).collect();
+            let mut next = 0;
+            for c in &chunks {
+                assert_eq!(c.start, next, "n = {n}: contiguous");
+                assert!(c.len().is_power_of_two() && c.len() <= 64, "n = {n}: {c:?}");
+                next = c.end;
+            }
+            assert_eq!(next, n);
+            // Runs of the largest size, then each smaller size at most once.
+            let tail: Vec<usize> = chunks.iter().map(|c| c.len()).filter(|&l| l < 64).collect();
+            assert!(tail.windows(2).all(|w| w[0] > w[1]), "n = {n}: {tail:?}");
+        }
+    }
+}

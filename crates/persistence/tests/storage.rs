@@ -411,7 +411,8 @@ fn keyed_issue(
                 },
                 now(),
             )?;
-            Ok((201, format!("{{\"movements\":{}}}", r.movements.len())))
+            let ids: Vec<i64> = r.movements.iter().map(|m| m.id).collect();
+            Ok((201, format!("{{\"movements\":{ids:?}}}")))
         })
     }
 }
@@ -505,6 +506,63 @@ fn a_group_of_ledger_writes_at_one_stock_leaves_balance_equal_to_ledger() {
     let again = wait_for(db.write_queued(&["WH"], wh_ffp2(), keyed_issue("k0", 3))).unwrap();
     assert!(again.replayed);
     assert_eq!(on_hand(&db, "WH"), 30);
+}
+
+#[test]
+fn twin_keys_in_one_group_write_once_and_ids_follow_the_ledger() {
+    let (_t, db) = stocked();
+    let ids_before = movement_ids(&db);
+    let (gate, hold) = hold_writer(&db);
+    // Five issues and, among them, a twin of the second (same key, same body): the
+    // group's keys collide when stored together, and the group runs again write by write.
+    let keys = ["a", "b", "c", "b", "d", "e"];
+    let queued: Vec<_> = keys
+        .iter()
+        .map(|k| db.write_queued(&["WH"], wh_ffp2(), keyed_issue(k, 2)))
+        .collect();
+    gate.store(true, std::sync::atomic::Ordering::SeqCst);
+    wait_for(hold).unwrap();
+    let answers: Vec<_> = queued.into_iter().map(|rx| wait_for(rx).unwrap()).collect();
+    assert_eq!(answers[3].body, answers[1].body);
+    assert!(answers[3].replayed && !answers[1].replayed);
+    assert_eq!(answers.iter().filter(|a| a.replayed).count(), 1);
+    assert_eq!(on_hand(&db, "WH"), 150 - 5 * 2);
+    assert_eq!(ledger_sum(&db, "WH"), 150 - 5 * 2);
+    // The ids the answers name are the ledger's new movements, after every older one.
+    let new_ids: Vec<i64> = movement_ids(&db)
+        .into_iter()
+        .filter(|id| !ids_before.contains(id))
+        .collect();
+    let answered: Vec<String> = answers
+        .iter()
+        .filter(|a| !a.replayed)
+        .map(|a| a.body.clone())
+        .collect();
+    let expected: Vec<String> = new_ids
+        .iter()
+        .map(|id| format!("{{\"movements\":[{id}]}}"))
+        .collect();
+    assert_eq!(answered, expected);
+    assert!(
+        new_ids
+            .iter()
+            .all(|id| ids_before.iter().all(|old| id > old))
+    );
+}
+
+/// Ids of every movement at WH, oldest first.
+fn movement_ids(db: &Db) -> Vec<i64> {
+    let f = MovementFilter {
+        site: Some("WH".into()),
+        limit: 1000,
+        ..Default::default()
+    };
+    db.read(|c| reads::movements_page(c, &f))
+        .unwrap()
+        .0
+        .iter()
+        .map(|m| m.id)
+        .collect()
 }
 
 #[test]

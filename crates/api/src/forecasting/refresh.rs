@@ -146,6 +146,8 @@ impl Refresher {
         let thread = std::thread::Builder::new()
             .name("forecast-refresh".into())
             .spawn(move || {
+                // Forecasts are for planning: answering and recording come first.
+                ppe_persistence::priority::lower_this_thread();
                 let mut lease = Lease::new(db.target().clone(), LeaseKey::ForecastRefresh);
                 let mut watermark: Option<Watermark> = None;
                 let mut day: Option<NaiveDate> = None;
