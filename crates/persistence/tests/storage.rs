@@ -97,17 +97,17 @@ fn on_hand(db: &Db, site: &str) -> i64 {
 }
 
 fn ledger_sum(db: &Db, site: &str) -> i64 {
+    movements_at(db, site).iter().map(|m| m.quantity).sum()
+}
+
+/// Every movement at `site`, oldest first.
+fn movements_at(db: &Db, site: &str) -> Vec<ppe_domain::ledger::Movement> {
     let f = MovementFilter {
         site: Some(site.into()),
         limit: 1000,
         ..Default::default()
     };
-    db.read(|c| reads::movements_page(c, &f))
-        .unwrap()
-        .0
-        .iter()
-        .map(|m| m.quantity)
-        .sum()
+    db.read(|c| reads::movements_page(c, &f)).unwrap().0
 }
 
 #[test]
@@ -552,17 +552,7 @@ fn twin_keys_in_one_group_write_once_and_ids_follow_the_ledger() {
 
 /// Ids of every movement at WH, oldest first.
 fn movement_ids(db: &Db) -> Vec<i64> {
-    let f = MovementFilter {
-        site: Some("WH".into()),
-        limit: 1000,
-        ..Default::default()
-    };
-    db.read(|c| reads::movements_page(c, &f))
-        .unwrap()
-        .0
-        .iter()
-        .map(|m| m.id)
-        .collect()
+    movements_at(db, "WH").iter().map(|m| m.id).collect()
 }
 
 #[test]
