@@ -231,8 +231,8 @@ impl Db {
     /// whose stock `f` may lock (the first picks the lane: one site's writes never run
     /// concurrently in one process); across processes a group holds its sites' locks.
     /// `stock` names the (site, item) pairs of a ledger command that touches the
-    /// database only through the ledger's stock reads and writes; on PostgreSQL a group
-    /// of such commands shares its statements (see `batch`).
+    /// database only through the ledger's stock reads and writes; a group of such
+    /// commands shares its statements (see `batch`).
     pub fn write_queued<T, F>(
         &self,
         sites: &[&str],

@@ -18,7 +18,7 @@ mod postgres;
 mod sqlite;
 
 use crate::connection::DbConnection;
-use crate::statements::MovementRow;
+use crate::statements::{BalanceWrite, MovementRow};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::QueryResult;
 use ppe_domain::stock::{LotBalance, StockBook, StockKey};
@@ -85,14 +85,6 @@ impl KeptMovement {
     }
 }
 
-/// A lot balance the group changed, as it leaves it.
-struct ChangedLot<'a> {
-    key: StockKey,
-    lot: &'a LotBalance,
-    /// The row existed before the group: updated; otherwise inserted.
-    existed: bool,
-}
-
 #[derive(Default)]
 struct Batch {
     /// The lots of every key the group has read, as its commands have left them.
@@ -155,13 +147,17 @@ impl Batch {
         Ok(())
     }
 
-    fn changed(&self) -> Vec<ChangedLot<'_>> {
+    /// Every lot of the keys the group wrote to, as it leaves them.
+    fn changed(&self) -> Vec<BalanceWrite<'_>> {
         self.dirty
             .iter()
             .flat_map(|k| {
-                self.lots[k].iter().map(|l| ChangedLot {
-                    key: *k,
-                    lot: l,
+                self.lots[k].iter().map(|l| BalanceWrite {
+                    site: k.site,
+                    item: k.item,
+                    lot: &l.lot,
+                    expires_on: l.expires_on,
+                    quantity: l.quantity,
                     existed: self.existed.contains(&(*k, l.lot.clone())),
                 })
             })

@@ -3,8 +3,8 @@
 //! (see `lane`), so they touch only the rows named, and as their text never changes
 //! each is prepared once per connection.
 
-use super::{ChangedLot, KeptMovement};
-use crate::statements::{PgParam, PgStatement, movement_fields};
+use super::KeptMovement;
+use crate::statements::{BalanceWrite, PgParam, PgStatement, movement_fields};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -90,7 +90,7 @@ pub(super) fn draw_ids(conn: &mut PgConnection, n: usize) -> QueryResult<Vec<i64
 pub(super) fn write(
     conn: &mut PgConnection,
     now: NaiveDateTime,
-    changed: &[ChangedLot<'_>],
+    changed: &[BalanceWrite<'_>],
     movements: &[KeptMovement],
 ) -> QueryResult<()> {
     let mut updates = Columns::default();
@@ -202,12 +202,12 @@ struct Columns {
 }
 
 impl Columns {
-    fn push(&mut self, c: &ChangedLot<'_>) {
-        self.site.push(c.key.site);
-        self.item.push(c.key.item);
-        self.lot.push(c.lot.lot.clone());
-        self.expires_on.push(c.lot.expires_on);
-        self.quantity.push(c.lot.quantity);
+    fn push(&mut self, b: &BalanceWrite<'_>) {
+        self.site.push(b.site);
+        self.item.push(b.item);
+        self.lot.push(b.lot.to_owned());
+        self.expires_on.push(b.expires_on);
+        self.quantity.push(b.quantity);
     }
 
     fn bind<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {

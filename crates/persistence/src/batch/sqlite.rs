@@ -4,7 +4,7 @@
 //! inserted many rows per statement with ids chosen beforehand; balances keep their
 //! one prepared statement per row.
 
-use super::{ChangedLot, KeptMovement};
+use super::KeptMovement;
 use crate::connection::DbConnection;
 use crate::schema::movements;
 use crate::statements::{BalanceWrite, InsertMovements, MovementRow, row_chunks};
@@ -30,19 +30,11 @@ pub(super) fn last_id(conn: &mut SqliteConnection) -> QueryResult<i64> {
 pub(super) fn write(
     conn: &mut DbConnection,
     now: NaiveDateTime,
-    changed: &[ChangedLot<'_>],
+    changed: &[BalanceWrite<'_>],
     movements: &[KeptMovement],
 ) -> QueryResult<()> {
-    for c in changed {
-        let b = BalanceWrite {
-            site: c.key.site,
-            item: c.key.item,
-            lot: &c.lot.lot,
-            expires_on: c.lot.expires_on,
-            quantity: c.lot.quantity,
-            existed: c.existed,
-        };
-        crate::ledger::write_balance(conn, &b, now)?;
+    for b in changed {
+        crate::ledger::write_balance(conn, b, now)?;
     }
     let DbConnection::Sqlite(lite) = conn else {
         unreachable!("SQLite statements on a SQLite connection")
