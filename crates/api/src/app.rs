@@ -29,130 +29,133 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(state);
         crate::extract::configure(cfg);
-        cfg.route("/healthz", web::get().to(health::healthz))
-            .route("/readyz", web::get().to(health::readyz))
-            .route("/metrics", web::get().to(crate::metrics::scrape))
-            .route("/api-docs/openapi.json", web::get().to(api_document))
-            .configure(crate::dashboard::configure)
-            .service(
-                SwaggerUi::new("/swagger-ui/{_:.*}")
-                    .config(Config::new(["/api-docs/openapi.json"]).validator_url("none")),
-            )
-            .service(
-                web::scope("/api/v1")
-                    .wrap(from_fn(crate::auth::authenticate))
-                    .service(
-                        web::resource("/items")
-                            .route(web::get().to(catalogue::list_items))
-                            .route(web::post().to(catalogue::create_item)),
-                    )
-                    // Before `/items/{sku}`, which would take `import` for a SKU.
-                    .route("/items/import", web::post().to(imports::import_items))
-                    .service(
-                        web::resource("/items/{sku}")
-                            .route(web::get().to(catalogue::get_item))
-                            .route(web::patch().to(catalogue::patch_item)),
-                    )
-                    .route(
-                        "/items/{sku}/balances",
-                        web::get().to(catalogue::item_balances),
-                    )
-                    .service(
-                        web::resource("/sites")
-                            .route(web::get().to(catalogue::list_sites))
-                            .route(web::post().to(catalogue::create_site)),
-                    )
-                    .route("/sites/import", web::post().to(imports::import_sites))
-                    .service(
-                        web::resource("/sites/{code}")
-                            .route(web::get().to(catalogue::get_site))
-                            .route(web::patch().to(catalogue::patch_site)),
-                    )
-                    .route(
-                        "/sites/{code}/balances",
-                        web::get().to(catalogue::site_balances),
-                    )
-                    .route("/stock-reports", web::post().to(ledger::post_stock_report))
-                    .route(
-                        "/stock-reports/import",
-                        web::post().to(imports::import_counts),
-                    )
-                    .route("/receipts", web::post().to(ledger::post_receipt))
-                    .route("/issues", web::post().to(ledger::post_issue))
-                    .route("/discards", web::post().to(ledger::post_discard))
-                    .service(
-                        web::resource("/transfers")
-                            .route(web::get().to(transfers::list))
-                            .route(web::post().to(transfers::dispatch)),
-                    )
-                    .route("/transfers/{id}", web::get().to(transfers::get))
-                    .route(
-                        "/transfers/{id}/receive",
-                        web::post().to(transfers::receive),
-                    )
-                    .route("/transfers/{id}/cancel", web::post().to(transfers::cancel))
-                    .route("/discrepancies", web::get().to(transfers::discrepancies))
-                    .route("/audit", web::get().to(audit::list))
-                    .service(
-                        web::resource("/vehicles")
-                            .route(web::get().to(fleet::list))
-                            .route(web::post().to(fleet::create)),
-                    )
-                    .service(
-                        web::resource("/vehicles/{code}")
-                            .route(web::get().to(fleet::get))
-                            .route(web::patch().to(fleet::patch)),
-                    )
-                    .service(
-                        web::resource("/requests")
-                            .route(web::get().to(requests::list))
-                            .route(web::post().to(requests::create)),
-                    )
-                    .route("/requests/{id}", web::get().to(requests::get))
-                    .route("/requests/{id}/cancel", web::post().to(requests::cancel))
-                    .route("/replenishment", web::get().to(plans::replenishment))
-                    .service(
-                        web::resource("/delivery-plans")
-                            .route(web::get().to(plans::list))
-                            .route(web::post().to(plans::create)),
-                    )
-                    .route("/delivery-plans/{id}", web::get().to(plans::get))
-                    .route("/delivery-plans/{id}/cancel", web::post().to(plans::cancel))
-                    .route(
-                        "/delivery-plans/{id}/dispatch",
-                        web::post().to(plans::dispatch),
-                    )
-                    .route(
-                        "/delivery-plans/{id}/routes/{n}/run-sheet",
-                        web::get().to(plans::run_sheet),
-                    )
-                    .route(
-                        "/delivery-plans/{id}/routes/{n}/stops/{k}/receive",
-                        web::post().to(plans::receive_stop),
-                    )
-                    .route("/movements", web::get().to(movements::list_movements))
-                    .route(
-                        "/consumption",
-                        web::get().to(forecasts::consumption_history),
-                    )
-                    .route("/forecasts", web::get().to(forecasts::list_forecasts))
-                    .route("/forecasts/accuracy", web::get().to(forecasts::accuracy))
-                    .route("/supply-status", web::get().to(forecasts::supply_status))
-                    .route(
-                        "/supply-status/aggregates",
-                        web::get().to(forecasts::aggregates),
-                    )
-                    .route("/scenarios", web::post().to(scenarios::run))
-                    .route("/routing/solve", web::post().to(routing::solve))
-                    .route("/me", web::get().to(tokens::me))
-                    .service(
-                        web::resource("/tokens")
-                            .route(web::get().to(tokens::list))
-                            .route(web::post().to(tokens::create)),
-                    )
-                    .route("/tokens/{id}/revoke", web::post().to(tokens::revoke)),
-            )
-            .default_service(web::to(not_found));
+        // The API first: its prefix is a literal, and every call of a client goes there.
+        cfg.service(
+            web::scope("/api/v1")
+                .wrap(from_fn(crate::auth::authenticate))
+                // The ledger's writes first: they are most of the traffic, and the router
+                // tries resources in order, matching each `{parameter}` one by a regex.
+                .route("/stock-reports", web::post().to(ledger::post_stock_report))
+                .route(
+                    "/stock-reports/import",
+                    web::post().to(imports::import_counts),
+                )
+                .route("/receipts", web::post().to(ledger::post_receipt))
+                .route("/issues", web::post().to(ledger::post_issue))
+                .route("/discards", web::post().to(ledger::post_discard))
+                .service(
+                    web::resource("/items")
+                        .route(web::get().to(catalogue::list_items))
+                        .route(web::post().to(catalogue::create_item)),
+                )
+                // Before `/items/{sku}`, which would take `import` for a SKU.
+                .route("/items/import", web::post().to(imports::import_items))
+                .service(
+                    web::resource("/items/{sku}")
+                        .route(web::get().to(catalogue::get_item))
+                        .route(web::patch().to(catalogue::patch_item)),
+                )
+                .route(
+                    "/items/{sku}/balances",
+                    web::get().to(catalogue::item_balances),
+                )
+                .service(
+                    web::resource("/sites")
+                        .route(web::get().to(catalogue::list_sites))
+                        .route(web::post().to(catalogue::create_site)),
+                )
+                .route("/sites/import", web::post().to(imports::import_sites))
+                .service(
+                    web::resource("/sites/{code}")
+                        .route(web::get().to(catalogue::get_site))
+                        .route(web::patch().to(catalogue::patch_site)),
+                )
+                .route(
+                    "/sites/{code}/balances",
+                    web::get().to(catalogue::site_balances),
+                )
+                .service(
+                    web::resource("/transfers")
+                        .route(web::get().to(transfers::list))
+                        .route(web::post().to(transfers::dispatch)),
+                )
+                .route("/transfers/{id}", web::get().to(transfers::get))
+                .route(
+                    "/transfers/{id}/receive",
+                    web::post().to(transfers::receive),
+                )
+                .route("/transfers/{id}/cancel", web::post().to(transfers::cancel))
+                .route("/discrepancies", web::get().to(transfers::discrepancies))
+                .route("/audit", web::get().to(audit::list))
+                .service(
+                    web::resource("/vehicles")
+                        .route(web::get().to(fleet::list))
+                        .route(web::post().to(fleet::create)),
+                )
+                .service(
+                    web::resource("/vehicles/{code}")
+                        .route(web::get().to(fleet::get))
+                        .route(web::patch().to(fleet::patch)),
+                )
+                .service(
+                    web::resource("/requests")
+                        .route(web::get().to(requests::list))
+                        .route(web::post().to(requests::create)),
+                )
+                .route("/requests/{id}", web::get().to(requests::get))
+                .route("/requests/{id}/cancel", web::post().to(requests::cancel))
+                .route("/replenishment", web::get().to(plans::replenishment))
+                .service(
+                    web::resource("/delivery-plans")
+                        .route(web::get().to(plans::list))
+                        .route(web::post().to(plans::create)),
+                )
+                .route("/delivery-plans/{id}", web::get().to(plans::get))
+                .route("/delivery-plans/{id}/cancel", web::post().to(plans::cancel))
+                .route(
+                    "/delivery-plans/{id}/dispatch",
+                    web::post().to(plans::dispatch),
+                )
+                .route(
+                    "/delivery-plans/{id}/routes/{n}/run-sheet",
+                    web::get().to(plans::run_sheet),
+                )
+                .route(
+                    "/delivery-plans/{id}/routes/{n}/stops/{k}/receive",
+                    web::post().to(plans::receive_stop),
+                )
+                .route("/movements", web::get().to(movements::list_movements))
+                .route(
+                    "/consumption",
+                    web::get().to(forecasts::consumption_history),
+                )
+                .route("/forecasts", web::get().to(forecasts::list_forecasts))
+                .route("/forecasts/accuracy", web::get().to(forecasts::accuracy))
+                .route("/supply-status", web::get().to(forecasts::supply_status))
+                .route(
+                    "/supply-status/aggregates",
+                    web::get().to(forecasts::aggregates),
+                )
+                .route("/scenarios", web::post().to(scenarios::run))
+                .route("/routing/solve", web::post().to(routing::solve))
+                .route("/me", web::get().to(tokens::me))
+                .service(
+                    web::resource("/tokens")
+                        .route(web::get().to(tokens::list))
+                        .route(web::post().to(tokens::create)),
+                )
+                .route("/tokens/{id}/revoke", web::post().to(tokens::revoke)),
+        )
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(crate::metrics::scrape))
+        .route("/api-docs/openapi.json", web::get().to(api_document))
+        .configure(crate::dashboard::configure)
+        .service(
+            SwaggerUi::new("/swagger-ui/{_:.*}")
+                .config(Config::new(["/api-docs/openapi.json"]).validator_url("none")),
+        )
+        .default_service(web::to(not_found));
     }
 }
 

@@ -3,6 +3,7 @@
 //! response that is not yet a problem document (actix's own 404/405/extractor errors).
 
 use crate::problem::{PROBLEM_JSON, Problem};
+use actix_web::HttpMessage;
 use actix_web::ResponseError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -35,7 +36,17 @@ pub async fn request_context(
     let path = req.path().to_owned();
     let res = next.call(req).await?;
     let status = res.status();
-    let route = res.request().match_pattern();
+    // The route table's template, found by `method_guard`; `match_pattern` walks the
+    // router again, matching each `{parameter}` resource by a regex, on every request.
+    let template = res
+        .request()
+        .extensions()
+        .get::<crate::routes::RouteTemplate>()
+        .copied();
+    let route: Option<std::borrow::Cow<'static, str>> = match template {
+        Some(t) => Some(t.0.into()),
+        None => res.request().match_pattern().map(Into::into),
+    };
     if status.is_server_error()
         && let Some(e) = res.response().error()
     {

@@ -179,64 +179,96 @@ enum Segment {
     Parameter,
 }
 
-/// Each distinct template of the table, split into segments once, with its number of
-/// literal segments (the more, the more specific: `/forecasts/accuracy` wins over
-/// `/forecasts/{site}`).
-fn templates() -> &'static [(&'static str, Vec<Segment>, usize)] {
-    static TEMPLATES: std::sync::LazyLock<Vec<(&'static str, Vec<Segment>, usize)>> =
-        std::sync::LazyLock::new(|| {
-            let mut seen = std::collections::HashSet::new();
-            OPERATIONS
-                .iter()
-                .map(|(_, t, _)| *t)
-                .filter(|t| seen.insert(*t))
-                .map(|t| {
-                    let segments: Vec<Segment> = t
-                        .split('/')
-                        .map(|s| {
-                            if s.starts_with('{') && s.ends_with('}') {
-                                Segment::Parameter
-                            } else {
-                                Segment::Literal(s)
-                            }
-                        })
-                        .collect();
-                    let literals = segments
-                        .iter()
-                        .filter(|s| matches!(s, Segment::Literal(_)))
-                        .count();
-                    (t, segments, literals)
-                })
-                .collect()
-        });
+/// A distinct template of the table, split into segments once.
+struct Template {
+    text: &'static str,
+    segments: Vec<Segment>,
+    /// The more literal segments, the more specific: `/forecasts/accuracy` wins over
+    /// `/forecasts/{site}`.
+    literals: usize,
+    /// The methods it answers, upper-case, in the table's order.
+    methods: Vec<&'static str>,
+}
+
+fn templates() -> &'static [Template] {
+    static TEMPLATES: std::sync::LazyLock<Vec<Template>> = std::sync::LazyLock::new(|| {
+        let mut seen = std::collections::HashSet::new();
+        OPERATIONS
+            .iter()
+            .map(|(_, t, _)| *t)
+            .filter(|t| seen.insert(*t))
+            .map(|text| {
+                let segments: Vec<Segment> = text
+                    .split('/')
+                    .map(|s| {
+                        if s.starts_with('{') && s.ends_with('}') {
+                            Segment::Parameter
+                        } else {
+                            Segment::Literal(s)
+                        }
+                    })
+                    .collect();
+                let literals = segments
+                    .iter()
+                    .filter(|s| matches!(s, Segment::Literal(_)))
+                    .count();
+                let methods = OPERATIONS
+                    .iter()
+                    .filter(|(_, t, _)| *t == text)
+                    .map(|(m, _, _)| upper_case(m))
+                    .collect();
+                Template {
+                    text,
+                    segments,
+                    literals,
+                    methods,
+                }
+            })
+            .collect()
+    });
     &TEMPLATES
 }
 
-fn fits(template: &[Segment], path: &[&str]) -> bool {
-    template.len() == path.len()
-        && template.iter().zip(path).all(|(t, p)| match t {
-            Segment::Literal(l) => l == p,
+/// The table's methods as HTTP spells them.
+fn upper_case(method: &str) -> &'static str {
+    match method {
+        "get" => "GET",
+        "post" => "POST",
+        "patch" => "PATCH",
+        "put" => "PUT",
+        "delete" => "DELETE",
+        other => panic!("the route table names an unknown method {other}"),
+    }
+}
+
+fn fits(template: &[Segment], path: &str) -> bool {
+    // Every request passes here: compare in place rather than collecting the segments.
+    template.len() == path.split('/').count()
+        && template.iter().zip(path.split('/')).all(|(t, p)| match t {
+            Segment::Literal(l) => *l == p,
             Segment::Parameter => !p.is_empty(),
         })
 }
 
-/// The table's template a request path falls under, the most specific when several fit.
-pub fn template_of(path: &str) -> Option<&'static str> {
-    let path: Vec<&str> = path.split('/').collect();
+fn template_for(path: &str) -> Option<&'static Template> {
     templates()
         .iter()
-        .filter(|(_, segments, _)| fits(segments, &path))
-        .max_by_key(|(_, _, literals)| *literals)
-        .map(|(t, _, _)| *t)
+        .filter(|t| fits(&t.segments, path))
+        .max_by_key(|t| t.literals)
+}
+
+/// The table's template a request path falls under, the most specific when several fit.
+pub fn template_of(path: &str) -> Option<&'static str> {
+    template_for(path).map(|t| t.text)
 }
 
 /// The methods a template answers, upper-case, in the table's order.
-pub fn methods_of(template: &str) -> Vec<String> {
-    OPERATIONS
+pub fn methods_of(template: &str) -> Vec<&'static str> {
+    templates()
         .iter()
-        .filter(|(_, t, _)| *t == template)
-        .map(|(m, _, _)| m.to_ascii_uppercase())
-        .collect()
+        .find(|t| t.text == template)
+        .map(|t| t.methods.clone())
+        .unwrap_or_default()
 }
 
 /// The template of the request's path, found once by [`method_guard`] and kept in the
@@ -260,11 +292,10 @@ pub async fn method_guard(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if let Some(template) = template_of(req.path()) {
-        let methods = methods_of(template);
+    if let Some(template) = template_for(req.path()) {
         let asked = req.method().as_str();
-        if !methods.iter().any(|m| m == asked) {
-            let allow = methods.join(", ");
+        if !template.methods.contains(&asked) {
+            let allow = template.methods.join(", ");
             let problem = Problem::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method-not-allowed",
@@ -274,7 +305,7 @@ pub async fn method_guard(
             .header(ALLOW, &allow);
             return Ok(req.into_response(problem.error_response()));
         }
-        req.extensions_mut().insert(RouteTemplate(template));
+        req.extensions_mut().insert(RouteTemplate(template.text));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
 }

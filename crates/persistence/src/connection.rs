@@ -101,7 +101,7 @@ impl Target {
                 c.batch_execute(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000;",
+                     PRAGMA temp_store = MEMORY; PRAGMA cache_size = -4000;",
                 )
                 .map_err(ConnectError::Pragma)?;
                 Ok(DbConnection::Sqlite(c))

@@ -103,27 +103,44 @@ pub fn touched_since(
     conn: &mut DbConnection,
     after_id: i64,
 ) -> Result<(BTreeMap<Pair, Touch>, i64), StoreError> {
-    let rows: Vec<(i64, i64, i64, NaiveDateTime, Option<i64>)> = movements::table
-        .left_join(transfers::table.on(movements::transfer_id.eq(transfers::id.nullable())))
+    use diesel::dsl::{max, min};
+    // Aggregated by the database: under a flood of writes a poll covers tens of thousands
+    // of movements but a few hundred pairs, and building a row costs more than adding one.
+    let rows: Vec<(i64, i64, Option<i64>, Option<NaiveDateTime>)> = movements::table
         .filter(movements::id.gt(after_id))
+        .group_by((movements::site_id, movements::item_id))
         .select((
-            movements::id,
             movements::site_id,
             movements::item_id,
-            movements::occurred_at,
-            transfers::to_site_id.nullable(),
+            max(movements::id),
+            min(movements::occurred_at),
         ))
+        .load(conn)?;
+    let dispatched: Vec<(i64, i64, i64)> = movements::table
+        .inner_join(transfers::table.on(movements::transfer_id.eq(transfers::id.nullable())))
+        .filter(movements::id.gt(after_id))
+        .select((
+            movements::site_id,
+            transfers::to_site_id,
+            movements::item_id,
+        ))
+        .distinct()
         .load(conn)?;
     let mut pairs: BTreeMap<Pair, Touch> = BTreeMap::new();
     let mut newest = after_id;
-    for (id, site, item, occurred_at, to_site) in rows {
+    for (site, item, id, occurred_at) in rows {
+        let id = id.unwrap_or(after_id);
         newest = newest.max(id);
-        let t = pairs.entry((site, item)).or_default();
-        t.newest_id = t.newest_id.max(id);
-        t.earliest = Some(t.earliest.map_or(occurred_at, |e| e.min(occurred_at)));
-        if let Some(to) = to_site
-            && to != site
-        {
+        pairs.insert(
+            (site, item),
+            Touch {
+                newest_id: id,
+                earliest: occurred_at,
+            },
+        );
+    }
+    for (from, to, item) in dispatched {
+        if to != from {
             pairs.entry((to, item)).or_default();
         }
     }

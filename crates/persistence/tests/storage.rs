@@ -700,3 +700,81 @@ fn tokens_are_found_by_hash_scoped_to_sites_revoked_and_stamp_their_movements() 
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].last_used_at, Some(later));
 }
+
+#[test]
+fn a_poll_for_new_movements_names_each_touched_pair_once_with_its_newest_id_and_earliest_time() {
+    use ppe_persistence::forecasts::{Touch, touched_since};
+    let (_t, db) = stocked();
+    let (wh, nh, ffp2) = db
+        .read(|c| {
+            Ok::<_, StoreError>((
+                catalogue::site_ref(c, "site", "WH")?.0,
+                catalogue::site_ref(c, "site", "NH")?.0,
+                catalogue::item_id(c, "item", "FFP2")?,
+            ))
+        })
+        .unwrap();
+    let (before, received) = db.read(|c| touched_since(c, 0)).unwrap();
+    assert_eq!(before.keys().copied().collect::<Vec<_>>(), [(wh, ffp2)]);
+    // Two issues, the later one dated earlier (a late report), then a dispatch to NH.
+    let late = now() - chrono::Duration::days(3);
+    for (quantity, occurred_at) in [(5, None), (7, Some(late))] {
+        db.write(move |c| {
+            ledger::record_issue(
+                c,
+                &ppe_persistence::catalogue::IdCache::default(),
+                &IssueReport {
+                    site: "WH".into(),
+                    occurred_at,
+                    reported_by: "t".into(),
+                    lines: vec![QuantityLine {
+                        item: "FFP2".into(),
+                        quantity,
+                        lot: Some("A".into()),
+                    }],
+                },
+                now(),
+            )
+        })
+        .unwrap();
+    }
+    let dispatched = db
+        .write(move |c| {
+            ledger::dispatch_transfer(
+                c,
+                &ppe_persistence::catalogue::IdCache::default(),
+                &Dispatch {
+                    from_site: "WH".into(),
+                    to_site: "NH".into(),
+                    occurred_at: None,
+                    reported_by: "t".into(),
+                    lines: vec![QuantityLine {
+                        item: "FFP2".into(),
+                        quantity: 10,
+                        lot: None,
+                    }],
+                },
+                now(),
+            )
+        })
+        .unwrap();
+    let newest_id = dispatched.movements.iter().map(|m| m.id).max().unwrap();
+    let (touched, newest) = db.read(|c| touched_since(c, received)).unwrap();
+    assert_eq!(newest, newest_id);
+    assert_eq!(touched.len(), 2, "{touched:?}");
+    let at_wh = touched[&(wh, ffp2)];
+    assert_eq!(at_wh.newest_id, newest_id);
+    let earliest = at_wh.earliest.unwrap().and_utc();
+    assert!(
+        (earliest - late).num_milliseconds().abs() < 1,
+        "earliest {earliest}, late report {late}"
+    );
+    assert_eq!(
+        touched[&(nh, ffp2)],
+        Touch::default(),
+        "the receiving unit's stock in transit changed, not its own ledger"
+    );
+    let (none, same) = db.read(|c| touched_since(c, newest)).unwrap();
+    assert!(none.is_empty());
+    assert_eq!(same, newest);
+}
