@@ -97,7 +97,12 @@ impl Target {
                 // busy_timeout first: the others may need the lock. WAL lets readers run
                 // beside the writer; NORMAL sync is durable across process crashes in WAL.
                 // Temp storage in memory keeps the savepoint journals of group commits
-                // off the disk.
+                // off the disk. The page cache is 4 MiB, not more: a commit whose inserts
+                // split b-tree pages afterwards walks every slot of the cache (SQLite
+                // renumbers the split pages through a spare page number past the end of
+                // the file, and the cache then drops every page past the end), so a
+                // bigger cache makes such commits slower while the writer's working set
+                // (the last leaf of each index range it appends to) fits in this one.
                 c.batch_execute(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
