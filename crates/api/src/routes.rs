@@ -242,33 +242,24 @@ fn upper_case(method: &str) -> &'static str {
 }
 
 fn fits(template: &[Segment], path: &str) -> bool {
-    // Every request passes here: compare in place rather than collecting the segments.
-    template.len() == path.split('/').count()
-        && template.iter().zip(path.split('/')).all(|(t, p)| match t {
-            Segment::Literal(l) => *l == p,
-            Segment::Parameter => !p.is_empty(),
-        })
+    template.iter().zip(path.split('/')).all(|(t, p)| match t {
+        Segment::Literal(l) => *l == p,
+        Segment::Parameter => !p.is_empty(),
+    })
 }
 
 fn template_for(path: &str) -> Option<&'static Template> {
+    // Counted once: only templates of as many segments are compared.
+    let segments = path.split('/').count();
     templates()
         .iter()
-        .filter(|t| fits(&t.segments, path))
+        .filter(|t| t.segments.len() == segments && fits(&t.segments, path))
         .max_by_key(|t| t.literals)
 }
 
 /// The table's template a request path falls under, the most specific when several fit.
 pub fn template_of(path: &str) -> Option<&'static str> {
     template_for(path).map(|t| t.text)
-}
-
-/// The methods a template answers, upper-case, in the table's order.
-pub fn methods_of(template: &str) -> Vec<&'static str> {
-    templates()
-        .iter()
-        .find(|t| t.text == template)
-        .map(|t| t.methods.clone())
-        .unwrap_or_default()
 }
 
 /// The template of the request's path, found once by [`method_guard`] and kept in the
@@ -362,7 +353,10 @@ mod tests {
         );
         assert_eq!(template_of("/api/v1/items/"), None);
         assert_eq!(template_of("/api/v1/nothing"), None);
-        assert_eq!(methods_of("/api/v1/items"), ["POST", "GET"]);
+        assert_eq!(
+            template_for("/api/v1/items").unwrap().methods,
+            ["POST", "GET"]
+        );
         assert_eq!(
             permission_of("post", "/api/v1/issues"),
             Some(Some(Permission::Issue))
