@@ -101,6 +101,29 @@ fn ledger_sum(db: &Db, site: &str) -> i64 {
 }
 
 /// Every movement at `site`, oldest first.
+/// Dispatches `quantity` FFP2 from WH to NH, lots chosen by the ledger.
+fn dispatch_ffp2(db: &Db, quantity: i64) -> ppe_domain::ledger::Recorded {
+    db.write(move |c| {
+        ledger::dispatch_transfer(
+            c,
+            &ppe_persistence::catalogue::IdCache::default(),
+            &Dispatch {
+                from_site: "WH".into(),
+                to_site: "NH".into(),
+                occurred_at: None,
+                reported_by: "t".into(),
+                lines: vec![QuantityLine {
+                    item: "FFP2".into(),
+                    quantity,
+                    lot: None,
+                }],
+            },
+            now(),
+        )
+    })
+    .unwrap()
+}
+
 fn movements_at(db: &Db, site: &str) -> Vec<ppe_domain::ledger::Movement> {
     let f = MovementFilter {
         site: Some(site.into()),
@@ -224,26 +247,7 @@ fn issue_above_balance_is_refused_and_writes_nothing() {
 #[test]
 fn transfer_moves_lots_first_expiry_first_and_balances_follow_the_ledger() {
     let (_t, db) = stocked();
-    let rec = db
-        .write(|c| {
-            ledger::dispatch_transfer(
-                c,
-                &ppe_persistence::catalogue::IdCache::default(),
-                &Dispatch {
-                    from_site: "WH".into(),
-                    to_site: "NH".into(),
-                    occurred_at: None,
-                    reported_by: "t".into(),
-                    lines: vec![QuantityLine {
-                        item: "FFP2".into(),
-                        quantity: 120,
-                        lot: None,
-                    }],
-                },
-                now(),
-            )
-        })
-        .unwrap();
+    let rec = dispatch_ffp2(&db, 120);
     let t = rec.transfer.unwrap();
     let lots: Vec<(&str, i64)> = t
         .lines
@@ -738,26 +742,7 @@ fn a_poll_for_new_movements_names_each_touched_pair_once_with_its_newest_id_and_
         })
         .unwrap();
     }
-    let dispatched = db
-        .write(move |c| {
-            ledger::dispatch_transfer(
-                c,
-                &ppe_persistence::catalogue::IdCache::default(),
-                &Dispatch {
-                    from_site: "WH".into(),
-                    to_site: "NH".into(),
-                    occurred_at: None,
-                    reported_by: "t".into(),
-                    lines: vec![QuantityLine {
-                        item: "FFP2".into(),
-                        quantity: 10,
-                        lot: None,
-                    }],
-                },
-                now(),
-            )
-        })
-        .unwrap();
+    let dispatched = dispatch_ffp2(&db, 10);
     let newest_id = dispatched.movements.iter().map(|m| m.id).max().unwrap();
     let (touched, newest) = db.read(|c| touched_since(c, received)).unwrap();
     assert_eq!(newest, newest_id);
