@@ -6,7 +6,7 @@
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::idempotency_keys;
-use crate::statements::InsertKey;
+use crate::statements::{InsertKey, PgParam};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use std::cell::RefCell;
@@ -130,6 +130,25 @@ pub(crate) struct KeyRow {
     created_at: NaiveDateTime,
 }
 
+/// The stored columns of a key, in the order of [`pg_columns`].
+macro_rules! key_columns {
+    () => {
+        "(key, request_hash, status, response, created_at)"
+    };
+}
+pub(crate) use key_columns;
+
+/// PostgreSQL: the rows column by column, each an array for `unnest`.
+pub(crate) fn pg_columns(rows: &[KeyRow]) -> [PgParam<'_>; 5] {
+    [
+        PgParam::Texts(rows.iter().map(|r| r.key.as_str()).collect()),
+        PgParam::Texts(rows.iter().map(|r| r.request_hash.as_str()).collect()),
+        PgParam::Ints(rows.iter().map(|r| r.status).collect()),
+        PgParam::Texts(rows.iter().map(|r| r.response.as_str()).collect()),
+        PgParam::Timestamps(rows.iter().map(|r| r.created_at).collect()),
+    ]
+}
+
 thread_local! {
     /// Keys of the group being committed by this (writer) thread, when its writes
     /// store their keys together at the end.
@@ -163,28 +182,25 @@ pub(crate) fn take_deferred() -> Vec<KeyRow> {
 /// key seen before fails it (unique violation) and with it the group, which then runs
 /// again write by write.
 pub(crate) fn insert_all(conn: &mut DbConnection, rows: &[KeyRow]) -> QueryResult<()> {
-    use crate::statements::{InsertKeys, PgParam, PgStatement, row_chunks};
+    use crate::statements::{InsertKeys, PgStatement, row_chunks};
     if rows.is_empty() {
         return Ok(());
     }
     match conn {
         DbConnection::Postgresql(pg) => PgStatement {
             parts: &[
-                "INSERT INTO idempotency_keys (key, request_hash, status, response, created_at) \
-                 SELECT * FROM unnest(",
+                concat!(
+                    "INSERT INTO idempotency_keys ",
+                    key_columns!(),
+                    " SELECT * FROM unnest("
+                ),
                 ", ",
                 ", ",
                 ", ",
                 ", ",
                 ")",
             ],
-            params: vec![
-                PgParam::Texts(rows.iter().map(|r| r.key.as_str()).collect()),
-                PgParam::Texts(rows.iter().map(|r| r.request_hash.as_str()).collect()),
-                PgParam::Ints(rows.iter().map(|r| r.status).collect()),
-                PgParam::Texts(rows.iter().map(|r| r.response.as_str()).collect()),
-                PgParam::Timestamps(rows.iter().map(|r| r.created_at).collect()),
-            ],
+            params: pg_columns(rows).into(),
         }
         .execute(pg)
         .map(drop),

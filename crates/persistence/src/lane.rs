@@ -414,7 +414,7 @@ fn commit_group(
 }
 
 /// The advisory-lock class of site locks ("PPE" and 1), beside keys of other uses.
-const SITE_LOCK_CLASS: i32 = 0x5050_4501;
+pub(crate) const SITE_LOCK_CLASS: i32 = 0x5050_4501;
 
 /// The site locks a group takes on PostgreSQL, in the one order every process uses:
 /// ascending key, no repeats. Row locks on a site's stock are then only ever taken
@@ -434,7 +434,7 @@ fn site_locks(group: &[Job]) -> Vec<i32> {
 
 /// A site's lock key: its hash folded to the 32 bits of an advisory-lock key. Two sites
 /// sharing a key only share a lock.
-fn site_key(site: &str) -> i32 {
+pub(crate) fn site_key(site: &str) -> i32 {
     let h = fnv1a(site);
     ((h >> 32) ^ h) as u32 as i32
 }
@@ -479,11 +479,11 @@ fn fast_pass(
 ) -> bool {
     let stock = batched_stock(conn, ids, group);
     let committed = conn.transaction(|c| {
-        lock_sites(c, site_locks)?;
-        idempotency::collect_keys();
-        if let Some((keys, lines)) = &stock {
-            crate::batch::start(c, keys, *lines)?;
+        match &stock {
+            Some((keys, lines)) => crate::batch::start(c, site_locks, keys, *lines)?,
+            None => lock_sites(c, site_locks)?,
         }
+        idempotency::collect_keys();
         let all_ran = group
             .iter_mut()
             .all(|job| job.run(c, None) == Outcome::Done);
@@ -491,8 +491,7 @@ fn fast_pass(
         if !all_ran {
             return Err(diesel::result::Error::RollbackTransaction);
         }
-        crate::batch::finish(c)?;
-        idempotency::insert_all(c, &keys)
+        crate::batch::finish(c, &keys)
     });
     // Whatever ended the transaction, the batch and the key collection end with it.
     crate::batch::abandon();

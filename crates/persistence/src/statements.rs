@@ -395,20 +395,27 @@ impl QueryId for PgStatement<'_> {
 impl QueryFragment<Pg> for PgStatement<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         debug_assert_eq!(self.parts.len(), self.params.len() + 1);
-        use diesel::sql_types::{Array, Integer};
         for (part, param) in self.parts.iter().zip(&self.params) {
             out.push_sql(part);
-            match param {
-                PgParam::Int(v) => out.push_bind_param::<Integer, _>(v)?,
-                PgParam::BigInt(v) => out.push_bind_param::<BigInt, _>(v)?,
-                PgParam::Ints(v) => out.push_bind_param::<Array<Integer>, _>(v)?,
-                PgParam::BigInts(v) => out.push_bind_param::<Array<BigInt>, _>(v)?,
-                PgParam::Texts(v) => out.push_bind_param::<Array<Text>, _>(v)?,
-                PgParam::Timestamps(v) => out.push_bind_param::<Array<Timestamp>, _>(v)?,
-            }
+            param.bind(&mut out)?;
         }
         out.push_sql(self.parts.last().copied().unwrap_or_default());
         Ok(())
+    }
+}
+
+impl<'a> PgParam<'a> {
+    /// Binds the value as the statement's next parameter.
+    pub(crate) fn bind<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        use diesel::sql_types::{Array, Integer};
+        match self {
+            PgParam::Int(v) => out.push_bind_param::<Integer, _>(v),
+            PgParam::BigInt(v) => out.push_bind_param::<BigInt, _>(v),
+            PgParam::Ints(v) => out.push_bind_param::<Array<Integer>, _>(v),
+            PgParam::BigInts(v) => out.push_bind_param::<Array<BigInt>, _>(v),
+            PgParam::Texts(v) => out.push_bind_param::<Array<Text>, _>(v),
+            PgParam::Timestamps(v) => out.push_bind_param::<Array<Timestamp>, _>(v),
+        }
     }
 }
 

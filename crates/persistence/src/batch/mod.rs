@@ -8,8 +8,10 @@
 //! the group's balances here instead: the balances the group's commands name are read
 //! (on PostgreSQL locked, in one statement) before the first command runs, each command
 //! reads and updates them in memory, its movement ids come from a block taken at once,
-//! and at the end a few statements write every movement and every changed balance. A
-//! group whose fast pass fails runs again write by write without the batch, as before.
+//! and at the end a few statements write every movement, every changed balance and the
+//! group's idempotency keys. On PostgreSQL that is one statement, and one more at the
+//! start takes the group's site locks, locks and reads its balances and draws its ids.
+//! A group whose fast pass fails runs again write by write without the batch, as before.
 //!
 //! The batch belongs to the thread that runs the group (a lane), so the ledger's code
 //! asks [`active`] rather than taking it as a parameter through every command.
@@ -18,6 +20,7 @@ mod postgres;
 mod sqlite;
 
 use crate::connection::DbConnection;
+use crate::idempotency::{self, KeyRow};
 use crate::statements::{BalanceWrite, MovementRow};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::QueryResult;
@@ -120,14 +123,19 @@ impl Batch {
             DbConnection::Postgresql(pg) => postgres::lock(pg, &missing)?,
             DbConnection::Sqlite(_) => crate::ledger::read_balances(conn, &missing)?,
         };
-        for k in missing {
+        self.keep(missing, rows);
+        Ok(())
+    }
+
+    /// Keeps the lots read for `keys` (a key without rows has none yet).
+    fn keep(&mut self, keys: Vec<StockKey>, rows: Vec<(StockKey, LotBalance)>) {
+        for k in keys {
             self.lots.entry(k).or_default();
         }
         for (key, lot) in rows {
             self.existed.insert((key, lot.lot.clone()));
             self.lots.entry(key).or_default().push(lot);
         }
-        Ok(())
     }
 
     /// `n` more movement ids at the back of the queue.
@@ -180,9 +188,11 @@ fn with_batch<T>(f: impl FnOnce(&mut Batch) -> T) -> T {
 
 /// Starts batching this thread's ledger writes, with the balances of `keys` read (and
 /// on PostgreSQL locked, in key order, the order every writer locks in); `lines` is
-/// how many command lines the group holds.
+/// how many command lines the group holds. On PostgreSQL the group's site locks
+/// `sites` are taken first, and the group's movement ids drawn, in the same statement.
 pub(crate) fn start(
     conn: &mut DbConnection,
+    sites: &[i32],
     keys: &BTreeSet<StockKey>,
     lines: usize,
 ) -> QueryResult<()> {
@@ -190,7 +200,16 @@ pub(crate) fn start(
         first_draw: lines,
         ..Batch::default()
     };
-    batch.read(conn, keys)?;
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            let keys: Vec<StockKey> = keys.iter().copied().collect();
+            let opening = postgres::open(pg, sites, &keys, lines)?;
+            batch.keep(keys, opening.lots);
+            batch.ids.extend(opening.ids);
+            batch.first_draw = 0;
+        }
+        DbConnection::Sqlite(_) => batch.read(conn, keys)?,
+    }
     BATCH.with(|b| *b.borrow_mut() = Some(batch));
     Ok(())
 }
@@ -248,18 +267,20 @@ pub(crate) fn record(
     })
 }
 
-/// Writes what the group gathered and ends batching.
-pub(crate) fn finish(conn: &mut DbConnection) -> QueryResult<()> {
-    let Some(batch) = BATCH.with(|b| b.borrow_mut().take()) else {
-        return Ok(());
+/// Writes what the group gathered and the group's idempotency `keys`, and ends
+/// batching; without a batch, writes the keys alone.
+pub(crate) fn finish(conn: &mut DbConnection, keys: &[KeyRow]) -> QueryResult<()> {
+    let batch = BATCH.with(|b| b.borrow_mut().take());
+    let Some(batch) = batch.filter(|b| !b.movements.is_empty() || !b.dirty.is_empty()) else {
+        return idempotency::insert_all(conn, keys);
     };
-    if batch.movements.is_empty() && batch.dirty.is_empty() {
-        return Ok(());
-    }
     let now = batch.now.unwrap_or_default();
     let changed = batch.changed();
     match conn {
-        DbConnection::Postgresql(pg) => postgres::write(pg, now, &changed, &batch.movements),
-        DbConnection::Sqlite(_) => sqlite::write(conn, now, &changed, &batch.movements),
+        DbConnection::Postgresql(pg) => postgres::write(pg, now, &changed, &batch.movements, keys),
+        DbConnection::Sqlite(_) => {
+            sqlite::write(conn, now, &changed, &batch.movements)?;
+            idempotency::insert_all(conn, keys)
+        }
     }
 }

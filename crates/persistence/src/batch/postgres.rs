@@ -4,6 +4,7 @@
 //! each is prepared once per connection.
 
 use super::KeptMovement;
+use crate::idempotency::KeyRow;
 use crate::statements::{BalanceWrite, PgParam, PgStatement, movement_fields};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::pg::Pg;
@@ -45,21 +46,114 @@ pub(super) fn lock(
         ],
     }
     .load::<LockedRow>(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let key = StockKey {
-                site: r.site_id,
-                item: r.item_id,
-            };
-            let lot = LotBalance {
-                lot: r.lot,
-                expires_on: r.expires_on,
-                quantity: r.quantity,
-            };
-            (key, lot)
-        })
-        .collect())
+    Ok(rows.into_iter().map(LockedRow::into_lot).collect())
+}
+
+impl LockedRow {
+    fn into_lot(self) -> (StockKey, LotBalance) {
+        let key = StockKey {
+            site: self.site_id,
+            item: self.item_id,
+        };
+        let lot = LotBalance {
+            lot: self.lot,
+            expires_on: self.expires_on,
+            quantity: self.quantity,
+        };
+        (key, lot)
+    }
+}
+
+/// A row of a group's first statement: a drawn id, or a locked balance.
+#[derive(QueryableByName)]
+struct OpeningRow {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    drawn: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    site_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    item_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    lot: Option<String>,
+    #[diesel(sql_type = Nullable<Date>)]
+    expires_on: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    quantity: Option<i64>,
+}
+
+/// A group's first statement: takes the site locks `sites` (keys of the lanes' class)
+/// in order, then locks and reads the balance rows of `keys` in key order, and draws
+/// `draw` movement ids (sorted). One round trip instead of three.
+pub(super) fn open(
+    conn: &mut PgConnection,
+    sites: &[i32],
+    keys: &[StockKey],
+    draw: usize,
+) -> QueryResult<Opening> {
+    let rows = PgStatement {
+        parts: &[
+            // The site locks are a materialized CTE read by a sub-select without
+            // references to the join: PostgreSQL runs such a sub-select once, before the
+            // join it gates ("One-Time Filter"), so every site lock is held before the
+            // first row lock is asked for, as in every other writer.
+            "WITH sites AS MATERIALIZED (SELECT pg_advisory_xact_lock(",
+            ", s) FROM unnest(",
+            ") AS s), locked AS (SELECT b.site_id, b.item_id, b.lot, b.expires_on, \
+             b.quantity FROM unnest(",
+            ", ",
+            ") AS k (site_id, item_id) \
+             JOIN balances AS b ON b.site_id = k.site_id AND b.item_id = k.item_id \
+             WHERE (SELECT count(*) FROM sites) >= 0 \
+             ORDER BY b.site_id, b.item_id, b.lot FOR UPDATE OF b), \
+             drawn AS MATERIALIZED (SELECT nextval('movements_id_seq') AS id \
+             FROM generate_series(1, ",
+            ")) SELECT NULL::bigint AS drawn, site_id, item_id, lot, expires_on, quantity \
+             FROM locked UNION ALL SELECT id, NULL, NULL, NULL, NULL, NULL FROM drawn",
+        ],
+        params: vec![
+            PgParam::Int(crate::lane::SITE_LOCK_CLASS),
+            PgParam::Ints(sites.to_vec()),
+            PgParam::BigInts(keys.iter().map(|k| k.site).collect()),
+            PgParam::BigInts(keys.iter().map(|k| k.item).collect()),
+            PgParam::BigInt(draw as i64),
+        ],
+    }
+    .load::<OpeningRow>(conn)?;
+    let mut lots = Vec::new();
+    let mut ids = Vec::new();
+    for r in rows {
+        match r {
+            OpeningRow {
+                drawn: Some(id), ..
+            } => ids.push(id),
+            OpeningRow {
+                site_id: Some(site_id),
+                item_id: Some(item_id),
+                lot: Some(lot),
+                quantity: Some(quantity),
+                expires_on,
+                ..
+            } => lots.push(
+                LockedRow {
+                    site_id,
+                    item_id,
+                    lot,
+                    expires_on,
+                    quantity,
+                }
+                .into_lot(),
+            ),
+            _ => {}
+        }
+    }
+    ids.sort_unstable();
+    Ok(Opening { lots, ids })
+}
+
+/// What a group's first statement gave: the locked lots, and the drawn ids in order.
+pub(super) struct Opening {
+    pub lots: Vec<(StockKey, LotBalance)>,
+    pub ids: Vec<i64>,
 }
 
 #[derive(QueryableByName)]
@@ -86,12 +180,14 @@ pub(super) fn draw_ids(conn: &mut PgConnection, n: usize) -> QueryResult<Vec<i64
     Ok(ids)
 }
 
-/// Writes every changed balance and every movement in one statement.
+/// Writes every changed balance, every movement and the group's idempotency keys in
+/// one statement.
 pub(super) fn write(
     conn: &mut PgConnection,
     now: NaiveDateTime,
     changed: &[BalanceWrite<'_>],
     movements: &[KeptMovement],
+    keys: &[KeyRow],
 ) -> QueryResult<()> {
     let mut updates = Columns::default();
     let mut inserts = Columns::default();
@@ -111,6 +207,7 @@ pub(super) fn write(
         updates,
         inserts,
         movements: columns,
+        keys: crate::idempotency::pg_columns(keys),
     }
     .execute(conn)
     .map(drop)
@@ -226,21 +323,23 @@ impl Columns {
     }
 }
 
-/// The group's balance updates, balance inserts and movements as one statement whose
-/// text never changes (arrays of any length), so it is prepared once per connection.
-struct WriteGroup {
+/// The group's balance updates, balance inserts, keys and movements as one statement
+/// whose text never changes (arrays of any length), so it is prepared once per
+/// connection.
+struct WriteGroup<'k> {
     now: NaiveDateTime,
     updates: Columns,
     inserts: Columns,
     movements: MovementColumns,
+    keys: [PgParam<'k>; 5],
 }
 
-impl QueryId for WriteGroup {
+impl QueryId for WriteGroup<'_> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl QueryFragment<Pg> for WriteGroup {
+impl QueryFragment<Pg> for WriteGroup<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("WITH updated AS (UPDATE balances AS b SET quantity = v.quantity, ");
         out.push_sql("expires_on = v.expires_on, updated_at = ");
@@ -256,7 +355,18 @@ impl QueryFragment<Pg> for WriteGroup {
         out.push_sql(" FROM ");
         self.inserts.bind(&mut out)?;
         out.push_sql(concat!(
-            ") INSERT INTO movements (id, ",
+            "), keyed AS (INSERT INTO idempotency_keys ",
+            crate::idempotency::key_columns!(),
+            " SELECT * FROM unnest("
+        ));
+        for (i, column) in self.keys.iter().enumerate() {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            column.bind(&mut out)?;
+        }
+        out.push_sql(concat!(
+            ")) INSERT INTO movements (id, ",
             movement_fields!(),
             ") SELECT * FROM "
         ));
@@ -265,4 +375,138 @@ impl QueryFragment<Pg> for WriteGroup {
     }
 }
 
-impl RunQueryDsl<PgConnection> for WriteGroup {}
+impl RunQueryDsl<PgConnection> for WriteGroup<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::open;
+    use crate::connection::{DbConnection, Target};
+    use crate::lane::{SITE_LOCK_CLASS, site_key};
+    use crate::testing::{TestDatabase, backend, query_count_at};
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    use ppe_domain::catalogue::{BaseUnit, Category, NewItem};
+    use ppe_domain::commands::{Receipt, ReceiptLine};
+    use ppe_domain::site::{NewSite, SiteKind};
+    use ppe_domain::stock::StockKey;
+    use std::time::{Duration, Instant};
+
+    fn pg(url: &str) -> diesel::PgConnection {
+        match Target::parse(url).and_then(|t| t.connect()) {
+            Ok(DbConnection::Postgresql(c)) => c,
+            Ok(_) => panic!("{url} is not PostgreSQL"),
+            Err(e) => panic!("connecting to {url}: {e}"),
+        }
+    }
+
+    /// A warehouse WH holding FFP2 in two lots; its (site, item) key.
+    fn stocked(t: &TestDatabase) -> StockKey {
+        let now = chrono::Utc::now();
+        let db = crate::Db::open(&t.url, &crate::DbOptions::default()).unwrap();
+        db.write(move |c| {
+            let item = NewItem {
+                sku: "FFP2".into(),
+                name: "FFP2".into(),
+                category: Category::Respirator,
+                base_unit: BaseUnit::Piece,
+                pack_size: 20,
+                gtin: None,
+                standard: None,
+                shelf_life_days: None,
+                volume_cm3: None,
+                weight_g: None,
+            };
+            crate::catalogue::create_item(c, &item, now)?;
+            let site = NewSite {
+                code: "WH".into(),
+                name: "WH".into(),
+                kind: SiteKind::Warehouse,
+                unit_type: None,
+                district: None,
+                latitude: 59.74,
+                longitude: 10.2,
+                address: None,
+                opening_hours: vec![],
+                priority_tier: 1,
+                lead_time_days: 2,
+            };
+            crate::catalogue::create_site(c, &site, now)?;
+            let line = |lot: &str, quantity| ReceiptLine {
+                item: "FFP2".into(),
+                quantity,
+                lot: Some(lot.into()),
+                expires_on: None,
+            };
+            let receipt = Receipt {
+                site: "WH".into(),
+                occurred_at: None,
+                reported_by: "test".into(),
+                reference: None,
+                lines: vec![line("A", 100), line("B", 50)],
+            };
+            crate::ledger::record_receipt(c, &crate::catalogue::IdCache::default(), &receipt, now)
+        })
+        .unwrap();
+        StockKey {
+            site: query_count_at(&t.url, "SELECT id FROM sites WHERE code = 'WH'"),
+            item: query_count_at(&t.url, "SELECT id FROM items WHERE sku = 'FFP2'"),
+        }
+    }
+
+    /// The lock order that keeps replicas from deadlocking: a group holds a site's
+    /// lock before it locks any of the site's balance rows. The opening statement
+    /// does both, so it must wait for the site lock holding no row lock.
+    #[test]
+    fn the_opening_statement_locks_no_balance_row_before_its_site_locks() {
+        if backend() != "postgres" {
+            eprintln!("PostgreSQL only (PPE_TEST_BACKEND=postgres)");
+            return;
+        }
+        let t = TestDatabase::new();
+        let key = stocked(&t);
+        let site_lock = site_key("WH");
+
+        let mut holder = pg(&t.url);
+        holder.batch_execute("BEGIN").unwrap();
+        holder
+            .batch_execute(&format!(
+                "SELECT pg_advisory_xact_lock({SITE_LOCK_CLASS}, {site_lock})"
+            ))
+            .unwrap();
+
+        let url = t.url.clone();
+        let opener = std::thread::spawn(move || {
+            let mut c = pg(&url);
+            c.transaction(|c| open(c, &[site_lock], &[key], 3))
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while query_count_at(
+            &t.url,
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+        ) == 0
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the opening statement never waited"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // While it waits, the site's balance rows are free: NOWAIT fails on a row
+        // another transaction has locked.
+        holder
+            .batch_execute(&format!(
+                "SELECT quantity FROM balances WHERE site_id = {} FOR UPDATE NOWAIT",
+                key.site
+            ))
+            .unwrap_or_else(|e| panic!("a balance row was locked before the site: {e}"));
+        holder.batch_execute("ROLLBACK").unwrap();
+
+        let super::Opening { lots, ids } = opener.join().unwrap().unwrap();
+        let mut names: Vec<&str> = lots.iter().map(|(_, l)| l.lot.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["A", "B"]);
+        assert!(lots.iter().all(|(k, _)| *k == key));
+        assert_eq!(ids.len(), 3);
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    }
+}
