@@ -145,14 +145,15 @@ fn run(target: &Target, stop: &Receiver<()>, finish_wanted: &AtomicBool) {
 
 /// One period's work: copy the log; when it is long, catch up with the writer until
 /// little is left, sync the database file, copy what came meanwhile, and only then ask
-/// the writer to finish.
+/// the writer to finish. A log already copied whole needs nothing: the writer's next
+/// transaction starts it over by itself.
 fn round(
     conn: &mut SqliteConnection,
     file: Option<&std::fs::File>,
     finish_wanted: &AtomicBool,
 ) -> diesel::QueryResult<()> {
     let mut o = checkpoint(conn)?;
-    if o.busy != 0 || o.log < RESET_FRAMES {
+    if o.busy != 0 || o.log < RESET_FRAMES || o.backlog() == 0 {
         return Ok(());
     }
     for _ in 0..CATCH_UP_ROUNDS {
@@ -161,19 +162,20 @@ fn round(
         }
         o = checkpoint(conn)?;
     }
-    let caught_up = o.busy == 0 && o.backlog() <= FINISH_BACKLOG;
-    if caught_up && let Some(file) = file {
+    let caught_up = o.backlog() <= FINISH_BACKLOG;
+    if o.busy != 0 || !(caught_up || o.log >= HARD_RESET_FRAMES) {
+        return Ok(());
+    }
+    if let Some(file) = file {
         // Each sync covers the copies made before it; each copy after the first is of
         // what arrived during the sync before it, fewer pages each time. The writer is
         // left what arrives after the last.
         sync(file);
         for _ in 0..2 {
-            o = checkpoint(conn)?;
+            checkpoint(conn)?;
             sync(file);
         }
     }
-    if caught_up || o.log >= HARD_RESET_FRAMES {
-        finish_wanted.store(true, Ordering::Relaxed);
-    }
+    finish_wanted.store(true, Ordering::Relaxed);
     Ok(())
 }

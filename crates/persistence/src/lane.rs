@@ -479,10 +479,7 @@ fn fast_pass(
 ) -> bool {
     let stock = batched_stock(conn, ids, group);
     let committed = conn.transaction(|c| {
-        match &stock {
-            Some((keys, lines)) => crate::batch::start(c, site_locks, keys, *lines)?,
-            None => lock_sites(c, site_locks)?,
-        }
+        begin_group(c, site_locks, stock.as_ref())?;
         idempotency::collect_keys();
         let all_ran = group
             .iter_mut()
@@ -500,6 +497,23 @@ fn fast_pass(
         log::debug!("group runs again write by write after: {e}");
     }
     committed.is_ok()
+}
+
+/// A group's first statements: its site locks, then (when it is batched) the balances
+/// of its `stock` keys locked and read, with its movement ids drawn. The site locks are
+/// a statement of their own: under READ COMMITTED a statement reads the snapshot taken
+/// when it started, so a read in the statement that waited for a site's lock would miss
+/// the lots that the lock's previous holder committed meanwhile.
+pub(crate) fn begin_group(
+    c: &mut DbConnection,
+    site_locks: &[i32],
+    stock: Option<&(BTreeSet<StockKey>, usize)>,
+) -> diesel::QueryResult<()> {
+    lock_sites(c, site_locks)?;
+    match stock {
+        Some((keys, lines)) => crate::batch::start(c, keys, *lines),
+        None => Ok(()),
+    }
 }
 
 /// The stock keys of a group whose every write is a ledger command that may be

@@ -9,8 +9,8 @@
 //! (on PostgreSQL locked, in one statement) before the first command runs, each command
 //! reads and updates them in memory, its movement ids come from a block taken at once,
 //! and at the end a few statements write every movement, every changed balance and the
-//! group's idempotency keys. On PostgreSQL that is one statement, and one more at the
-//! start takes the group's site locks, locks and reads its balances and draws its ids.
+//! group's idempotency keys. On PostgreSQL that is one statement, and one at the start
+//! (after the site locks) locks and reads the group's balances and draws its ids.
 //! A group whose fast pass fails runs again write by write without the batch, as before.
 //!
 //! The batch belongs to the thread that runs the group (a lane), so the ledger's code
@@ -188,11 +188,10 @@ fn with_batch<T>(f: impl FnOnce(&mut Batch) -> T) -> T {
 
 /// Starts batching this thread's ledger writes, with the balances of `keys` read (and
 /// on PostgreSQL locked, in key order, the order every writer locks in); `lines` is
-/// how many command lines the group holds. On PostgreSQL the group's site locks
-/// `sites` are taken first, and the group's movement ids drawn, in the same statement.
+/// how many command lines the group holds. On PostgreSQL the group's movement ids are
+/// drawn in the same statement.
 pub(crate) fn start(
     conn: &mut DbConnection,
-    sites: &[i32],
     keys: &BTreeSet<StockKey>,
     lines: usize,
 ) -> QueryResult<()> {
@@ -203,7 +202,7 @@ pub(crate) fn start(
     match conn {
         DbConnection::Postgresql(pg) => {
             let keys: Vec<StockKey> = keys.iter().copied().collect();
-            let opening = postgres::open(pg, sites, &keys, lines)?;
+            let opening = postgres::open(pg, &keys, lines)?;
             batch.keep(keys, opening.lots);
             batch.ids.extend(opening.ids);
             batch.first_draw = 0;
@@ -212,6 +211,12 @@ pub(crate) fn start(
     }
     BATCH.with(|b| *b.borrow_mut() = Some(batch));
     Ok(())
+}
+
+/// The lots the batch holds for `key`, in the order it keeps them.
+#[cfg(test)]
+pub(crate) fn lots_of(key: StockKey) -> Vec<LotBalance> {
+    with_batch(|b| b.lots.get(&key).cloned().unwrap_or_default())
 }
 
 /// Ends batching; the gathered writes are dropped (the group is rolled back).

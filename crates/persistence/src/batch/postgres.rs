@@ -81,29 +81,22 @@ struct OpeningRow {
     quantity: Option<i64>,
 }
 
-/// A group's first statement: takes the site locks `sites` (keys of the lanes' class)
-/// in order, then locks and reads the balance rows of `keys` in key order, and draws
-/// `draw` movement ids (sorted). One round trip instead of three.
+/// A group's first statement after its site locks: locks and reads the balance rows of
+/// `keys` in key order, and draws `draw` movement ids (sorted). One round trip instead
+/// of two.
 pub(super) fn open(
     conn: &mut PgConnection,
-    sites: &[i32],
     keys: &[StockKey],
     draw: usize,
 ) -> QueryResult<Opening> {
     let rows = PgStatement {
         parts: &[
-            // The site locks are a materialized CTE read by a sub-select without
-            // references to the join: PostgreSQL runs such a sub-select once, before the
-            // join it gates ("One-Time Filter"), so every site lock is held before the
-            // first row lock is asked for, as in every other writer.
-            "WITH sites AS MATERIALIZED (SELECT pg_advisory_xact_lock(",
-            ", s) FROM unnest(",
-            ") AS s), locked AS (SELECT b.site_id, b.item_id, b.lot, b.expires_on, \
-             b.quantity FROM unnest(",
+            // The ids are a materialized CTE, so they are drawn once whatever the plan.
+            "WITH locked AS (SELECT b.site_id, b.item_id, b.lot, b.expires_on, b.quantity \
+             FROM unnest(",
             ", ",
             ") AS k (site_id, item_id) \
              JOIN balances AS b ON b.site_id = k.site_id AND b.item_id = k.item_id \
-             WHERE (SELECT count(*) FROM sites) >= 0 \
              ORDER BY b.site_id, b.item_id, b.lot FOR UPDATE OF b), \
              drawn AS MATERIALIZED (SELECT nextval('movements_id_seq') AS id \
              FROM generate_series(1, ",
@@ -111,8 +104,6 @@ pub(super) fn open(
              FROM locked UNION ALL SELECT id, NULL, NULL, NULL, NULL, NULL FROM drawn",
         ],
         params: vec![
-            PgParam::Int(crate::lane::SITE_LOCK_CLASS),
-            PgParam::Ints(sites.to_vec()),
             PgParam::BigInts(keys.iter().map(|k| k.site).collect()),
             PgParam::BigInts(keys.iter().map(|k| k.item).collect()),
             PgParam::BigInt(draw as i64),
@@ -379,9 +370,8 @@ impl RunQueryDsl<PgConnection> for WriteGroup<'_> {}
 
 #[cfg(test)]
 mod tests {
-    use super::open;
     use crate::connection::{DbConnection, Target};
-    use crate::lane::{SITE_LOCK_CLASS, site_key};
+    use crate::lane::{SITE_LOCK_CLASS, begin_group, site_key};
     use crate::testing::{TestDatabase, backend, query_count_at};
     use diesel::Connection;
     use diesel::connection::SimpleConnection;
@@ -389,6 +379,7 @@ mod tests {
     use ppe_domain::commands::{Receipt, ReceiptLine};
     use ppe_domain::site::{NewSite, SiteKind};
     use ppe_domain::stock::StockKey;
+    use std::collections::BTreeSet;
     use std::time::{Duration, Instant};
 
     fn pg(url: &str) -> diesel::PgConnection {
@@ -453,11 +444,13 @@ mod tests {
         }
     }
 
-    /// The lock order that keeps replicas from deadlocking: a group holds a site's
-    /// lock before it locks any of the site's balance rows. The opening statement
-    /// does both, so it must wait for the site lock holding no row lock.
+    /// A group that waits for a site's lock must then see what the group that held it
+    /// committed, new lots included: a count works out its difference from every lot
+    /// of its item, and an issue draws the earliest expiry first. (Under READ
+    /// COMMITTED a statement's snapshot is taken when it starts, so a balance read in
+    /// the statement that waited for the lock would miss rows committed meanwhile.)
     #[test]
-    fn the_opening_statement_locks_no_balance_row_before_its_site_locks() {
+    fn a_group_that_waited_for_its_site_sees_the_lots_committed_meanwhile() {
         if backend() != "postgres" {
             eprintln!("PostgreSQL only (PPE_TEST_BACKEND=postgres)");
             return;
@@ -470,14 +463,23 @@ mod tests {
         holder.batch_execute("BEGIN").unwrap();
         holder
             .batch_execute(&format!(
-                "SELECT pg_advisory_xact_lock({SITE_LOCK_CLASS}, {site_lock})"
+                "SELECT pg_advisory_xact_lock({SITE_LOCK_CLASS}, {site_lock}); \
+                 INSERT INTO balances (site_id, item_id, lot, expires_on, quantity, updated_at) \
+                 VALUES ({}, {}, 'C', NULL, 7, now())",
+                key.site, key.item
             ))
             .unwrap();
 
         let url = t.url.clone();
         let opener = std::thread::spawn(move || {
-            let mut c = pg(&url);
-            c.transaction(|c| open(c, &[site_lock], &[key], 3))
+            let mut c = DbConnection::Postgresql(pg(&url));
+            let stock = (BTreeSet::from([key]), 1);
+            let lots = c.transaction(|c| {
+                begin_group(c, &[site_lock], Some(&stock))?;
+                Ok::<_, diesel::result::Error>(crate::batch::lots_of(key))
+            });
+            crate::batch::abandon();
+            lots
         });
         let deadline = Instant::now() + Duration::from_secs(10);
         while query_count_at(
@@ -487,26 +489,16 @@ mod tests {
         {
             assert!(
                 Instant::now() < deadline,
-                "the opening statement never waited"
+                "the group never waited for its site"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        // While it waits, the site's balance rows are free: NOWAIT fails on a row
-        // another transaction has locked.
-        holder
-            .batch_execute(&format!(
-                "SELECT quantity FROM balances WHERE site_id = {} FOR UPDATE NOWAIT",
-                key.site
-            ))
-            .unwrap_or_else(|e| panic!("a balance row was locked before the site: {e}"));
-        holder.batch_execute("ROLLBACK").unwrap();
+        holder.batch_execute("COMMIT").unwrap();
 
-        let super::Opening { lots, ids } = opener.join().unwrap().unwrap();
-        let mut names: Vec<&str> = lots.iter().map(|(_, l)| l.lot.as_str()).collect();
-        names.sort_unstable();
-        assert_eq!(names, ["A", "B"]);
-        assert!(lots.iter().all(|(k, _)| *k == key));
-        assert_eq!(ids.len(), 3);
-        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+        let lots = opener.join().unwrap().unwrap();
+        let mut seen: Vec<(&str, i64)> =
+            lots.iter().map(|l| (l.lot.as_str(), l.quantity)).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, [("A", 100), ("B", 50), ("C", 7)]);
     }
 }
