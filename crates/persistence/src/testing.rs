@@ -5,9 +5,44 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, RunQueryDsl};
+use ppe_domain::catalogue::{BaseUnit, Category, NewItem};
+use ppe_domain::site::{NewSite, SiteKind, UnitType};
 use rand::Rng;
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A respirator in packs of 20, as the suites' stories use.
+pub fn item(sku: &str) -> NewItem {
+    NewItem {
+        sku: sku.into(),
+        name: format!("{sku} item"),
+        category: Category::Respirator,
+        base_unit: BaseUnit::Piece,
+        pack_size: 20,
+        gtin: None,
+        standard: None,
+        shelf_life_days: None,
+        volume_cm3: None,
+        weight_g: None,
+    }
+}
+
+/// A site of `kind` in the same place as every other; a unit is a nursing home.
+pub fn site(code: &str, kind: SiteKind) -> NewSite {
+    NewSite {
+        code: code.into(),
+        name: code.into(),
+        kind,
+        unit_type: (kind == SiteKind::Unit).then_some(UnitType::NursingHome),
+        district: None,
+        latitude: 59.74,
+        longitude: 10.2,
+        address: None,
+        opening_hours: vec![],
+        priority_tier: 1,
+        lead_time_days: 2,
+    }
+}
 
 /// A database that exists until this value is dropped.
 pub struct TestDatabase {

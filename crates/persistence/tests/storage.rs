@@ -2,52 +2,20 @@
 //! `PPE_TEST_BACKEND=postgres`, on PostgreSQL.
 
 use chrono::{DateTime, Utc};
-use ppe_domain::catalogue::{BaseUnit, Category, NewItem};
 use ppe_domain::commands::{
     CountLine, Dispatch, IssueReport, QuantityLine, Receipt, ReceiptLine, ReceiveTransfer,
     StockReport,
 };
-use ppe_domain::site::{NewSite, SiteKind, UnitType};
+use ppe_domain::site::SiteKind;
 use ppe_domain::stock::MovementKind;
 use ppe_persistence::idempotency::{self, IdempotencyKey};
 use ppe_persistence::reads::{self, MovementFilter};
-use ppe_persistence::testing::TestDatabase;
+use ppe_persistence::testing::{TestDatabase, item, site};
 use ppe_persistence::{Db, DbOptions, StoreError, catalogue, ledger, migrations};
 use std::collections::BTreeSet;
 
 fn now() -> DateTime<Utc> {
     "2026-03-12T18:00:00Z".parse().unwrap()
-}
-
-fn item(sku: &str) -> NewItem {
-    NewItem {
-        sku: sku.into(),
-        name: format!("{sku} item"),
-        category: Category::Respirator,
-        base_unit: BaseUnit::Piece,
-        pack_size: 20,
-        gtin: None,
-        standard: None,
-        shelf_life_days: None,
-        volume_cm3: None,
-        weight_g: None,
-    }
-}
-
-fn site(code: &str, kind: SiteKind) -> NewSite {
-    NewSite {
-        code: code.into(),
-        name: code.into(),
-        kind,
-        unit_type: (kind == SiteKind::Unit).then_some(UnitType::NursingHome),
-        district: None,
-        latitude: 59.74,
-        longitude: 10.2,
-        address: None,
-        opening_hours: vec![],
-        priority_tier: 1,
-        lead_time_days: 2,
-    }
 }
 
 /// A database with one warehouse WH holding 100 FFP2 (lot A, early) + 50 (lot B) and one unit NH.

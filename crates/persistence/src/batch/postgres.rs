@@ -372,12 +372,11 @@ impl RunQueryDsl<PgConnection> for WriteGroup<'_> {}
 mod tests {
     use crate::connection::{DbConnection, Target};
     use crate::lane::{SITE_LOCK_CLASS, begin_group, site_key};
-    use crate::testing::{TestDatabase, backend, query_count_at};
+    use crate::testing::{TestDatabase, backend, item, query_count_at, site};
     use diesel::Connection;
     use diesel::connection::SimpleConnection;
-    use ppe_domain::catalogue::{BaseUnit, Category, NewItem};
     use ppe_domain::commands::{Receipt, ReceiptLine};
-    use ppe_domain::site::{NewSite, SiteKind};
+    use ppe_domain::site::SiteKind;
     use ppe_domain::stock::StockKey;
     use std::collections::BTreeSet;
     use std::time::{Duration, Instant};
@@ -395,33 +394,8 @@ mod tests {
         let now = chrono::Utc::now();
         let db = crate::Db::open(&t.url, &crate::DbOptions::default()).unwrap();
         db.write(move |c| {
-            let item = NewItem {
-                sku: "FFP2".into(),
-                name: "FFP2".into(),
-                category: Category::Respirator,
-                base_unit: BaseUnit::Piece,
-                pack_size: 20,
-                gtin: None,
-                standard: None,
-                shelf_life_days: None,
-                volume_cm3: None,
-                weight_g: None,
-            };
-            crate::catalogue::create_item(c, &item, now)?;
-            let site = NewSite {
-                code: "WH".into(),
-                name: "WH".into(),
-                kind: SiteKind::Warehouse,
-                unit_type: None,
-                district: None,
-                latitude: 59.74,
-                longitude: 10.2,
-                address: None,
-                opening_hours: vec![],
-                priority_tier: 1,
-                lead_time_days: 2,
-            };
-            crate::catalogue::create_site(c, &site, now)?;
+            crate::catalogue::create_item(c, &item("FFP2"), now)?;
+            crate::catalogue::create_site(c, &site("WH", SiteKind::Warehouse), now)?;
             let line = |lot: &str, quantity| ReceiptLine {
                 item: "FFP2".into(),
                 quantity,
