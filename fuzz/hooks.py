@@ -319,3 +319,20 @@ def demo_plan(context, case):
         if "k" in params:
             params["k"] = 1
     return case
+
+
+# A dispatched transfer to a scoped token's unit (fuzz/run.sh makes one for the reporter):
+# most positive cases on a transfer act on it, so that a role that cannot dispatch one
+# still reaches proof of delivery (received once, then 409 as already received).
+TRANSFER = os.environ.get("PPE_FUZZ_TRANSFER_ID")
+
+
+@schemathesis.hook("map_case")
+def demo_transfer(context, case):
+    path = case.operation.path
+    if not (_positive(case) and TRANSFER and path.startswith("/api/v1/transfers/{id}")):
+        return case
+    params = case.path_parameters
+    if isinstance(params, dict) and zlib.crc32(repr(sorted(params.items())).encode()) % 4:
+        params["id"] = int(TRANSFER)
+    return case

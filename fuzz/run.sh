@@ -49,6 +49,14 @@ curl -sf -X POST "$base/api/v1/delivery-plans/$PPE_FUZZ_PLAN_ID/dispatch" \
   -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \
   -d '{"reported_by": "fuzz"}' >/dev/null
 
+# A transfer to the reporter's unit: the reporter may not dispatch one itself, so without
+# it every proof-of-delivery case of that run would stop at 404.
+transfer=$(curl -sf -X POST "$base/api/v1/transfers" -H "Authorization: Bearer $TOKEN" \
+  -H 'content-type: application/json' \
+  -d '{"from_site": "WH-DRAMMEN", "to_site": "NH-01", "reported_by": "fuzz",
+       "lines": [{"item": "FFP2", "quantity": 10}]}')
+reporter_transfer=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["transfer"]["id"])' <<<"$transfer")
+
 fuzz() { # NAME CONFIG TOKEN [ARGS...]: runs in the background, output to $work/NAME.txt
   local name=$1 config=$2 token=$3; shift 3
   (cd fuzz && PYTHONPATH=. "$venv/bin/schemathesis" --config-file "$config" run "$url" \
@@ -74,7 +82,7 @@ runs=()
 fuzz admin schemathesis.toml "$TOKEN" --exclude-path-regex '/tokens/\{id\}/revoke$'
 fuzz viewer schemathesis.toml "$VIEWER_TOKEN" "${viewer_ops[@]}"
 # The reporter is limited to NH-01: plans span many units, so it reads none by id.
-PPE_FUZZ_UNITS=NH-01 fuzz reporter schemathesis.toml "$REPORTER_TOKEN" "${reporter_ops[@]}" \
+PPE_FUZZ_UNITS=NH-01 PPE_FUZZ_TRANSFER_ID="$reporter_transfer" fuzz reporter schemathesis.toml "$REPORTER_TOKEN" "${reporter_ops[@]}" \
   --exclude-path-regex '/delivery-plans/'
 # The revocation operation, aimed at a token made for it.
 victim=$(DATABASE_URL="$db" "$ppe" token create --role viewer --name "fuzz victim" 2>"$work/victim.err")
