@@ -211,6 +211,22 @@ struct Unit {
     stock: Vec<i64>,
 }
 
+/// The first day (counted from `start`) whose deliveries are still on the road when the
+/// demo ends: those of the last two working days, whatever weekday the demo ends on
+/// (units get theirs Monday to Friday).
+fn in_transit_from(start: NaiveDate) -> i64 {
+    (0..DAYS)
+        .rev()
+        .filter(|&d| {
+            !matches!(
+                (start + Duration::days(d)).weekday(),
+                Weekday::Sat | Weekday::Sun
+            )
+        })
+        .nth(1)
+        .unwrap_or(0)
+}
+
 fn noon(day: NaiveDate, hour: u32) -> DateTime<Utc> {
     Utc.from_utc_datetime(&day.and_hms_opt(hour, 0, 0).unwrap_or_default())
 }
@@ -357,6 +373,7 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
             })
             .collect();
         let mut warehouse = vec![0i64; ITEMS.len()];
+        let in_transit_from = in_transit_from(start);
         for day in 0..DAYS {
             let date = start + Duration::days(day);
             // A supplier delivery every fortnight, scarce in the first month.
@@ -443,8 +460,7 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
                             noon(date, 7),
                         )?;
                         movements += rec.movements.len();
-                        // The last week's deliveries are still on the road.
-                        if day < DAYS - 2
+                        if day < in_transit_from
                             && let Some(t) = rec.transfer
                         {
                             movements += ledger::receive_transfer(
@@ -663,6 +679,26 @@ mod tests {
     fn demo_gtins_pass_the_check_digit() {
         for i in 0..super::ITEMS.len() {
             assert!(ppe_domain::gtin::normalise(&super::gtin_for(i)).is_ok());
+        }
+    }
+
+    #[test]
+    fn the_last_two_working_days_deliveries_are_in_transit_whatever_the_weekday() {
+        use chrono::{Datelike, Duration, NaiveDate, Weekday};
+        // Seven consecutive end days: every weekday the demo may end on.
+        for offset in 0..7 {
+            let start = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap() + Duration::days(offset);
+            let from = super::in_transit_from(start);
+            let working = (from..super::DAYS)
+                .filter(|&d| {
+                    !matches!(
+                        (start + Duration::days(d)).weekday(),
+                        Weekday::Sat | Weekday::Sun
+                    )
+                })
+                .count();
+            assert_eq!(working, 2, "start {start}");
+            assert!(super::DAYS - from <= 4, "start {start}: from day {from}");
         }
     }
 }
