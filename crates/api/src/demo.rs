@@ -217,14 +217,13 @@ struct Unit {
 fn in_transit_from(start: NaiveDate) -> i64 {
     (0..DAYS)
         .rev()
-        .filter(|&d| {
-            !matches!(
-                (start + Duration::days(d)).weekday(),
-                Weekday::Sat | Weekday::Sun
-            )
-        })
+        .filter(|&d| !is_weekend(start + Duration::days(d)))
         .nth(1)
         .unwrap_or(0)
+}
+
+fn is_weekend(date: NaiveDate) -> bool {
+    matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
 }
 
 fn noon(day: NaiveDate, hour: u32) -> DateTime<Utc> {
@@ -414,7 +413,7 @@ pub fn seed(db: &Db, now: DateTime<Utc>) -> Result<String, StoreError> {
                 .movements
                 .len();
             }
-            let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
+            let weekend = is_weekend(date);
             for u in units.iter_mut() {
                 // Weekly delivery up to 10 days of use (or 16 during an outbreak).
                 if date.weekday() == u.delivery_weekday {
@@ -684,18 +683,13 @@ mod tests {
 
     #[test]
     fn the_last_two_working_days_deliveries_are_in_transit_whatever_the_weekday() {
-        use chrono::{Datelike, Duration, NaiveDate, Weekday};
+        use chrono::{Duration, NaiveDate};
         // Seven consecutive end days: every weekday the demo may end on.
         for offset in 0..7 {
             let start = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap() + Duration::days(offset);
             let from = super::in_transit_from(start);
             let working = (from..super::DAYS)
-                .filter(|&d| {
-                    !matches!(
-                        (start + Duration::days(d)).weekday(),
-                        Weekday::Sat | Weekday::Sun
-                    )
-                })
+                .filter(|&d| !super::is_weekend(start + Duration::days(d)))
                 .count();
             assert_eq!(working, 2, "start {start}");
             assert!(super::DAYS - from <= 4, "start {start}: from day {from}");
