@@ -241,19 +241,19 @@ fn upper_case(method: &str) -> &'static str {
     }
 }
 
-fn fits(template: &[Segment], path: &str) -> bool {
-    template.iter().zip(path.split('/')).all(|(t, p)| match t {
-        Segment::Literal(l) => *l == p,
+fn fits(template: &[Segment], path: &[&str]) -> bool {
+    template.iter().zip(path).all(|(t, p)| match t {
+        Segment::Literal(l) => l == p,
         Segment::Parameter => !p.is_empty(),
     })
 }
 
 fn template_for(path: &str) -> Option<&'static Template> {
-    // Counted once: only templates of as many segments are compared.
-    let segments = path.split('/').count();
+    // Split once: every request asks, and only templates of as many segments compare.
+    let parts: Vec<&str> = path.split('/').collect();
     templates()
         .iter()
-        .filter(|t| t.segments.len() == segments && fits(&t.segments, path))
+        .filter(|t| t.segments.len() == parts.len() && fits(&t.segments, &parts))
         .max_by_key(|t| t.literals)
 }
 
