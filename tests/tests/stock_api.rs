@@ -151,6 +151,109 @@ fn report_issue_transfer_and_read_back() {
     );
 }
 
+/// Sends `body` twice under `key`: the second answer is the first, byte for byte.
+fn replays_byte_for_byte(s: &Server, path: &str, key: &str, body: &Value) -> Value {
+    let first = s.post_with_key(path, key, body);
+    let status = first.status();
+    assert!(status.is_success(), "{path}: {status}");
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first = first.text().unwrap();
+    let again = s.post_with_key(path, key, body);
+    assert_eq!(again.status(), status, "{path}");
+    assert_eq!(again.headers().get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(again.text().unwrap(), first, "{path}: the replay differs");
+    serde_json::from_str(&first).unwrap()
+}
+
+#[test]
+fn every_ledger_write_replays_its_first_answer_byte_for_byte() {
+    let s = Server::start();
+    s.seed_small();
+    // Times finer than the database keeps (nanoseconds) are answered as stored, so the
+    // first answer and a replay read back from the ledger agree.
+    let at = "2026-12-01T08:30:00.123456789Z";
+    let receipt = replays_byte_for_byte(
+        &s,
+        "/api/v1/receipts",
+        "r-1",
+        &json!({
+            "site": "WH", "reported_by": "goods-in", "reference": "PO-77", "occurred_at": at,
+            "lines": [{"item": "FFP2", "quantity": 40, "lot": "B2", "expires_on": "2030-06-30"},
+                      {"item": "GLOVE-M", "quantity": 60}]
+        }),
+    );
+    assert_eq!(
+        receipt["movements"][0]["occurred_at"],
+        "2026-12-01T08:30:00.123456Z"
+    );
+    // Issued across both lots (first expiry first): one answer, two movements.
+    let issue = replays_byte_for_byte(
+        &s,
+        "/api/v1/issues",
+        "i-1",
+        &json!({
+            "site": "WH", "reported_by": "ward", "lines": [{"item": "FFP2", "quantity": 1030}]
+        }),
+    );
+    assert_eq!(issue["movements"].as_array().unwrap().len(), 2);
+    replays_byte_for_byte(
+        &s,
+        "/api/v1/discards",
+        "d-1",
+        &json!({
+            "site": "WH", "reported_by": "goods-in", "reason": "damaged",
+            "lines": [{"item": "GLOVE-M", "quantity": 5}]
+        }),
+    );
+    let report = replays_byte_for_byte(
+        &s,
+        "/api/v1/stock-reports",
+        "c-1",
+        &json!({
+            "site": "WH", "reported_by": "count", "lines": [{"item": "GLOVE-M", "counted": 550},
+                                                            {"item": "FFP2", "counted": 10, "lot": "B2"}]
+        }),
+    );
+    assert_eq!(report["movements"].as_array().unwrap().len(), 2);
+    // Transfers keep their first answer as it was, though the transfer moves on.
+    let sent = replays_byte_for_byte(
+        &s,
+        "/api/v1/transfers",
+        "t-1",
+        &json!({
+            "from_site": "WH", "to_site": "NH-01", "reported_by": "logistics",
+            "lines": [{"item": "GLOVE-M", "quantity": 50}]
+        }),
+    );
+    let id = sent["transfer"]["id"].as_i64().unwrap();
+    replays_byte_for_byte(
+        &s,
+        &format!("/api/v1/transfers/{id}/receive"),
+        "t-2",
+        &json!({"reported_by": "nurse"}),
+    );
+    let again = s.post_with_key(
+        "/api/v1/transfers",
+        "t-1",
+        &json!({
+            "from_site": "WH", "to_site": "NH-01", "reported_by": "logistics",
+            "lines": [{"item": "GLOVE-M", "quantity": 50}]
+        }),
+    );
+    assert_eq!(
+        again.json::<Value>().unwrap()["transfer"]["status"],
+        "dispatched"
+    );
+    // Nothing was written twice: the ledger holds each write's movements once.
+    let movements = s.all_movements("");
+    let ids: std::collections::BTreeSet<i64> = movements
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), movements.len());
+    assert_eq!(s.all_movements("&kind=discard").len(), 1);
+}
+
 #[test]
 fn idempotency_key_replays_and_refuses_another_body() {
     let s = Server::start();

@@ -543,10 +543,25 @@ fn header<'a>(
     Header {
         reported_by: reported_by.trim(),
         by: now.by.as_ref(),
-        occurred_at: occurred_at.unwrap_or(now.at),
-        recorded_at: now.at,
+        occurred_at: as_stored(occurred_at.unwrap_or(now.at)),
+        recorded_at: as_stored(now.at),
         reason,
         transfer_id,
+    }
+}
+
+/// `t` as the database gives it back. PostgreSQL keeps microseconds, counted from
+/// 2000-01-01 and cut toward that epoch when bound (diesel's `Timestamp` binding);
+/// SQLite keeps what it is given. A movement is answered with the times it is stored
+/// with, so that its answer and a replay read back from the ledger are the same.
+fn as_stored(t: DateTime<Utc>) -> DateTime<Utc> {
+    let epoch = NaiveDate::from_ymd_opt(2000, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("a valid date")
+        .and_utc();
+    match (t - epoch).num_microseconds() {
+        Some(us) => epoch + chrono::TimeDelta::microseconds(us),
+        None => t,
     }
 }
 
@@ -980,4 +995,29 @@ fn close_plan_if_done(
         crate::plans::complete(conn, plan, at)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::as_stored;
+    use chrono::{DateTime, Utc};
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn times_are_cut_to_microseconds_toward_the_year_2000() {
+        assert_eq!(
+            as_stored(at("2026-12-01T08:30:00.123456789Z")),
+            at("2026-12-01T08:30:00.123456Z")
+        );
+        // Before the epoch the cut goes up, as PostgreSQL's binding does.
+        assert_eq!(
+            as_stored(at("1999-12-31T23:59:59.000000999Z")),
+            at("1999-12-31T23:59:59.000001Z")
+        );
+        let whole = at("2026-12-01T08:30:00.5Z");
+        assert_eq!(as_stored(whole), whole);
+    }
 }

@@ -138,49 +138,97 @@ pub fn movements_page(
     let rows = q
         .order(movements::id)
         .limit(f.limit + 1)
-        .select((
-            movements::id,
-            movements::kind,
-            sites::code,
-            items::sku,
-            movements::lot,
-            movements::expires_on,
-            movements::quantity,
-            movements::counted,
-            movements::reason,
-            movements::transfer_id,
-            movements::reported_by,
-            movements::occurred_at,
-            movements::recorded_at,
-            movements::token_id,
-            movements::token_name,
-        ))
+        .select(MOVEMENT_COLUMNS)
         .load::<MovementTuple>(conn)?;
     let more = rows.len() as i64 > f.limit;
     let page = rows
         .into_iter()
         .take(f.limit as usize)
-        .map(|r| {
-            Ok(Movement {
-                id: r.0,
-                kind: parse_text(&r.1)?,
-                site: r.2,
-                item: r.3,
-                lot: r.4,
-                expires_on: r.5,
-                quantity: r.6,
-                counted: r.7,
-                reason: r.8,
-                transfer_id: r.9,
-                reported_by: r.10,
-                token_id: r.13,
-                token_name: r.14,
-                occurred_at: utc(r.11),
-                recorded_at: utc(r.12),
-            })
-        })
+        .map(movement)
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok((page, more))
+}
+
+/// The columns of a [`MovementTuple`], from movements joined with sites and items.
+const MOVEMENT_COLUMNS: (
+    movements::id,
+    movements::kind,
+    sites::code,
+    items::sku,
+    movements::lot,
+    movements::expires_on,
+    movements::quantity,
+    movements::counted,
+    movements::reason,
+    movements::transfer_id,
+    movements::reported_by,
+    movements::occurred_at,
+    movements::recorded_at,
+    movements::token_id,
+    movements::token_name,
+) = (
+    movements::id,
+    movements::kind,
+    sites::code,
+    items::sku,
+    movements::lot,
+    movements::expires_on,
+    movements::quantity,
+    movements::counted,
+    movements::reason,
+    movements::transfer_id,
+    movements::reported_by,
+    movements::occurred_at,
+    movements::recorded_at,
+    movements::token_id,
+    movements::token_name,
+);
+
+fn movement(r: MovementTuple) -> Result<Movement, StoreError> {
+    Ok(Movement {
+        id: r.0,
+        kind: parse_text(&r.1)?,
+        site: r.2,
+        item: r.3,
+        lot: r.4,
+        expires_on: r.5,
+        quantity: r.6,
+        counted: r.7,
+        reason: r.8,
+        transfer_id: r.9,
+        reported_by: r.10,
+        token_id: r.13,
+        token_name: r.14,
+        occurred_at: utc(r.11),
+        recorded_at: utc(r.12),
+    })
+}
+
+/// The movements with these ids, in the order given; an id the ledger does not hold
+/// is an error (movements are never deleted).
+pub(crate) fn movements_by_ids(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> Result<Vec<Movement>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut found: std::collections::HashMap<i64, Movement> = movements::table
+        .inner_join(sites::table)
+        .inner_join(items::table)
+        .filter(movements::id.eq_any(ids))
+        .select(MOVEMENT_COLUMNS)
+        .load::<MovementTuple>(conn)?
+        .into_iter()
+        .map(|r| movement(r).map(|m| (m.id, m)))
+        .collect::<Result<_, StoreError>>()?;
+    ids.iter()
+        .map(|id| {
+            found.remove(id).ok_or_else(|| {
+                StoreError::Encode(format!("movement {id} of a stored answer is missing"))
+            })
+        })
+        .collect()
 }
 
 type TransferTuple = (

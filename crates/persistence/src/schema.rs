@@ -108,7 +108,8 @@ diesel::table! {
         key -> Text,
         request_hash -> Text,
         status -> Integer,
-        response -> Text,
+        response -> Nullable<Text>,
+        movement_ids -> Nullable<Text>,
         created_at -> Timestamp,
     }
 }

@@ -247,7 +247,8 @@ pub(crate) struct InsertKey<'a> {
     pub key: &'a str,
     pub request_hash: &'a str,
     pub status: i32,
-    pub response: &'a str,
+    pub response: Option<&'a str>,
+    pub movement_ids: Option<&'a str>,
     pub created_at: chrono::NaiveDateTime,
 }
 
@@ -263,8 +264,11 @@ impl<'a> QueryFragment<Sqlite> for InsertKey<'a> {
     }
 }
 
-const KEY_COLUMNS: &str =
-    "INSERT INTO idempotency_keys (key, request_hash, status, response, created_at) VALUES ";
+const KEY_COLUMNS: &str = concat!(
+    "INSERT INTO idempotency_keys ",
+    crate::idempotency::key_columns!(),
+    " VALUES "
+);
 
 impl<'a> InsertKey<'a> {
     fn values<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
@@ -275,7 +279,9 @@ impl<'a> InsertKey<'a> {
         out.push_sql(", ");
         out.push_bind_param::<diesel::sql_types::Integer, _>(&self.status)?;
         out.push_sql(", ");
-        out.push_bind_param::<Text, _>(self.response)?;
+        out.push_bind_param::<Nullable<Text>, _>(&self.response)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.movement_ids)?;
         out.push_sql(", ");
         out.push_bind_param::<Timestamp, _>(&self.created_at)?;
         out.push_sql(")");
@@ -376,6 +382,7 @@ pub(crate) enum PgParam<'a> {
     Ints(Vec<i32>),
     BigInts(Vec<i64>),
     Texts(Vec<&'a str>),
+    NullableTexts(Vec<Option<&'a str>>),
     Timestamps(Vec<chrono::NaiveDateTime>),
 }
 
@@ -414,6 +421,7 @@ impl<'a> PgParam<'a> {
             PgParam::Ints(v) => out.push_bind_param::<Array<Integer>, _>(v),
             PgParam::BigInts(v) => out.push_bind_param::<Array<BigInt>, _>(v),
             PgParam::Texts(v) => out.push_bind_param::<Array<Text>, _>(v),
+            PgParam::NullableTexts(v) => out.push_bind_param::<Array<Nullable<Text>>, _>(v),
             PgParam::Timestamps(v) => out.push_bind_param::<Array<Timestamp>, _>(v),
         }
     }

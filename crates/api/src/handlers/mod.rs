@@ -22,10 +22,9 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use ppe_persistence::catalogue::IdCache;
-use ppe_persistence::idempotency::{self, IdempotencyKey};
+use ppe_persistence::idempotency::{self, IdempotencyKey, Replayable};
 use ppe_persistence::ledger::Stamp;
 use ppe_persistence::{DbConnection, StoreError};
-use serde::Serialize;
 
 /// The query of a write that carries `occurred_at`.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -122,7 +121,7 @@ pub async fn write_once<B, R>(
 ) -> Result<HttpResponse, Problem>
 where
     B: Send + 'static,
-    R: Serialize,
+    R: Replayable + Send + 'static,
 {
     let cmd = body.value;
     let ids = state.db.ids();
@@ -150,7 +149,7 @@ pub async fn write_keyed<R>(
     write: impl Fn(&mut DbConnection, Stamp) -> Result<R, StoreError> + Send + 'static,
 ) -> Result<HttpResponse, Problem>
 where
-    R: Serialize,
+    R: Replayable + Send + 'static,
 {
     let now = chrono::Utc::now();
     let mut key = key.map(|k| IdempotencyKey::new(k, fingerprint));
@@ -160,10 +159,7 @@ where
     };
     let job = move |c: &mut DbConnection| {
         idempotency::run_once(c, key.as_mut(), now, |c| {
-            let recorded = write(c, stamp.clone())?;
-            let json =
-                serde_json::to_string(&recorded).map_err(|e| StoreError::Encode(e.to_string()))?;
-            Ok((status.as_u16(), json))
+            Ok((status.as_u16(), write(c, stamp.clone())?))
         })
     };
     // Straight onto a group-committing writer: no blocking thread, one commit per group.
@@ -177,5 +173,6 @@ where
     if answer.replayed {
         res.insert_header(("Idempotent-Replayed", "true"));
     }
-    Ok(res.body(answer.body))
+    // A fresh answer is rendered here, on this worker, rather than on the writer.
+    Ok(res.body(answer.json()?))
 }

@@ -322,7 +322,7 @@ struct WriteGroup<'k> {
     updates: Columns,
     inserts: Columns,
     movements: MovementColumns,
-    keys: [PgParam<'k>; 5],
+    keys: [PgParam<'k>; 6],
 }
 
 impl QueryId for WriteGroup<'_> {
