@@ -103,29 +103,38 @@ pub fn touched_since(
     conn: &mut DbConnection,
     after_id: i64,
 ) -> Result<(BTreeMap<Pair, Touch>, i64), StoreError> {
-    use diesel::dsl::{max, min};
-    // Aggregated by the database: under a flood of writes a poll covers tens of thousands
-    // of movements but a few hundred pairs, and building a row costs more than adding one.
-    let rows: Vec<(i64, i64, Option<i64>, Option<NaiveDateTime>)> = movements::table
-        .filter(movements::id.gt(after_id))
-        .group_by((movements::site_id, movements::item_id))
-        .select((
-            movements::site_id,
-            movements::item_id,
-            max(movements::id),
-            min(movements::occurred_at),
-        ))
-        .load(conn)?;
-    let dispatched: Vec<(i64, i64, i64)> = movements::table
-        .inner_join(transfers::table.on(movements::transfer_id.eq(transfers::id.nullable())))
-        .filter(movements::id.gt(after_id))
-        .select((
-            movements::site_id,
-            transfers::to_site_id,
-            movements::item_id,
-        ))
-        .distinct()
-        .load(conn)?;
+    // Aggregated by the database: under a flood of writes a poll covers tens of
+    // thousands of movements but a few hundred pairs, and building a row costs more
+    // than adding one.
+    let (rows, dispatched) = match conn {
+        DbConnection::Sqlite(lite) => touched_since_sqlite(lite, after_id)?,
+        DbConnection::Postgresql(_) => {
+            use diesel::dsl::{max, min};
+            let rows = movements::table
+                .filter(movements::id.gt(after_id))
+                .group_by((movements::site_id, movements::item_id))
+                .select((
+                    movements::site_id,
+                    movements::item_id,
+                    max(movements::id),
+                    min(movements::occurred_at),
+                ))
+                .load(conn)?;
+            let dispatched = movements::table
+                .inner_join(
+                    transfers::table.on(movements::transfer_id.eq(transfers::id.nullable())),
+                )
+                .filter(movements::id.gt(after_id))
+                .select((
+                    movements::site_id,
+                    transfers::to_site_id,
+                    movements::item_id,
+                ))
+                .distinct()
+                .load(conn)?;
+            (rows, dispatched)
+        }
+    };
     let mut pairs: BTreeMap<Pair, Touch> = BTreeMap::new();
     let mut newest = after_id;
     for (site, item, id, occurred_at) in rows {
@@ -145,6 +154,63 @@ pub fn touched_since(
         }
     }
     Ok((pairs, newest))
+}
+
+const SQLITE_TOUCHED: &str = "SELECT site_id, item_id, max(id) AS newest, \
+     min(occurred_at) AS earliest FROM movements NOT INDEXED WHERE id > ? \
+     GROUP BY site_id, item_id";
+const SQLITE_DISPATCHED: &str = "SELECT DISTINCT m.site_id, t.to_site_id, m.item_id \
+     FROM movements AS m NOT INDEXED JOIN transfers AS t ON m.transfer_id = t.id \
+     WHERE m.id > ?";
+
+type TouchedRows = (
+    Vec<(i64, i64, Option<i64>, Option<NaiveDateTime>)>,
+    Vec<(i64, i64, i64)>,
+);
+
+/// [`touched_since`]'s two queries on SQLite, written out to read only the new
+/// movements. Left to itself, SQLite's planner answers a `GROUP BY site_id, item_id`
+/// (or a `DISTINCT` over them) by walking the whole `movements_site_item` index, whose
+/// order saves it a sort: every poll would read the entire ledger. `NOT INDEXED` keeps
+/// it on the rowid range `id > ?`.
+fn touched_since_sqlite(
+    conn: &mut SqliteConnection,
+    after_id: i64,
+) -> Result<TouchedRows, StoreError> {
+    use diesel::sql_types::{BigInt, Nullable, Timestamp};
+    #[derive(QueryableByName)]
+    struct Touched {
+        #[diesel(sql_type = BigInt)]
+        site_id: i64,
+        #[diesel(sql_type = BigInt)]
+        item_id: i64,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        newest: Option<i64>,
+        #[diesel(sql_type = Nullable<Timestamp>)]
+        earliest: Option<NaiveDateTime>,
+    }
+    #[derive(QueryableByName)]
+    struct Dispatched {
+        #[diesel(sql_type = BigInt)]
+        site_id: i64,
+        #[diesel(sql_type = BigInt)]
+        to_site_id: i64,
+        #[diesel(sql_type = BigInt)]
+        item_id: i64,
+    }
+    let rows = diesel::sql_query(SQLITE_TOUCHED)
+        .bind::<BigInt, _>(after_id)
+        .load::<Touched>(conn)?
+        .into_iter()
+        .map(|t| (t.site_id, t.item_id, t.newest, t.earliest))
+        .collect();
+    let dispatched = diesel::sql_query(SQLITE_DISPATCHED)
+        .bind::<BigInt, _>(after_id)
+        .load::<Dispatched>(conn)?
+        .into_iter()
+        .map(|d| (d.site_id, d.to_site_id, d.item_id))
+        .collect();
+    Ok((rows, dispatched))
 }
 
 /// On hand and in transit of the given pairs (zero when none).
@@ -501,4 +567,46 @@ pub fn version(conn: &mut DbConnection) -> Result<Version, StoreError> {
         .select(diesel::dsl::max(crate::schema::audit_events::id))
         .first(conn)?;
     Ok((computed, rows, audit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SQLITE_DISPATCHED, SQLITE_TOUCHED};
+    use crate::connection::{DbConnection, Target};
+    use crate::testing::TestDatabase;
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::Text;
+
+    #[derive(diesel::QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+
+    /// A poll reads the movements after the last one it saw, never the whole ledger.
+    #[test]
+    fn sqlite_polls_read_only_the_new_movements() {
+        let db = TestDatabase::sqlite();
+        let mut conn = Target::parse(&db.url).and_then(|t| t.connect()).unwrap();
+        crate::migrations::run_pending(&mut conn).unwrap();
+        let DbConnection::Sqlite(lite) = &mut conn else {
+            unreachable!("a SQLite test database")
+        };
+        for sql in [SQLITE_TOUCHED, SQLITE_DISPATCHED] {
+            let plan: Vec<String> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+                .load::<Step>(lite)
+                .unwrap()
+                .into_iter()
+                .map(|s| s.detail)
+                .collect();
+            assert!(
+                plan[0].starts_with("SEARCH") && plan[0].contains("PRIMARY KEY (rowid>?)"),
+                "{sql}: {plan:?}"
+            );
+            assert!(
+                !plan.iter().any(|s| s.starts_with("SCAN")),
+                "{sql}: {plan:?}"
+            );
+        }
+    }
 }
