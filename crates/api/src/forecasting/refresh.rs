@@ -3,8 +3,10 @@
 //! in one transaction: a movement of today only changes the stock position, so the stored
 //! forecast (fitted on history through yesterday) is reassessed without fitting; a movement
 //! dated earlier changes the history, so that pair is fitted again. At start and when the
-//! local day changes every pair is fitted again. Under a flood of writes the poll slows down
-//! so that the refresher never takes more than about a third of a core. On PostgreSQL ids are taken before commit, so a movement may become visible
+//! local day changes every pair is fitted again. Under a flood of writes a pair is refreshed
+//! at most once every few seconds (the writes in between are folded into its next refresh),
+//! and the poll slows down so that the refresher never takes more than about a third of a
+//! core. On PostgreSQL ids are taken before commit, so a movement may become visible
 //! after a higher id was seen: each poll looks again at the movements of the poll before. Polling the ledger rather than hooking the write path means every server of a
 //! PostgreSQL deployment sees every other's writes, and a write never waits for a forecast.
 
@@ -151,16 +153,18 @@ impl Refresher {
                 let mut lease = Lease::new(db.target().clone(), LeaseKey::ForecastRefresh);
                 let mut watermark: Option<Watermark> = None;
                 let mut day: Option<NaiveDate> = None;
+                let mut backlog = Backlog::default();
                 let mut pause = POLL;
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(pause) {
                     if !lease.held() {
                         // Whoever takes the lease next starts with a full refresh.
                         watermark = None;
+                        backlog = Backlog::default();
                         pause = LEASE_POLL;
                         continue;
                     }
                     let started = Instant::now();
-                    if let Err(e) = step(&db, &settings, &mut watermark, &mut day) {
+                    if let Err(e) = step(&db, &settings, &mut watermark, &mut day, &mut backlog) {
                         log::warn!("forecast refresh: {e}");
                     }
                     pause = POLL.max(2 * started.elapsed());
@@ -192,22 +196,33 @@ struct Watermark {
     before: i64,
 }
 
-/// One poll: everything on the first run and on a new local day, else the touched pairs.
+/// One poll: everything on the first run and on a new local day, else the touched pairs
+/// that are due.
 fn step(
     db: &Db,
     settings: &ForecastSettings,
     watermark: &mut Option<Watermark>,
     day: &mut Option<NaiveDate>,
+    backlog: &mut Backlog,
 ) -> Result<(), StoreError> {
     let now = Utc::now();
     let today = settings.local_day(now);
     match *watermark {
         Some(w) if *day == Some(today) => {
             let (touched, newest) = db.read(|c| forecasts::touched_since(c, w.before))?;
-            if !touched.is_empty() {
-                let r = refresh_touched(db, settings, &touched, now)?;
-                crate::metrics::forecast_refreshed(r.seconds);
-                log::debug!("refreshed {} forecasts in {:.3} s", r.series, r.seconds);
+            backlog.add(touched);
+            let due = backlog.due(Instant::now());
+            if !due.is_empty() {
+                match refresh_touched(db, settings, &due, now) {
+                    Ok(r) => {
+                        crate::metrics::forecast_refreshed(r.seconds);
+                        log::debug!("refreshed {} forecasts in {:.3} s", r.series, r.seconds);
+                    }
+                    Err(e) => {
+                        backlog.retry(due);
+                        return Err(e);
+                    }
+                }
             }
             *watermark = Some(Watermark {
                 newest,
@@ -228,7 +243,119 @@ fn step(
                 before: newest,
             });
             *day = Some(today);
+            *backlog = Backlog::default();
         }
     }
     Ok(())
+}
+
+/// The shortest time between two refreshes of one pair. Under a flood of writes every
+/// pair is touched at every poll; refreshing each at most this often bounds the work by
+/// the number of pairs instead of the rate of writes, while a pair touched after a quiet
+/// spell is still refreshed at the next poll.
+const PAIR_SPACING: Duration = Duration::from_secs(5);
+
+/// Pairs touched and not refreshed yet, and when recently refreshed pairs were.
+#[derive(Debug, Default)]
+struct Backlog {
+    pending: BTreeMap<Pair, Touch>,
+    refreshed: BTreeMap<Pair, Instant>,
+}
+
+impl Backlog {
+    /// Folds a poll's touches into those waiting.
+    fn add(&mut self, touched: BTreeMap<Pair, Touch>) {
+        for (pair, t) in touched {
+            let waiting = self.pending.entry(pair).or_insert(t);
+            waiting.newest_id = waiting.newest_id.max(t.newest_id);
+            waiting.earliest = match (waiting.earliest, t.earliest) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+    }
+
+    /// Takes the waiting pairs not refreshed within [`PAIR_SPACING`] before `now`, and
+    /// counts them refreshed at `now`.
+    fn due(&mut self, now: Instant) -> BTreeMap<Pair, Touch> {
+        self.refreshed
+            .retain(|_, at| now.saturating_duration_since(*at) < PAIR_SPACING);
+        let ready: Vec<Pair> = self
+            .pending
+            .keys()
+            .filter(|p| !self.refreshed.contains_key(p))
+            .copied()
+            .collect();
+        ready
+            .into_iter()
+            .filter_map(|p| {
+                self.refreshed.insert(p, now);
+                self.pending.remove(&p).map(|t| (p, t))
+            })
+            .collect()
+    }
+
+    /// Puts back pairs whose refresh failed, to be tried at the next poll.
+    fn retry(&mut self, due: BTreeMap<Pair, Touch>) {
+        for p in due.keys() {
+            self.refreshed.remove(p);
+        }
+        self.add(due);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Backlog, PAIR_SPACING};
+    use chrono::NaiveDate;
+    use ppe_persistence::forecasts::Touch;
+    use std::collections::BTreeMap;
+    use std::time::{Duration, Instant};
+
+    fn touch(newest_id: i64, day: u32) -> Touch {
+        Touch {
+            newest_id,
+            earliest: NaiveDate::from_ymd_opt(2026, 3, day).and_then(|d| d.and_hms_opt(8, 0, 0)),
+        }
+    }
+
+    #[test]
+    fn a_pair_is_refreshed_at_most_once_per_spacing_with_every_touch_folded_in() {
+        let t0 = Instant::now();
+        let mut b = Backlog::default();
+        b.add(BTreeMap::from([
+            ((1, 1), touch(10, 5)),
+            ((1, 2), touch(11, 5)),
+        ]));
+        assert_eq!(
+            b.due(t0).len(),
+            2,
+            "touched after a quiet spell: refreshed at once"
+        );
+        // Touched again at the next polls: held back, touches folded together.
+        b.add(BTreeMap::from([((1, 1), touch(20, 3))]));
+        b.add(BTreeMap::from([((1, 1), touch(15, 4))]));
+        assert!(b.due(t0 + Duration::from_secs(1)).is_empty());
+        let due = b.due(t0 + PAIR_SPACING);
+        assert_eq!(due.len(), 1);
+        assert_eq!(
+            due[&(1, 1)],
+            touch(20, 3),
+            "newest id and earliest time of the touches"
+        );
+        assert!(
+            b.due(t0 + 2 * PAIR_SPACING).is_empty(),
+            "nothing left waiting"
+        );
+    }
+
+    #[test]
+    fn a_failed_refresh_is_tried_again_at_the_next_poll() {
+        let t0 = Instant::now();
+        let mut b = Backlog::default();
+        b.add(BTreeMap::from([((1, 1), touch(10, 5))]));
+        let due = b.due(t0);
+        b.retry(due);
+        assert_eq!(b.due(t0 + Duration::from_secs(1)).len(), 1);
+    }
 }
