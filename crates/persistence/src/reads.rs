@@ -150,7 +150,7 @@ pub fn movements_page(
 }
 
 /// The columns of a [`MovementTuple`], from movements joined with sites and items.
-const MOVEMENT_COLUMNS: (
+type MovementColumns = (
     movements::id,
     movements::kind,
     sites::code,
@@ -166,7 +166,9 @@ const MOVEMENT_COLUMNS: (
     movements::recorded_at,
     movements::token_id,
     movements::token_name,
-) = (
+);
+
+const MOVEMENT_COLUMNS: MovementColumns = (
     movements::id,
     movements::kind,
     sites::code,
