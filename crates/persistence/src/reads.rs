@@ -106,6 +106,29 @@ type MovementTuple = (
     Option<String>,
 );
 
+/// The columns of a [`MovementTuple`], from movements joined with sites and items.
+macro_rules! movement_columns {
+    () => {
+        (
+            movements::id,
+            movements::kind,
+            sites::code,
+            items::sku,
+            movements::lot,
+            movements::expires_on,
+            movements::quantity,
+            movements::counted,
+            movements::reason,
+            movements::transfer_id,
+            movements::reported_by,
+            movements::occurred_at,
+            movements::recorded_at,
+            movements::token_id,
+            movements::token_name,
+        )
+    };
+}
+
 /// One page of the ledger in recording order, and whether more follow.
 pub fn movements_page(
     conn: &mut DbConnection,
@@ -138,7 +161,7 @@ pub fn movements_page(
     let rows = q
         .order(movements::id)
         .limit(f.limit + 1)
-        .select(MOVEMENT_COLUMNS)
+        .select(movement_columns!())
         .load::<MovementTuple>(conn)?;
     let more = rows.len() as i64 > f.limit;
     let page = rows
@@ -148,43 +171,6 @@ pub fn movements_page(
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok((page, more))
 }
-
-/// The columns of a [`MovementTuple`], from movements joined with sites and items.
-type MovementColumns = (
-    movements::id,
-    movements::kind,
-    sites::code,
-    items::sku,
-    movements::lot,
-    movements::expires_on,
-    movements::quantity,
-    movements::counted,
-    movements::reason,
-    movements::transfer_id,
-    movements::reported_by,
-    movements::occurred_at,
-    movements::recorded_at,
-    movements::token_id,
-    movements::token_name,
-);
-
-const MOVEMENT_COLUMNS: MovementColumns = (
-    movements::id,
-    movements::kind,
-    sites::code,
-    items::sku,
-    movements::lot,
-    movements::expires_on,
-    movements::quantity,
-    movements::counted,
-    movements::reason,
-    movements::transfer_id,
-    movements::reported_by,
-    movements::occurred_at,
-    movements::recorded_at,
-    movements::token_id,
-    movements::token_name,
-);
 
 fn movement(r: MovementTuple) -> Result<Movement, StoreError> {
     Ok(Movement {
@@ -219,7 +205,7 @@ pub(crate) fn movements_by_ids(
         .inner_join(sites::table)
         .inner_join(items::table)
         .filter(movements::id.eq_any(ids))
-        .select(MOVEMENT_COLUMNS)
+        .select(movement_columns!())
         .load::<MovementTuple>(conn)?
         .into_iter()
         .map(|r| movement(r).map(|m| (m.id, m)))
