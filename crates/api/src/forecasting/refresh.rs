@@ -266,12 +266,16 @@ impl Backlog {
     /// Folds a poll's touches into those waiting.
     fn add(&mut self, touched: BTreeMap<Pair, Touch>) {
         for (pair, t) in touched {
-            let waiting = self.pending.entry(pair).or_insert(t);
-            waiting.newest_id = waiting.newest_id.max(t.newest_id);
-            waiting.earliest = match (waiting.earliest, t.earliest) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            self.pending
+                .entry(pair)
+                .and_modify(|waiting| {
+                    waiting.newest_id = waiting.newest_id.max(t.newest_id);
+                    waiting.earliest = match (waiting.earliest, t.earliest) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                })
+                .or_insert(t);
         }
     }
 
