@@ -216,15 +216,11 @@ fn every_ledger_write_replays_its_first_answer_byte_for_byte() {
     );
     assert_eq!(report["movements"].as_array().unwrap().len(), 2);
     // Transfers keep their first answer as it was, though the transfer moves on.
-    let sent = replays_byte_for_byte(
-        &s,
-        "/api/v1/transfers",
-        "t-1",
-        &json!({
-            "from_site": "WH", "to_site": "NH-01", "reported_by": "logistics",
-            "lines": [{"item": "GLOVE-M", "quantity": 50}]
-        }),
-    );
+    let dispatch = json!({
+        "from_site": "WH", "to_site": "NH-01", "reported_by": "logistics",
+        "lines": [{"item": "GLOVE-M", "quantity": 50}]
+    });
+    let sent = replays_byte_for_byte(&s, "/api/v1/transfers", "t-1", &dispatch);
     let id = sent["transfer"]["id"].as_i64().unwrap();
     replays_byte_for_byte(
         &s,
@@ -232,14 +228,7 @@ fn every_ledger_write_replays_its_first_answer_byte_for_byte() {
         "t-2",
         &json!({"reported_by": "nurse"}),
     );
-    let again = s.post_with_key(
-        "/api/v1/transfers",
-        "t-1",
-        &json!({
-            "from_site": "WH", "to_site": "NH-01", "reported_by": "logistics",
-            "lines": [{"item": "GLOVE-M", "quantity": 50}]
-        }),
-    );
+    let again = s.post_with_key("/api/v1/transfers", "t-1", &dispatch);
     assert_eq!(
         again.json::<Value>().unwrap()["transfer"]["status"],
         "dispatched"
