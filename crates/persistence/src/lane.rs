@@ -491,7 +491,7 @@ fn fast_pass(
         crate::batch::finish(c, &keys)
     });
     // Whatever ended the transaction, the batch and the key collection end with it.
-    crate::batch::abandon();
+    crate::batch::end(committed.is_ok() && stock.is_some());
     idempotency::take_deferred();
     if let Err(e) = &committed {
         log::debug!("group runs again write by write after: {e}");

@@ -498,6 +498,52 @@ fn a_group_of_ledger_writes_at_one_stock_leaves_balance_equal_to_ledger() {
     assert_eq!(on_hand(&db, "WH"), 30);
 }
 
+/// A receipt of `quantity` FFP2 into WH's lot A, written as one plain (not batched) write.
+fn receive_into_lot_a(db: &Db, quantity: i64) {
+    db.write(move |c| {
+        ledger::record_receipt(
+            c,
+            &ppe_persistence::catalogue::IdCache::default(),
+            &Receipt {
+                site: "WH".into(),
+                occurred_at: None,
+                reported_by: "test".into(),
+                reference: None,
+                lines: vec![ReceiptLine {
+                    item: "FFP2".into(),
+                    quantity,
+                    lot: Some("A".into()),
+                    expires_on: Some("2027-01-01".parse().unwrap()),
+                }],
+            },
+            now(),
+        )
+    })
+    .unwrap();
+}
+
+#[test]
+fn batched_writes_see_every_balance_written_by_other_means_or_other_processes() {
+    // A SQLite lane remembers the balances its batched groups committed. Between the
+    // batched issues below, lot A grows by writes outside those groups: one on the same
+    // lane that was not batched, and one by another process (a second handle on the
+    // database). A lane that used what it remembered would write lot A's old quantity
+    // less the issue, and the balance would no longer equal the ledger.
+    let (t, db) = stocked();
+    let first = wait_for(db.write_queued(&["WH"], wh_ffp2(), keyed_issue("first", 10))).unwrap();
+    assert!(!first.replayed);
+    receive_into_lot_a(&db, 60);
+    wait_for(db.write_queued(&["WH"], wh_ffp2(), keyed_issue("second", 20))).unwrap();
+    // Lot A: 100 - 10 + 60 - 20; lot B: 50.
+    assert_eq!(on_hand(&db, "WH"), 180);
+    let other = Db::open(&t.url, &DbOptions::default()).unwrap();
+    receive_into_lot_a(&other, 100);
+    other.close(std::time::Duration::from_secs(5));
+    wait_for(db.write_queued(&["WH"], wh_ffp2(), keyed_issue("third", 30))).unwrap();
+    assert_eq!(on_hand(&db, "WH"), 250);
+    assert_eq!(ledger_sum(&db, "WH"), 250);
+}
+
 #[test]
 fn twin_keys_in_one_group_write_once_and_ids_follow_the_ledger() {
     let (_t, db) = stocked();

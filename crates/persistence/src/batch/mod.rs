@@ -15,6 +15,15 @@
 //!
 //! The batch belongs to the thread that runs the group (a lane), so the ledger's code
 //! asks [`active`] rather than taking it as a parameter through every command.
+//!
+//! On SQLite the lane also remembers, between groups, the balances its batched groups
+//! committed, and reads only the others: the lane is the database's one writer in this
+//! process. What it remembers is dropped whenever anything else may have changed a
+//! balance: a group that was not batched or failed, and any commit by another
+//! connection, which SQLite's `PRAGMA data_version` reveals. That pragma is the group's
+//! first read, so it also fixes the group's snapshot: a commit by another process after
+//! it makes the group's first write fail (`SQLITE_BUSY_SNAPSHOT`), and the group then
+//! runs again write by write, reading every balance.
 
 mod postgres;
 mod sqlite;
@@ -26,7 +35,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::QueryResult;
 use ppe_domain::stock::{LotBalance, StockBook, StockKey};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 /// A movement as the batch keeps it until the group's end.
 struct KeptMovement {
@@ -106,6 +115,10 @@ struct Batch {
     movements: Vec<KeptMovement>,
     /// When the last command was recorded: the balances' `updated_at`.
     now: Option<NaiveDateTime>,
+    /// SQLite: the committed balances the lane remembers, of keys not read yet.
+    known: HashMap<StockKey, Vec<LotBalance>>,
+    /// SQLite: the database's `data_version` as this group found it.
+    version: Option<i64>,
 }
 
 impl Batch {
@@ -116,6 +129,13 @@ impl Batch {
             .filter(|k| !self.lots.contains_key(k))
             .copied()
             .collect();
+        let (known, missing): (Vec<StockKey>, Vec<StockKey>) = missing
+            .into_iter()
+            .partition(|k| self.known.contains_key(k));
+        for k in known {
+            let lots = self.known.remove(&k).unwrap_or_default();
+            self.keep(vec![k], lots.into_iter().map(|l| (k, l)).collect());
+        }
         if missing.is_empty() {
             return Ok(());
         }
@@ -171,10 +191,35 @@ impl Batch {
             })
             .collect()
     }
+
+    /// SQLite: what the lane will remember once this group commits: every balance it
+    /// read or wrote, as it leaves them, and those remembered before that it did not
+    /// touch.
+    fn remembered(&mut self) -> Option<Remembered> {
+        let version = self.version?;
+        let mut lots = std::mem::take(&mut self.known);
+        lots.extend(self.lots.iter().map(|(k, l)| (*k, l.clone())));
+        (lots.len() <= MAX_REMEMBERED).then_some(Remembered { version, lots })
+    }
 }
+
+/// SQLite: balances a lane's batched groups committed, and the `data_version` they
+/// were committed at (a connection's own commits leave it as it is).
+struct Remembered {
+    version: i64,
+    lots: HashMap<StockKey, Vec<LotBalance>>,
+}
+
+/// Stock keys a lane remembers at most (a few hundred bytes each); beyond, it starts
+/// over and reads again.
+const MAX_REMEMBERED: usize = 100_000;
 
 thread_local! {
     static BATCH: RefCell<Option<Batch>> = const { RefCell::new(None) };
+    /// What the lane remembers between groups.
+    static REMEMBERED: RefCell<Option<Remembered>> = const { RefCell::new(None) };
+    /// What it will remember if the running group commits.
+    static PENDING: RefCell<Option<Remembered>> = const { RefCell::new(None) };
 }
 
 /// True while this thread runs a group whose ledger writes are batched.
@@ -207,7 +252,15 @@ pub(crate) fn start(
             batch.ids.extend(opening.ids);
             batch.first_draw = 0;
         }
-        DbConnection::Sqlite(_) => batch.read(conn, keys)?,
+        DbConnection::Sqlite(lite) => {
+            let version = sqlite::data_version(lite)?;
+            let remembered = REMEMBERED.with(|r| r.borrow_mut().take());
+            if let Some(r) = remembered.filter(|r| r.version == version) {
+                batch.known = r.lots;
+            }
+            batch.version = Some(version);
+            batch.read(conn, keys)?;
+        }
     }
     BATCH.with(|b| *b.borrow_mut() = Some(batch));
     Ok(())
@@ -219,9 +272,13 @@ pub(crate) fn lots_of(key: StockKey) -> Vec<LotBalance> {
     with_batch(|b| b.lots.get(&key).cloned().unwrap_or_default())
 }
 
-/// Ends batching; the gathered writes are dropped (the group is rolled back).
-pub(crate) fn abandon() {
+/// Ends the group's batching, whatever ended its transaction. When a batched group
+/// `committed`, the lane remembers its balances; otherwise (it failed, or was not
+/// batched and may have written balances by other statements) it forgets them all.
+pub(crate) fn end(committed: bool) {
     BATCH.with(|b| *b.borrow_mut() = None);
+    let pending = PENDING.with(|p| p.borrow_mut().take());
+    REMEMBERED.with(|r| *r.borrow_mut() = pending.filter(|_| committed));
 }
 
 /// The balances of `keys` as the group has left them, reading those not yet read.
@@ -275,7 +332,9 @@ pub(crate) fn record(
 /// Writes what the group gathered and the group's idempotency `keys`, and ends
 /// batching; without a batch, writes the keys alone.
 pub(crate) fn finish(conn: &mut DbConnection, keys: &[KeyRow]) -> QueryResult<()> {
-    let batch = BATCH.with(|b| b.borrow_mut().take());
+    let mut batch = BATCH.with(|b| b.borrow_mut().take());
+    let remembered = batch.as_mut().and_then(Batch::remembered);
+    PENDING.with(|p| *p.borrow_mut() = remembered);
     let Some(batch) = batch.filter(|b| !b.movements.is_empty() || !b.dirty.is_empty()) else {
         return idempotency::insert_all(conn, keys);
     };

@@ -452,7 +452,7 @@ mod tests {
                 begin_group(c, &[site_lock], Some(&stock))?;
                 Ok::<_, diesel::result::Error>(crate::batch::lots_of(key))
             });
-            crate::batch::abandon();
+            crate::batch::end(false);
             lots
         });
         let deadline = Instant::now() + Duration::from_secs(10);

@@ -26,6 +26,20 @@ pub(super) fn last_id(conn: &mut SqliteConnection) -> QueryResult<i64> {
         .map(|id| id.unwrap_or(0))
 }
 
+#[derive(QueryableByName)]
+struct DataVersion {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    data_version: i64,
+}
+
+/// The database's `data_version`: it changes when another connection commits. Run as a
+/// transaction's first statement, it also starts the transaction's read snapshot.
+pub(super) fn data_version(conn: &mut SqliteConnection) -> QueryResult<i64> {
+    diesel::sql_query("PRAGMA data_version")
+        .get_result::<DataVersion>(conn)
+        .map(|v| v.data_version)
+}
+
 /// Writes every changed balance and every movement.
 pub(super) fn write(
     conn: &mut DbConnection,
