@@ -32,8 +32,10 @@ pub struct Movement {
     /// The token's name at the time it recorded the movement.
     pub token_name: Option<String>,
     /// When it happened, as the client said (UTC).
+    #[serde(serialize_with = "crate::timestamp::serialize_rfc3339")]
     pub occurred_at: DateTime<Utc>,
     /// When the server recorded it (UTC).
+    #[serde(serialize_with = "crate::timestamp::serialize_rfc3339")]
     pub recorded_at: DateTime<Utc>,
 }
 

@@ -25,4 +25,5 @@ pub mod site;
 pub mod stock;
 pub mod supply;
 pub mod text;
+pub mod timestamp;
 pub mod validation;

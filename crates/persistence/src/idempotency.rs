@@ -11,7 +11,7 @@
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::idempotency_keys;
-use crate::statements::{InsertKey, PgParam};
+use crate::statements::{InsertKey, PgParam, StoredTime};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use ppe_domain::ledger::Recorded;
@@ -355,7 +355,7 @@ impl KeyRow {
             status: self.status,
             response: self.kept.response(),
             movement_ids: self.kept.movement_ids(),
-            created_at: self.created_at,
+            created_at: StoredTime(self.created_at),
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::error::StoreError;
 use crate::reads::transfer_by_id;
 use crate::schema::{balances, transfer_lines, transfers};
 use crate::statements::{
-    BalanceWrite, InsertMovement, MovementRow, RecordMovements, UpdateBalance,
+    BalanceWrite, InsertMovement, MovementRow, RecordMovements, StoredTime, UpdateBalance,
 };
 use crate::tokens::TokenRef;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -205,7 +205,11 @@ pub(crate) fn write_balance(
 ) -> QueryResult<()> {
     match conn {
         DbConnection::Sqlite(lite) if b.existed => {
-            UpdateBalance { row: b, now }.execute(lite)?;
+            UpdateBalance {
+                row: b,
+                now: StoredTime(now),
+            }
+            .execute(lite)?;
         }
         _ if b.existed => {
             diesel::update(balances::table.find((b.site, b.item, b.lot)))
@@ -268,8 +272,8 @@ fn movement_row<'a>(h: &Header<'a>, e: &'a Entry) -> MovementRow<'a> {
         reason: h.reason,
         transfer_id: h.transfer_id,
         reported_by: h.reported_by,
-        occurred_at: h.occurred_at.naive_utc(),
-        recorded_at: h.recorded_at.naive_utc(),
+        occurred_at: StoredTime(h.occurred_at.naive_utc()),
+        recorded_at: StoredTime(h.recorded_at.naive_utc()),
         token_id: h.by.map(|t| t.id),
         token_name: h.by.map(|t| t.name.as_str()),
     }
@@ -295,7 +299,7 @@ fn write_entries(
         let mut ids = RecordMovements {
             movements: &rows,
             balances: &balances,
-            now,
+            now: StoredTime(now),
         }
         .load::<i64>(pg)?;
         // The ids come from one sequence, drawn row by row in VALUES order; RETURNING

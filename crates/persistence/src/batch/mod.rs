@@ -30,7 +30,7 @@ mod sqlite;
 
 use crate::connection::DbConnection;
 use crate::idempotency::{self, KeyRow};
-use crate::statements::{BalanceWrite, MovementRow};
+use crate::statements::{BalanceWrite, MovementRow, StoredTime};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::QueryResult;
 use ppe_domain::stock::{LotBalance, StockBook, StockKey};
@@ -50,8 +50,8 @@ struct KeptMovement {
     reason: Option<String>,
     transfer_id: Option<i64>,
     reported_by: String,
-    occurred_at: NaiveDateTime,
-    recorded_at: NaiveDateTime,
+    occurred_at: StoredTime,
+    recorded_at: StoredTime,
     token_id: Option<i64>,
     token_name: Option<String>,
 }

@@ -237,8 +237,8 @@ impl MovementColumns {
         self.reason.push(m.reason.clone());
         self.transfer_id.push(m.transfer_id);
         self.reported_by.push(m.reported_by.clone());
-        self.occurred_at.push(m.occurred_at);
-        self.recorded_at.push(m.recorded_at);
+        self.occurred_at.push(m.occurred_at.0);
+        self.recorded_at.push(m.recorded_at.0);
         self.token_id.push(m.token_id);
         self.token_name.push(m.token_name.clone());
     }
