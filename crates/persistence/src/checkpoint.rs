@@ -119,11 +119,7 @@ pub(crate) fn spawn(target: &Target) -> Result<Checkpointer, std::io::Error> {
 }
 
 fn run(target: &Target, stop: &Receiver<()>, finish_wanted: &AtomicBool) {
-    // The copies must keep pace with the writer: starved by a writer that runs ahead
-    // of it, the thread falls behind, the log grows to the hard limit and the writer
-    // then copies all of it between two groups, a stall of tens of milliseconds for
-    // every queued write. So it runs at the writer's priority.
-    crate::priority::raise_this_thread();
+    crate::priority::lower_this_thread();
     let mut conn = match target.connect() {
         Ok(DbConnection::Sqlite(c)) => c,
         Ok(_) => return,

@@ -315,12 +315,6 @@ fn run(
     ids: Arc<IdCache>,
     checkpointer: Option<Checkpointer>,
 ) {
-    // SQLite's one writer serialises every write of the process (see `priority`); a
-    // PostgreSQL lane mostly waits for the database's own processes.
-    if matches!(lane.conn, Some(DbConnection::Sqlite(_))) {
-        let nice = crate::priority::raise_this_thread();
-        log::debug!("{} runs at nice {nice}", lane.name);
-    }
     let mut stopping = false;
     while !stopping {
         let Some(Message::Write(first)) = lane.next_job(&jobs) else {
