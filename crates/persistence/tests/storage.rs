@@ -30,31 +30,36 @@ fn stocked() -> (TestDatabase, Db) {
         ledger::record_receipt(
             c,
             &ppe_persistence::catalogue::IdCache::default(),
-            &Receipt {
-                site: "WH".into(),
-                occurred_at: None,
-                reported_by: "test".into(),
-                reference: None,
-                lines: vec![
-                    ReceiptLine {
-                        item: "FFP2".into(),
-                        quantity: 50,
-                        lot: Some("B".into()),
-                        expires_on: Some("2028-01-01".parse().unwrap()),
-                    },
-                    ReceiptLine {
-                        item: "FFP2".into(),
-                        quantity: 100,
-                        lot: Some("A".into()),
-                        expires_on: Some("2027-01-01".parse().unwrap()),
-                    },
-                ],
-            },
+            &ffp2_receipt_at_wh(vec![
+                ffp2_line("B", "2028-01-01", 50),
+                ffp2_line("A", "2027-01-01", 100),
+            ]),
             now(),
         )
     })
     .unwrap();
     (t, db)
+}
+
+/// A receipt at WH of the given FFP2 lines.
+fn ffp2_receipt_at_wh(lines: Vec<ReceiptLine>) -> Receipt {
+    Receipt {
+        site: "WH".into(),
+        occurred_at: None,
+        reported_by: "test".into(),
+        reference: None,
+        lines,
+    }
+}
+
+/// `quantity` FFP2 of `lot`, expiring on `expires_on`.
+fn ffp2_line(lot: &str, expires_on: &str, quantity: i64) -> ReceiptLine {
+    ReceiptLine {
+        item: "FFP2".into(),
+        quantity,
+        lot: Some(lot.into()),
+        expires_on: Some(expires_on.parse().unwrap()),
+    }
 }
 
 fn on_hand(db: &Db, site: &str) -> i64 {
@@ -504,18 +509,7 @@ fn receive_into_lot_a(db: &Db, quantity: i64) {
         ledger::record_receipt(
             c,
             &ppe_persistence::catalogue::IdCache::default(),
-            &Receipt {
-                site: "WH".into(),
-                occurred_at: None,
-                reported_by: "test".into(),
-                reference: None,
-                lines: vec![ReceiptLine {
-                    item: "FFP2".into(),
-                    quantity,
-                    lot: Some("A".into()),
-                    expires_on: Some("2027-01-01".parse().unwrap()),
-                }],
-            },
+            &ffp2_receipt_at_wh(vec![ffp2_line("A", "2027-01-01", quantity)]),
             now(),
         )
     })
