@@ -129,13 +129,14 @@ impl Batch {
             .filter(|k| !self.lots.contains_key(k))
             .copied()
             .collect();
-        let (known, missing): (Vec<StockKey>, Vec<StockKey>) = missing
-            .into_iter()
-            .partition(|k| self.known.contains_key(k));
-        for k in known {
-            let lots = self.known.remove(&k).unwrap_or_default();
-            self.keep(vec![k], lots.into_iter().map(|l| (k, l)).collect());
+        let mut unread = Vec::new();
+        for k in missing {
+            match self.known.remove(&k) {
+                Some(lots) => self.keep(vec![k], lots.into_iter().map(|l| (k, l)).collect()),
+                None => unread.push(k),
+            }
         }
+        let missing = unread;
         if missing.is_empty() {
             return Ok(());
         }
