@@ -174,6 +174,11 @@ const MOVEMENT_COLUMNS: &str = concat!("INSERT INTO movements (", movement_field
 /// SQLite: movements whose ids are already chosen, many rows in one statement. The
 /// text depends on the number of rows only; callers cut a group into [`row_chunks`],
 /// so a handful of texts are prepared once each.
+///
+/// `OR FAIL`, with the table's foreign keys deferred to COMMIT, means no constraint
+/// can abort the statement halfway, so SQLite keeps no statement journal for it (a
+/// copy of every page the insert touches, otherwise). A failure still leaves nothing:
+/// the group's transaction is rolled back whole whenever one of its statements fails.
 pub(crate) struct InsertMovements<'a> {
     pub ids: &'a [i64],
     pub rows: &'a [MovementRow<'a>],
@@ -187,7 +192,7 @@ impl QueryId for InsertMovements<'_> {
 impl<'a> QueryFragment<Sqlite> for InsertMovements<'a> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         out.push_sql(concat!(
-            "INSERT INTO movements (id, ",
+            "INSERT OR FAIL INTO movements (id, ",
             movement_fields!(),
             ") VALUES "
         ));
@@ -310,7 +315,8 @@ impl<'a> InsertKey<'a> {
     }
 }
 
-/// SQLite: many idempotency keys in one statement (see [`row_chunks`]).
+/// SQLite: many idempotency keys in one statement (see [`row_chunks`]), `OR FAIL` for
+/// the reason [`InsertMovements`] gives.
 pub(crate) struct InsertKeys<'a>(pub &'a [InsertKey<'a>]);
 
 impl QueryId for InsertKeys<'_> {
@@ -320,7 +326,9 @@ impl QueryId for InsertKeys<'_> {
 
 impl<'a> QueryFragment<Sqlite> for InsertKeys<'a> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        out.push_sql(KEY_COLUMNS);
+        out.push_sql("INSERT OR FAIL INTO idempotency_keys ");
+        out.push_sql(crate::idempotency::key_columns!());
+        out.push_sql(" VALUES ");
         for (i, k) in self.0.iter().enumerate() {
             if i > 0 {
                 out.push_sql(", ");

@@ -1,8 +1,9 @@
 //! SQLite statements of a batched group. SQLite runs in the process, so what a row
-//! costs is the statement's own work: setting it up, a statement journal, and for an
-//! insert that returns its id a result table. The group's movements and keys are
-//! inserted many rows per statement with ids chosen beforehand; balances keep their
-//! one prepared statement per row.
+//! costs is the statement's own work: setting it up, a statement journal when the
+//! statement could abort halfway, and for an insert that returns its id a result
+//! table. The group's movements and keys are inserted many rows per statement with ids
+//! chosen beforehand, in statements that cannot abort halfway; balances keep their one
+//! prepared statement per row.
 
 use super::KeptMovement;
 use crate::connection::DbConnection;
@@ -63,4 +64,65 @@ pub(super) fn write(
         .execute(lite)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connection::Target;
+    use crate::statements::StoredTime;
+    use crate::testing::TestDatabase;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    /// The ledger's references are checked at COMMIT (so that the many-row insert keeps
+    /// no statement journal): a movement naming a site and an item that do not exist is
+    /// still refused, by its COMMIT, and leaves nothing written.
+    #[test]
+    fn a_movement_naming_no_site_fails_its_commit_and_leaves_nothing() {
+        let t = TestDatabase::sqlite();
+        drop(crate::Db::open(&t.url, &crate::DbOptions::default()).unwrap());
+        let Ok(DbConnection::Sqlite(mut c)) = Target::parse(&t.url).and_then(|t| t.connect())
+        else {
+            panic!("a SQLite connection to {}", t.url)
+        };
+        let now = StoredTime(chrono::Utc::now().naive_utc());
+        let row = MovementRow {
+            kind: "receipt",
+            site: 404,
+            item: 404,
+            lot: "",
+            expires_on: None,
+            quantity: 5,
+            counted: None,
+            reason: None,
+            transfer_id: None,
+            reported_by: "test",
+            occurred_at: now,
+            recorded_at: now,
+            token_id: None,
+            token_name: None,
+        };
+        let mut inserted = None;
+        let committed = c.transaction(|c| {
+            inserted = Some(
+                InsertMovements {
+                    ids: &[1],
+                    rows: std::slice::from_ref(&row),
+                }
+                .execute(c)?,
+            );
+            Ok::<_, Error>(())
+        });
+        assert_eq!(inserted, Some(1), "the insert itself is not refused");
+        assert!(
+            matches!(
+                committed,
+                Err(Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _))
+            ),
+            "{committed:?}"
+        );
+        assert_eq!(t.query_count("SELECT count(*) FROM movements"), 0);
+        // The connection is usable again: the failed COMMIT was rolled back.
+        assert_eq!(last_id(&mut c), Ok(0));
+    }
 }
