@@ -117,7 +117,10 @@ mod tests {
         assert!(
             matches!(
                 committed,
-                Err(Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _))
+                Err(Error::DatabaseError(
+                    DatabaseErrorKind::ForeignKeyViolation,
+                    _
+                ))
             ),
             "{committed:?}"
         );
