@@ -296,6 +296,13 @@ const KEY_COLUMNS: &str = concat!(
     " VALUES "
 );
 
+/// The many-row insert's text (see [`InsertKeys`]).
+const KEY_COLUMNS_OR_FAIL: &str = concat!(
+    "INSERT OR FAIL INTO idempotency_keys ",
+    crate::idempotency::key_columns!(),
+    " VALUES "
+);
+
 impl<'a> InsertKey<'a> {
     fn values<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         out.push_sql("(");
@@ -326,9 +333,7 @@ impl QueryId for InsertKeys<'_> {
 
 impl<'a> QueryFragment<Sqlite> for InsertKeys<'a> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        out.push_sql("INSERT OR FAIL INTO idempotency_keys ");
-        out.push_sql(crate::idempotency::key_columns!());
-        out.push_sql(" VALUES ");
+        out.push_sql(KEY_COLUMNS_OR_FAIL);
         for (i, k) in self.0.iter().enumerate() {
             if i > 0 {
                 out.push_sql(", ");
