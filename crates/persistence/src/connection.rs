@@ -26,6 +26,14 @@ impl Backend {
             Backend::Postgres => "postgres",
         }
     }
+
+    /// Whether movements become visible in id order, so that a reader who saw id `n`
+    /// will never later see a new movement below it. SQLite takes ids inside its one
+    /// write transaction at a time; PostgreSQL's sequences hand them out before
+    /// commit, and concurrent transactions commit in any order.
+    pub fn commits_in_id_order(self) -> bool {
+        self == Backend::Sqlite
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +97,7 @@ impl Target {
                         source,
                     })?;
                 }
+                crate::wal_gather::install();
                 let mut c =
                     SqliteConnection::establish(path).map_err(|source| ConnectError::Sqlite {
                         path: path.clone(),

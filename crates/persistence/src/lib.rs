@@ -30,6 +30,7 @@ mod statements;
 pub mod stats;
 pub mod testing;
 pub mod tokens;
+mod wal_gather;
 
 pub use connection::{Backend, DbConnection};
 pub use db::{Db, DbOptions, OpenError};

@@ -7,7 +7,8 @@
 //! at most once every few seconds (the writes in between are folded into its next refresh),
 //! and the poll slows down so that the refresher never takes more than about a third of a
 //! core. On PostgreSQL ids are taken before commit, so a movement may become visible
-//! after a higher id was seen: each poll looks again at the movements of the poll before. Polling the ledger rather than hooking the write path means every server of a
+//! after a higher id was seen: each poll looks again at the movements of the poll before
+//! (SQLite commits in id order and needs no second look). Polling the ledger rather than hooking the write path means every server of a
 //! PostgreSQL deployment sees every other's writes, and a write never waits for a forecast.
 
 use super::compute::{ForecastSettings, compute, reassess};
@@ -209,7 +210,12 @@ fn step(
     let today = settings.local_day(now);
     match *watermark {
         Some(w) if *day == Some(today) => {
-            let (touched, newest) = db.read(|c| forecasts::touched_since(c, w.before))?;
+            let since = if db.backend().commits_in_id_order() {
+                w.newest
+            } else {
+                w.before
+            };
+            let (touched, newest) = db.read(|c| forecasts::touched_since(c, since))?;
             backlog.add(touched);
             let due = backlog.due(Instant::now());
             if !due.is_empty() {
