@@ -41,7 +41,7 @@ PPE_TOKEN=$(RUST_LOG=warn $ppe token create --role admin --name bench --database
 export PPE_TOKEN
 auth="Authorization: Bearer $PPE_TOKEN"
 RUST_LOG=warn $ppe serve --database-url "$url" --bind 127.0.0.1:$port --workers 2 \
-  --forecast-refresh "${PPE_FORECAST_REFRESH:-true}" >/dev/null &
+  --forecast-refresh "${PPE_FORECAST_REFRESH:-true}" >"$work/serve.log" 2>&1 &
 pids+=($!)
 wait_ready "http://127.0.0.1:$port/readyz"
 base="http://127.0.0.1:$port/api/v1"
@@ -125,3 +125,8 @@ echo "backend=$backend duration=$duration connections=$conns slices=$slices"
 echo "service: $service"
 echo "$raw_what"
 python3 -c "import sys; print(f'ratio service/raw = {float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$rate" "$raw"
+# Whatever the service warned about during the run (a non-2xx answer is explained here).
+if grep -qv '^listening on' "$work/serve.log"; then
+  echo "service warnings:" >&2
+  grep -v '^listening on' "$work/serve.log" | tail -20 >&2
+fi
