@@ -2,8 +2,9 @@
 //! HTTP insert endpoint on SQLite can do. actix-web with the service's worker count,
 //! a JSON body parsed with serde, one writer thread that owns the only connection
 //! (opened by the service's own connection code: same pragmas, same VFS) and inserts
-//! one row per request in its own transaction, answering after the commit. No authentication, no validation, no
-//! ledger: the service's rate divided by this one is what its own work costs.
+//! one row per request in its own transaction, answering after the commit. No
+//! authentication, no validation, no ledger: the service's rate divided by this one is
+//! what its own work costs.
 //!
 //!   cargo run --profile dist -p ppe-api --example raw_insert -- BIND sqlite://FILE
 

@@ -8,8 +8,9 @@
 //! and the poll slows down so that the refresher never takes more than about a third of a
 //! core. On PostgreSQL ids are taken before commit, so a movement may become visible
 //! after a higher id was seen: each poll looks again at the movements of the poll before
-//! (SQLite commits in id order and needs no second look). Polling the ledger rather than hooking the write path means every server of a
-//! PostgreSQL deployment sees every other's writes, and a write never waits for a forecast.
+//! (SQLite commits in id order and needs no second look). Polling the ledger rather than
+//! hooking the write path means every server of a PostgreSQL deployment sees every
+//! other's writes, and a write never waits for a forecast.
 
 use super::compute::{ForecastSettings, compute, reassess};
 use chrono::{DateTime, NaiveDate, Utc};
